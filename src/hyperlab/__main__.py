@@ -1,0 +1,3 @@
+from hyperlab.cli.app import main
+
+main()

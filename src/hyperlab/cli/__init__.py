@@ -1,0 +1,1 @@
+"""Command-line interface: one thin subcommand per stage, over the Python API."""

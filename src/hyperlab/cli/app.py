@@ -1,0 +1,74 @@
+"""The `hyperlab` command. Each subcommand lives in its own module and is registered below.
+
+Exit codes (a contract other tools rely on): 0 done, 1 internal error, 2 user error (one line,
+no traceback unless --debug), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from hyperlab.errors import UserError
+
+app = typer.Typer(
+    name="hyperlab",
+    help="Find out how each hyperparameter changes what a neural network learns.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+_DEBUG = False
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks for errors."),
+) -> None:
+    global _DEBUG
+    _DEBUG = debug
+
+
+# --- subcommands: one module each, one line each -------------------------------------------
+from hyperlab.cli import datasets as _datasets  # noqa: E402
+
+app.add_typer(_datasets.app, name="datasets")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI, mapping exceptions to the documented exit codes."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        rv = app(args=args, prog_name="hyperlab", standalone_mode=False)
+    except (typer.Abort, KeyboardInterrupt):
+        _err("interrupted")
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.TyperException as exc:  # usage errors: bad flag, missing argument
+        if debug:
+            raise
+        message = exc.format_message()
+        if message:
+            _err(message)
+        sys.exit(2)
+    except UserError as exc:
+        if debug:
+            raise
+        for line in str(exc).splitlines() or [type(exc).__name__]:
+            _err(line)
+        sys.exit(2)
+    except Exception as exc:  # an internal error: a bug in hyperlab, not in the user's input
+        if debug:
+            raise
+        _err(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)")
+        sys.exit(1)
+    if isinstance(rv, int) and rv != 0:
+        sys.exit(rv)
+
+
+def _err(message: str) -> None:
+    print(f"hyperlab: error: {message}", file=sys.stderr)
