@@ -6,6 +6,8 @@ no traceback unless --debug), 130 interrupted.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import sys
 
 import typer
@@ -31,10 +33,25 @@ def _root(
     _DEBUG = debug
 
 
-# --- subcommands: one module each, one line each -------------------------------------------
-from hyperlab.cli import datasets as _datasets  # noqa: E402
+# --- subcommands ------------------------------------------------------------------------------
+# One module per subcommand under hyperlab.cli; each exposes either `app` (a typer group) or
+# `command` (a function). A module that does not exist yet is simply absent from the CLI.
+_SUBCOMMANDS = ["run", "plan", "status", "inspect", "results", "report", "export", "datasets"]
 
-app.add_typer(_datasets.app, name="datasets")
+
+def _register() -> None:
+    for name in _SUBCOMMANDS:
+        module_name = f"hyperlab.cli.{name}"
+        if importlib.util.find_spec(module_name) is None:
+            continue
+        module = importlib.import_module(module_name)
+        if hasattr(module, "app"):
+            app.add_typer(module.app, name=name)
+        else:
+            app.command(name)(module.command)
+
+
+_register()
 
 
 def main(argv: list[str] | None = None) -> None:
