@@ -1,0 +1,27 @@
+"""What every optimizer choice shares: a learning rate, weight decay, and how it builds itself."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar
+
+import torch
+from pydantic import Field
+
+from hyperlab.engine._registry import Choice
+
+
+class OptimizerChoice(Choice):
+    """An optimizer's arguments; each field is passed to `torch_class` under the same name."""
+
+    torch_class: ClassVar[type[torch.optim.Optimizer]]
+
+    lr: float = Field(default=0.001, gt=0.0)
+    """Learning rate (the schedule's base value)."""
+
+    weight_decay: float = Field(default=0.0, ge=0.0)
+    """L2 weight decay applied by the optimizer to every parameter (decoupled for adamw)."""
+
+    def build(self, params: Iterable[torch.nn.Parameter]) -> torch.optim.Optimizer:
+        """A fresh torch optimizer over `params` with exactly these arguments."""
+        return self.torch_class(params, **self.model_dump(exclude={"name"}))

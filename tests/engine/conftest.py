@@ -1,0 +1,29 @@
+"""Fixtures for the engine tests: digits as Splits, one CPU thread per test."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from engine_helpers import digits_splits
+
+from hyperlab.data.splits import Splits
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)  # the machine is shared; these tiny models gain nothing from more
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="session")
+def digits() -> Splits:
+    """Digits as flat features (64,)."""
+    return digits_splits(images=False)
+
+
+@pytest.fixture(scope="session")
+def digit_images() -> Splits:
+    """Digits as (1, 8, 8) images."""
+    return digits_splits(images=True)
