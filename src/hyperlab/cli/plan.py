@@ -1,0 +1,102 @@
+"""`hyperlab plan STUDY`: the variants and trials a study expands into, what each costs, which are
+over budget, and which trials the workspace already holds. Trains nothing, writes nothing."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hyperlab.plan import Plan, make_plan
+from hyperlab.spec import load_study
+
+
+def command(
+    study: str = typer.Argument(..., metavar="STUDY", help="The study file (TOML).", show_default=False),
+    as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON instead of a table."),
+    overrides: list[str] | None = typer.Option(
+        None, "--set", metavar="KEY=VALUE",
+        help="Override a key of the study file, e.g. --set train.epochs=5 (repeatable)."),
+    workspace: str | None = typer.Option(
+        None, "--workspace", envvar="HYPERLAB_WORKSPACE",
+        help="Workspace whose store is checked for trials already run (default: ./hyperlab-runs)."),
+) -> None:
+    """List a study's variants, their cost and budget verdict, and its trials with their status."""
+    plan = make_plan(load_study(study, overrides or []))
+    statuses = stored_statuses(workspace, plan.keys())
+    if as_json:
+        typer.echo(json.dumps(plan.to_dict(statuses), indent=2))
+    else:
+        # A pipe or a file gets a wide table rather than one wrapped at 80 columns.
+        print_plan(plan, statuses, Console(width=None if sys.stdout.isatty() else 160))
+
+
+def stored_statuses(workspace: str | None, keys: list[str]) -> dict[str, str]:
+    """Status of the keys the workspace's store holds; empty when there is no store yet (planning
+    never creates a workspace)."""
+    try:
+        from hyperlab.store import DB_NAME, Store, resolve_workspace
+    except ImportError:  # a build without the store: nothing has run
+        return {}
+    root = resolve_workspace(workspace)
+    if not (root / DB_NAME).is_file():
+        return {}
+    with Store.open(Path(root), create=False) as store:
+        return store.trial_statuses(keys)
+
+
+def si(value: int | None) -> str:
+    """1234567 -> "1.23M": MACs and FLOPs span many orders of magnitude."""
+    if value is None:
+        return "-"
+    for limit, suffix in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k")):
+        if abs(value) >= limit:
+            return f"{value / limit:.3g}{suffix}"
+    return str(value)
+
+
+def _stored(keys: tuple[str, ...], statuses: dict[str, str]) -> str:
+    counts = Counter(statuses[k] for k in keys if k in statuses)
+    return ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "-"
+
+
+def print_plan(plan: Plan, statuses: dict[str, str], console: Console) -> None:
+    """The plan as a rich table with a one-line summary above it and budget exclusions below."""
+    study = plan.study
+    distinct = plan.keys()
+    to_train = plan.trials_to_train()
+    stored = sum(1 for k in distinct if k in statuses)
+    console.print(f"[bold]{study.name}[/bold]" + (f": {study.description}" if study.description else ""))
+    console.print(
+        f"{study.design}: {len(plan.variants)} variants x {len(plan.seeds)} seeds "
+        f"(seeds {', '.join(map(str, plan.seeds))}) = {len(plan.trials)} trials, "
+        f"{len(distinct)} distinct, {len(to_train)} to train within budget, {stored} in the store "
+        f"(engine {plan.engine_version})",
+        highlight=False,
+    )
+    table = Table(show_lines=False, header_style="bold")
+    table.add_column("variant", no_wrap=True)
+    for column, justify in (("factor", "left"), ("level", "left"), ("params", "right"), ("MACs", "right"),
+                            ("FLOPs", "right"), ("budget", "left"), ("trials", "right"), ("stored", "left")):
+        table.add_column(column, justify=justify)
+    baseline_keys = next((v.keys for v in plan.variants if v.is_baseline), ())
+    for v in plan.variants:
+        trials = str(len(v.keys))
+        if v.keys == baseline_keys and not v.is_baseline:
+            trials += " (= baseline)"
+        table.add_row(
+            f"[bold]{v.name}[/bold]" if v.is_baseline else v.name,
+            v.factor or "-", v.level or "-", f"{v.params:,}", si(v.macs), si(v.flops),
+            "ok" if v.budget_ok else "[red]over[/red]", trials, _stored(v.keys, statuses),
+        )
+    console.print(table)
+    over = [v for v in plan.variants if not v.budget_ok]
+    if over:
+        console.print("Not trained (over budget):", highlight=False)
+        for v in over:
+            console.print(f"  {v.name}: {v.budget_reason}", highlight=False)

@@ -1,0 +1,65 @@
+"""What a variant costs before it is trained: parameters, MACs and FLOPs of its model on its data.
+
+Built the way the engine builds it (same input shape, same output width for the loss), measured
+by hyperlab.measure, and cached per distinct (data, model, loss) so that a plan whose variants only
+change training settings measures the model once.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from hyperlab.engine import TrialConfig
+from hyperlab.errors import UserError
+from hyperlab.measure import input_info, summarize
+from hyperlab.models import build_model
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Size and forward cost of one example (hyperlab.measure's conventions)."""
+
+    params: int
+    trainable_params: int
+    macs: int
+    flops: int
+    train_flops: int  # forward + backward
+
+
+def variant_cost(config: TrialConfig) -> Cost:
+    """The cost of `config`'s model on `config`'s data. Raises UserError when the data is unknown,
+    the loss does not suit the task, or the model cannot be built for this input."""
+    key = json.dumps(
+        [config.data.model_dump(mode="json"), config.model.model_dump(mode="json"),
+         config.train.loss.model_dump(mode="json")],
+        sort_keys=True,
+    )
+    return _cost(key, config)
+
+
+_CACHE: dict[str, Cost] = {}  # canonical (data, model, loss) JSON -> cost, oldest first
+_CACHE_SIZE = 512
+
+
+def _cost(key: str, config: TrialConfig) -> Cost:
+    if key in _CACHE:
+        return _CACHE[key]
+    info = input_info(config.data)  # UserError for an unknown dataset
+    why_not = config.train.loss.check(info.task, info.n_outputs)
+    if why_not:
+        raise UserError(f"train.loss: {why_not}")
+    n_outputs = config.train.loss.output_width(info.n_outputs)
+    try:
+        model = build_model(config.model, info.input_shape, n_outputs, seed=0)
+    except UserError:
+        raise
+    except Exception as exc:  # a python-kind factory's own error, or a shape the builder rejects
+        raise UserError(f"model: cannot build the model for input {info.input_shape}: "
+                        f"{type(exc).__name__}: {exc}") from exc
+    summary = summarize(model, info.input_shape)
+    cost = Cost(summary.params, summary.trainable_params, summary.macs, summary.flops, summary.train_flops)
+    if len(_CACHE) >= _CACHE_SIZE:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[key] = cost
+    return cost

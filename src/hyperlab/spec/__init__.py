@@ -1,0 +1,23 @@
+"""Study files: the schema (`Study`), the loader with every problem at once (`load_study`), and the
+expansion of factors into variant configs (`expand_variants`). docs/study-file.md is the reference."""
+
+from __future__ import annotations
+
+from hyperlab.spec.load import load_study, parse_override
+from hyperlab.spec.messages import Problem, problems_from
+from hyperlab.spec.study import Budget, Factor, Study
+from hyperlab.spec.variants import SECTIONS, VariantSpec, expand_variants, label_of
+
+__all__ = [
+    "SECTIONS",
+    "Budget",
+    "Factor",
+    "Problem",
+    "Study",
+    "VariantSpec",
+    "expand_variants",
+    "label_of",
+    "load_study",
+    "parse_override",
+    "problems_from",
+]

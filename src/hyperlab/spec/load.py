@@ -1,0 +1,144 @@
+"""Reading a study file: TOML -> `--set` overrides -> validation, every problem reported at once.
+
+    study = load_study("studies/quickstart.toml", ["train.epochs=5", "seeds=2"])
+
+A file with problems raises one UserError whose message has one line per problem,
+`<file>: <key path>: <what is wrong>`; a problem inside a value that came from `--set KEY=VALUE`
+names that option instead of the file.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path as FilePath
+from typing import Any
+
+from pydantic import ValidationError
+
+from hyperlab.errors import UserError
+from hyperlab.spec.messages import Problem, problems_from
+from hyperlab.spec.paths import Path, format_path, parse_path, set_path
+from hyperlab.spec.study import Factor, Study
+from hyperlab.spec.variants import SECTIONS, expand_sections, expand_variants
+
+
+def load_study(path: str | FilePath, overrides: Sequence[str] = ()) -> Study:
+    """Read, override and validate a study file. Raises UserError listing every problem."""
+    source = str(path)
+    raw = _read_toml(source)
+    before = copy.deepcopy(raw)
+    problems: list[tuple[str, Problem]] = []  # (source shown: the file or the --set option, problem)
+    overridden: list[tuple[str, str]] = []  # (formatted key path, the option as given)
+    for option in overrides:
+        try:
+            key_path, value = parse_override(option)
+            set_path(raw, key_path, value, defaults=_resolved_or_none(before))
+        except ValueError as exc:
+            problems.append((f"--set {option}", Problem("", str(exc))))
+            continue
+        overridden.append((format_path(key_path), option))
+
+    study: Study | None = None
+    try:
+        study = Study.model_validate(raw)
+    except ValidationError as exc:
+        found = problems_from(exc, Study, raw) + _check_the_rest(raw)
+        problems += [(_blame(p, source, overridden), p) for p in found]
+    else:
+        _, found = expand_variants(study)
+        problems += [(_blame(p, source, overridden), p) for p in found]
+    if problems:
+        lines = list(dict.fromkeys(problem.line(where) for where, problem in problems))
+        raise UserError("\n".join(lines))
+    assert study is not None  # no problems means the study validated
+    study._source = source
+    return study
+
+
+def parse_override(option: str) -> tuple[Path, Any]:
+    """`"train.epochs=5"` -> `(("train", "epochs"), 5)`. The value is read as a TOML value (5, 0.1,
+    true, [64, 64], "text", {name = "adam"}); anything that is not one is taken as a string."""
+    key, sep, text = option.partition("=")
+    if not sep or not key.strip():
+        raise ValueError("expected KEY=VALUE, e.g. --set train.epochs=5")
+    path = parse_path(key.strip())
+    text = text.strip()
+    try:
+        value = tomllib.loads(f"value = {text}")["value"]
+    except tomllib.TOMLDecodeError:
+        value = text
+    return path, value
+
+
+def _read_toml(source: str) -> dict[str, Any]:
+    try:
+        data = FilePath(source).read_bytes()
+    except FileNotFoundError:
+        raise UserError(f"{source}: no such file") from None
+    except IsADirectoryError:
+        raise UserError(f"{source}: is a directory, not a study file") from None
+    except OSError as exc:
+        raise UserError(f"{source}: cannot read: {exc.strerror}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{source}: not UTF-8 text (byte {exc.start}); a study file is TOML") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(_toml_error(source, exc)) from None
+
+
+def _toml_error(source: str, exc: tomllib.TOMLDecodeError) -> str:
+    """`study.toml: line 3, column 7: invalid TOML: Expected '=' after a key ...`."""
+    message = str(exc)
+    at = re.search(r"\s*\(at line (\d+), column (\d+)\)$", message)
+    if at:
+        return f"{source}: line {at[1]}, column {at[2]}: invalid TOML: {message[: at.start()]}"
+    end = re.search(r"\s*\(at end of document\)$", message)
+    if end:
+        return f"{source}: end of file: invalid TOML: {message[: end.start()]}"
+    return f"{source}: invalid TOML: {message}"
+
+
+def _resolved_or_none(raw: dict[str, Any]) -> dict[str, Any] | None:
+    """The file's study with defaults filled in (to complete tables an override goes into)."""
+    try:
+        return Study.model_validate(raw).model_dump(mode="python")
+    except ValidationError:
+        return None
+
+
+def _blame(problem: Problem, source: str, overridden: list[tuple[str, str]]) -> str:
+    """The file, or the `--set` option whose value the problem is in."""
+    for key, option in reversed(overridden):  # the last option setting a key wins, as in set_path
+        if problem.path == key or problem.path.startswith((f"{key}.", f"{key}[")):
+            return f"--set {option}"
+    return source
+
+
+def _check_the_rest(raw: dict[str, Any]) -> list[Problem]:
+    """The factor problems of a study that failed validation: each factor that is valid on its own
+    is expanded over the file's data/model/train tables, so one run shows every problem."""
+    if not all(isinstance(raw.get(s, {}), dict) for s in SECTIONS) or not isinstance(raw.get("factor"), list):
+        return []
+    kept: list[int] = []
+    factors: list[Factor] = []
+    for i, table in enumerate(raw["factor"]):
+        try:
+            factors.append(Factor.model_validate(table))
+            kept.append(i)
+        except ValidationError:
+            continue  # its own problems are reported by the study's validation
+    design = raw.get("design", "ablation") if raw.get("design") in ("ablation", "grid") else "ablation"
+    sections = {s: raw[s] for s in SECTIONS if s in raw}
+    _, found = expand_sections(sections, factors, design)
+
+    def original(match: re.Match) -> str:
+        return f"factor[{kept[int(match[1])]}]"
+
+    return [Problem(re.sub(r"^factor\[(\d+)\]", original, p.path), p.message)
+            for p in found if p.path.startswith("factor[")]

@@ -1,0 +1,154 @@
+"""The study file's schema: what to train (data, model, train), what to vary (factors), how often
+(seeds) and what not to train (budget). docs/study-file.md is generated from these docstrings."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic_core import PydanticCustomError
+
+from hyperlab.data.config import DataConfig
+from hyperlab.engine import TrainConfig, TrialConfig
+from hyperlab.models import ModelSpec
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+class _Table(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+
+class Budget(_Table):
+    """Limits on a variant's size or cost. Variants over a limit are listed by `hyperlab plan` with
+    the reason and are not trained. Counts are for one example's forward pass (hyperlab.measure)."""
+
+    max_params: int | None = Field(default=None, ge=1)
+    """Most parameters (trainable or not) a variant's model may have (seed 004: 256000)."""
+
+    max_macs: int | None = Field(default=None, ge=1)
+    """Most multiply-accumulates of conv and dense layers for one example's forward pass."""
+
+    max_flops: int | None = Field(default=None, ge=1)
+    """Most floating-point operations (all operation types) for one example's forward pass."""
+
+
+class Factor(_Table):
+    """One hyperparameter to vary. Either `path` + `levels` (values of that key), or `levels` alone
+    as tables of `{ "dotted.key" = value, ... }` changing several keys together."""
+
+    name: str = Field(min_length=1)
+    """Shown in variant names ("<name>=<level>"), tables and figures; unique within the study."""
+
+    path: str | None = None
+    """Dotted key the levels set, e.g. "train.optimizer.lr" or "model.hidden"; it must exist in the
+    baseline (defaults included). A level that is a table replaces the whole value at the path."""
+
+    levels: list[Any] = Field(min_length=1)
+    """The values to try, in order. Without `path`: tables of {"dotted.key" = value}; each key must
+    exist in the baseline, and tables inside them set the keys they name, keeping the others."""
+
+    labels: list[str] | None = None
+    """Short names for the levels (one per level, distinct); default: the value itself, or
+    "key=value, key=value" of the keys a table level changes."""
+
+    @field_validator("labels")
+    @classmethod
+    def _labels_are_distinct(cls, labels: list[str] | None) -> list[str] | None:
+        if labels is not None:
+            empty = [i for i, label in enumerate(labels) if not label.strip()]
+            if empty:
+                raise PydanticCustomError("invalid", "labels must not be empty (labels[{i}])",
+                                          {"i": empty[0]})
+            seen = [label for i, label in enumerate(labels) if label in labels[:i]]
+            if seen:
+                raise PydanticCustomError("invalid", "labels must be distinct, {label!r} repeats",
+                                          {"label": seen[0]})
+        return labels
+
+
+class Study(_Table):
+    """A study file: a baseline trial config (data, model, train), the factors to vary around it,
+    the seeds every variant is trained with, and an optional budget."""
+
+    name: str
+    """Identifies the study in the workspace and its report: letters, digits, '.', '_' and '-'."""
+
+    description: str = ""
+    """One line shown at the top of the plan and the report."""
+
+    design: Literal["ablation", "grid"] = "ablation"
+    """ablation: the baseline plus each factor level alone (1 + sum of levels variants); grid: every
+    combination of levels (product of levels variants)."""
+
+    seeds: int | list[int] = 3
+    """Number of seeds n (seeds 0..n-1), or an explicit list. Every variant is trained with the same
+    seeds (a paired design: variant differences are measured seed by seed)."""
+
+    data: DataConfig = Field(default_factory=DataConfig)
+    """The dataset, its split and scaling (see [data])."""
+
+    model: ModelSpec
+    """The baseline network (see [model]); `kind` picks the family."""
+
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    """How each trial trains (see [train])."""
+
+    budget: Budget | None = None
+    """Optional limits; variants over budget are not trained (see [budget])."""
+
+    factor: list[Factor] = Field(default_factory=list)
+    """The hyperparameters to vary, one [[factor]] table each, in the order the report shows them."""
+
+    _source: str = PrivateAttr(default="<study>")
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_a_file_name(cls, name: str) -> str:
+        if not _NAME.match(name):
+            raise PydanticCustomError(
+                "invalid", "must start with a letter or digit and use only letters, digits, '.', '_' "
+                "and '-', got {name}", {"name": repr(name)})
+        return name
+
+    @field_validator("seeds", mode="before")
+    @classmethod
+    def _seeds_are_usable(cls, seeds: Any) -> Any:
+        if isinstance(seeds, bool) or not isinstance(seeds, int | list):
+            raise PydanticCustomError("invalid", "must be a number of seeds or a list of seeds, got {v}",
+                                      {"v": repr(seeds)})
+        if isinstance(seeds, int) and seeds < 1:
+            raise PydanticCustomError("invalid", "must be >= 1 (the number of seeds), got {v}", {"v": seeds})
+        if isinstance(seeds, list):
+            if not seeds:
+                raise PydanticCustomError("invalid", "the list of seeds is empty", {})
+            bad = [s for s in seeds if isinstance(s, bool) or not isinstance(s, int) or s < 0]
+            if bad:
+                raise PydanticCustomError("invalid", "seeds must be integers >= 0, got {v}",
+                                          {"v": repr(bad[0])})
+            repeated = [s for i, s in enumerate(seeds) if s in seeds[:i]]
+            if repeated:
+                raise PydanticCustomError("invalid", "seed {v} is listed twice", {"v": repeated[0]})
+        return seeds
+
+    @property
+    def source(self) -> str:
+        """The file this study was loaded from (used in messages), or "<study>"."""
+        return self._source
+
+    @property
+    def seed_list(self) -> list[int]:
+        """The seeds every variant is trained with, sorted."""
+        return list(range(self.seeds)) if isinstance(self.seeds, int) else sorted(self.seeds)
+
+    def baseline_config(self) -> TrialConfig:
+        """The baseline trial's config: this study's data, model and train sections."""
+        return TrialConfig(data=self.data, model=self.model, train=self.train)
+
+    @classmethod
+    def load(cls, path: str, overrides: list[str] | tuple[str, ...] = ()) -> Study:
+        """Read and validate a study file (see `hyperlab.spec.load_study`)."""
+        from hyperlab.spec.load import load_study  # the loader builds on this module
+
+        return load_study(path, overrides)
