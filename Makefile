@@ -12,7 +12,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 demo: $(VENV)/.installed
-	$(VENV)/bin/hyperlab datasets list
+	$(VENV)/bin/hyperlab run studies/quickstart.toml
 
 test: $(VENV)/.installed
 	$(PY) -m pytest -q

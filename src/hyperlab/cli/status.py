@@ -1,0 +1,56 @@
+"""`hyperlab status STUDY`: per variant, trials done / running / pending / failed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hyperlab.errors import UserError
+
+
+def command(
+    study: str = typer.Argument(..., help="Study file, or the name of a study in the workspace."),
+    set_: list[str] | None = typer.Option(
+        None, "--set", metavar="KEY=VALUE", help="Override a key, as for run."),
+    workspace: Path | None = typer.Option(
+        None, "--workspace", envvar="HYPERLAB_WORKSPACE", help="Results folder (default: ./hyperlab-runs)."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per variant, as a list."),
+) -> None:
+    """Show how far a study is: for a study file, its current plan (edits show as pending)."""
+    from hyperlab.api import find_study
+    from hyperlab.runner.status import placed_from_store, status_frame
+    from hyperlab.store import Store
+
+    name, loaded = find_study(study, set_ or [])
+    if loaded is not None:
+        frame = loaded.status(workspace)
+    else:
+        with Store.open(workspace, create=False) as store:
+            if store.study(name) is None:
+                raise UserError(f"{study}: no such study file, and no study of that name in "
+                                f"{store.workspace}")
+            variants, trials = placed_from_store(store, name)
+            frame = status_frame(store, variants, trials)
+    if as_json:
+        records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+        typer.echo(json.dumps(records, indent=2, default=str))
+        return
+    table = Table(title=f"{name}", title_justify="left")
+    for column, justify in (("variant", "left"), ("done", "right"), ("running", "right"),
+                            ("pending", "right"), ("failed", "right"), ("running_epochs", "left")):
+        table.add_column(column.replace("_", " "), justify=justify)
+    for row in frame.itertuples(index=False):
+        if not row.budget_ok:
+            table.add_row(row.variant, "", "", "", "", "[yellow]over budget: not trained[/]")
+            continue
+        table.add_row(row.variant, str(row.done), str(row.running), str(row.pending), str(row.failed),
+                      row.running_epochs)
+    console = Console()
+    console.print(table)
+    totals = frame[["trials", "done", "running", "pending", "failed"]].sum()
+    console.print(f"{totals['done']}/{totals['trials']} done, {totals['running']} running, "
+                  f"{totals['pending']} pending, {totals['failed']} failed")

@@ -1,0 +1,130 @@
+"""Live progress with rich: all trials with an ETA, and one line per worker with its current trial's
+epoch and metrics. A line per finished trial stays in the scrollback (and in non-terminal logs)."""
+
+from __future__ import annotations
+
+import math
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskID,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+_SHOWN_METRICS = ("train_loss", "val_loss", "val_accuracy", "val_r2")
+_STATUS_STYLE = {"completed": "green", "early_stopped": "green", "diverged": "yellow", "failed": "red",
+                 "interrupted": "yellow", "lost": "red"}
+
+
+class RichSink:
+    """Renders run events; one `Progress` display for the whole run."""
+
+    def __init__(self, console: Console | None = None) -> None:
+        self.console = console or Console()
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(bar_width=24),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[info]}"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=self.console,
+            transient=False,
+        )
+        self._overall: TaskID | None = None
+        self._workers: dict[int, TaskID] = {}
+        self._epochs: dict[str, int] = {}  # key -> planned epochs of a trial in flight
+        self._done = 0
+        self._total = 0
+        self._started = False
+        # Live bars only where they can redraw; a log file or pipe gets the per-trial lines alone.
+        self._live = self.console.is_terminal or self.console.is_jupyter
+
+    def emit(self, event: dict) -> None:
+        kind = event.get("event")
+        handler = getattr(self, f"_on_{kind}", None)
+        if handler is not None:
+            handler(event)
+
+    def close(self) -> None:
+        if self._started:
+            self._progress.stop()
+            self._started = False
+
+    # --- events ---------------------------------------------------------------------------------
+    def _on_run_started(self, e: dict) -> None:
+        self.console.print(
+            f"[bold]{e['study']}[/]: {e['planned']} trials planned, {e['to_train']} to train, "
+            f"{e['reused']} reused from {e['workspace']}"
+            + (f", {e['over_budget']} variants over budget (not trained)" if e.get("over_budget") else ""),
+            soft_wrap=True,
+        )
+        if e["to_train"] and self._live:
+            self._progress.start()
+            self._started = True
+            self._total = e["to_train"]
+            info = f"0/{self._total} trials"
+            self._overall = self._progress.add_task("trials", total=self._total, info=info)
+
+    def _worker_task(self, e: dict) -> TaskID:
+        worker = int(e.get("worker", 0))
+        if worker not in self._workers:
+            self._workers[worker] = self._progress.add_task("", total=1, info="")
+        return self._workers[worker]
+
+    def _on_trial_started(self, e: dict) -> None:
+        self._epochs[e["key"]] = e["epochs"]
+        resumed = f" (resumed after epoch {e['resumed_from']})" if e.get("resumed_from") else ""
+        self._progress.update(self._worker_task(e), description=f"  {e['variant']} seed {e['seed']}",
+                              total=e["epochs"], completed=e.get("resumed_from", 0), info=resumed)
+
+    def _on_epoch(self, e: dict) -> None:
+        metrics = e.get("metrics", {})
+        info = "  ".join(f"{name} {_fmt(metrics[name])}" for name in _SHOWN_METRICS
+                         if metrics.get(name) is not None)
+        self._progress.update(self._worker_task(e), completed=e["epoch"], info=info)
+        if self._overall is not None:
+            fraction = min(e["epoch"], e["epochs"]) / max(e["epochs"], 1)
+            self._progress.update(self._overall, completed=self._done + min(fraction, 0.999))
+
+    def _on_trial_finished(self, e: dict) -> None:
+        self._epochs.pop(e["key"], None)
+        if e["status"] != "interrupted":
+            self._done += 1
+        if self._overall is not None:
+            info = f"{self._done}/{self._total} trials"
+            self._progress.update(self._overall, completed=self._done, info=info)
+        final = "  ".join(f"{k} {_fmt(v)}" for k, v in list((e.get("final") or {}).items())[:2])
+        style = _STATUS_STYLE.get(e["status"], "white")
+        seconds = f" {e['seconds']:.1f}s" if isinstance(e.get("seconds"), int | float) else ""
+        reason = e.get("error") or e.get("stop_reason") or ""
+        reason = f"  ({reason.splitlines()[0][:100]})" if reason and e["status"] != "completed" else ""
+        self._progress.console.print(
+            f"  [{style}]{e['status']:>13}[/] {e['variant']} seed {e['seed']}{seconds}  {final}{reason}",
+            soft_wrap=True)  # one line per trial, also in logs narrower than the line
+
+    def _on_waiting(self, e: dict) -> None:
+        if self._overall is not None:
+            info = f"waiting for {e['trials']} trials run by other processes"
+            self._progress.update(self._overall, info=info)
+
+    def _on_report_started(self, e: dict) -> None:
+        self.close()
+        self.console.print("writing the report...")
+
+    def _on_run_finished(self, e: dict) -> None:
+        self.close()
+        counts = ", ".join(f"{n} {s}" for s, n in sorted(e.get("statuses", {}).items()))
+        verb = "interrupted" if e.get("interrupted") else "done"
+        self.console.print(f"[bold]{e['study']}[/]: {verb} in {e['seconds']:.1f}s ({counts})")
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        return "nan" if math.isnan(value) else f"{value:.4g}"
+    return str(value)

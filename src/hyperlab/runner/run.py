@@ -1,0 +1,222 @@
+"""Run a study: register its plan, train what is missing (sharing the work with any other runner on
+the workspace), wait for trials other processes are training, then write the report."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hyperlab.runner import register
+from hyperlab.runner.events import EventSink, QuietSink
+from hyperlab.runner.executor import Executor, LocalExecutor, RunContext, TrialTask
+from hyperlab.runner.interrupt import StopFlag, graceful_interrupts
+from hyperlab.runner.workers import ProcessExecutor
+from hyperlab.store import CLAIMABLE_STATUSES, DEFAULT_STALE_AFTER, FINISHED_STATUSES, Owner, Store
+
+MAX_ROUNDS_WITHOUT_PROGRESS = 5
+"""Rounds in which claimable trials stay claimable after an executor ran before we give up (a bug)."""
+
+
+@dataclass
+class RunSummary:
+    """What a run did. `exit_code` follows the CLI contract (0 done, 1 internal error, 130 interrupted)."""
+
+    study: str
+    workspace: Path
+    planned: int  # (variant, seed) pairs within budget
+    unique: int  # distinct trials among them (a level equal to the baseline shares its trials)
+    reused: int  # finished before this run started
+    over_budget: list[str]  # variants not trained
+    trained: Counter = field(default_factory=Counter)  # statuses of the trials this process trained
+    statuses: dict[str, int] = field(default_factory=dict)  # every unique trial's status at the end
+    interrupted: bool = False
+    report: Path | None = None
+    report_error: str | None = None
+    seconds: float = 0.0
+    events: list[dict] = field(default_factory=list)  # filled by the Python API's progress="events"
+
+    @property
+    def exit_code(self) -> int:
+        if self.interrupted:
+            return 130
+        return 1 if self.report_error else 0
+
+
+class _Tally:
+    """Counts finished trials on their way to the real sink."""
+
+    def __init__(self, sink: EventSink, counter: Counter) -> None:
+        self.sink, self.counter = sink, counter
+
+    def emit(self, event: dict) -> None:
+        if event.get("event") == "trial_finished":
+            self.counter[event["status"]] += 1
+        self.sink.emit(event)
+
+    def close(self) -> None:
+        self.sink.close()
+
+
+def run_study(
+    study: Any,
+    plan: Any,
+    *,
+    workspace: str | os.PathLike | None = None,
+    workers: int = 1,
+    rerun: bool = False,
+    retry_failed: bool = False,
+    device: str | None = None,
+    threads: int | None = None,
+    events: EventSink | None = None,
+    report: bool = True,
+    executor: Executor | None = None,
+    stale_after: float = DEFAULT_STALE_AFTER,
+    poll_every: float = 1.0,
+) -> RunSummary:
+    """Train `plan`'s missing trials into `workspace` and return what happened.
+
+    `rerun` retrains every trial of the plan; `retry_failed` retrains failed and diverged ones.
+    `executor` defaults to one trial at a time in this process (`workers` = 1) or `workers`
+    subprocesses. A first SIGINT/SIGTERM stops after the current epoch (stored and checkpointed).
+    """
+    started = time.monotonic()
+    sink = events or QuietSink()
+    with Store.open(workspace) as store:
+        store.register_study(register.study_row(study, plan), register.variant_rows(plan),
+                             register.trial_rows(plan))
+        tasks = register.tasks(plan)
+        owner = Owner.current()
+        for row in store.study_trials(study.name):  # left running by this very process (a notebook's
+            if row["status"] == "running" and row["owner"] == str(owner):  # run that was broken off)
+                store.release(row["key"], owner, "interrupted")
+        _reset_requested(store, tasks, rerun, retry_failed, stale_after)
+        statuses = store.trial_statuses(t.key for t in tasks)
+        summary = RunSummary(
+            study=study.name, workspace=store.workspace,
+            planned=sum(1 for t in plan.trials if t.budget_ok), unique=len(tasks),
+            reused=sum(1 for t in tasks if statuses.get(t.key) in FINISHED_STATUSES),
+            over_budget=[v.variant for v in register.variant_rows(plan) if not v.budget_ok],
+        )
+        tally = _Tally(sink, summary.trained)
+        tally.emit({"event": "run_started", "study": study.name, "workspace": str(store.workspace),
+                    "planned": summary.planned, "to_train": summary.unique - summary.reused,
+                    "reused": summary.reused, "over_budget": len(summary.over_budget), "workers": workers})
+        executor = executor or (LocalExecutor() if workers == 1 else ProcessExecutor(workers))
+        flag = StopFlag()
+        ctx = RunContext(store=store, owner=owner, events=tally, should_stop=flag,
+                         device=device, threads=threads, stale_after=stale_after)
+        try:
+            with graceful_interrupts(flag), _torch_threads(threads if workers == 1 else None):
+                _train_until_done(store, tasks, executor, ctx, flag, poll_every)
+        except KeyboardInterrupt:
+            summary.interrupted = True
+        summary.interrupted = summary.interrupted or flag.requested
+        statuses = store.trial_statuses(t.key for t in tasks)
+        summary.statuses = dict(Counter(statuses.values()))
+        if report and not summary.interrupted:
+            tally.emit({"event": "report_started", "study": study.name})
+            try:
+                summary.report = write_study_report(store, study.name)
+            except Exception as exc:  # the results are stored; `hyperlab report` can retry
+                summary.report_error = f"{type(exc).__name__}: {exc}"
+        summary.seconds = time.monotonic() - started
+        tally.emit({"event": "run_finished", "study": study.name, "statuses": summary.statuses,
+                    "trained": dict(summary.trained), "interrupted": summary.interrupted,
+                    "report": None if summary.report is None else str(summary.report),
+                    "report_error": summary.report_error, "seconds": summary.seconds})
+        tally.close()
+    return summary
+
+
+def _train_until_done(store: Store, tasks: list[TrialTask], executor: Executor, ctx: RunContext,
+                      flag: StopFlag, poll_every: float) -> None:
+    stuck_rounds, waiting_for = 0, -1
+    while not flag():
+        todo, busy = _split(store, tasks, ctx.stale_after)
+        if todo:
+            executor.run(todo, ctx)
+            still, busy = _split(store, tasks, ctx.stale_after)
+            stuck_rounds = stuck_rounds + 1 if {t.key for t in still} >= {t.key for t in todo} else 0
+            if stuck_rounds >= MAX_ROUNDS_WITHOUT_PROGRESS and not flag():
+                raise RuntimeError(f"{len(still)} trials stay claimable after {stuck_rounds} rounds")
+            continue
+        if not busy:
+            return
+        if len(busy) != waiting_for:
+            waiting_for = len(busy)
+            ctx.events.emit({"event": "waiting", "trials": waiting_for})
+        flag.wait(poll_every)
+
+
+def _split(
+    store: Store, tasks: list[TrialTask], stale_after: float
+) -> tuple[list[TrialTask], list[TrialTask]]:
+    """(trials this process may claim now, trials other live processes are training)."""
+    rows = {r["key"]: r for r in (store.trial(t.key) for t in tasks) if r is not None}
+    todo, busy = [], []
+    for task in tasks:
+        row = rows[task.key]
+        if row["status"] in CLAIMABLE_STATUSES or store.is_dead(row, stale_after):
+            todo.append(task)
+        elif row["status"] == "running":
+            busy.append(task)
+    return todo, busy
+
+
+def _reset_requested(store: Store, tasks: list[TrialTask], rerun: bool, retry_failed: bool,
+                     stale_after: float) -> None:
+    """Forget the trials to retrain (never one another live process is training)."""
+    if not (rerun or retry_failed):
+        return
+    keys = []
+    for task in tasks:
+        row = store.trial(task.key)
+        live = row["status"] == "running" and not store.is_dead(row, stale_after)
+        if not live and (rerun or row["status"] in ("failed", "diverged")):
+            keys.append(task.key)
+    store.reset_trials(keys)
+    for key in keys:
+        shutil.rmtree(store.trial_dir(key), ignore_errors=True)
+
+
+class _torch_threads:  # noqa: N801  (a context manager used like a function)
+    """Set torch's thread count for the block and restore it (the Python API may run in a notebook)."""
+
+    def __init__(self, threads: int | None) -> None:
+        self.threads, self.previous = threads, None
+
+    def __enter__(self) -> None:
+        if self.threads:
+            import torch
+
+            self.previous = torch.get_num_threads()
+            torch.set_num_threads(self.threads)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.previous is not None:
+            import torch
+
+            torch.set_num_threads(self.previous)
+
+
+def write_study_report(store: Store, study_name: str) -> Path | None:
+    """Write the report to `<workspace>/reports/<study>/` when the analysis and report modules are
+    installed (None when they are not); returns where it is."""
+    try:
+        analysis = importlib.import_module("hyperlab.analysis")
+        report = importlib.import_module("hyperlab.report")
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").startswith("hyperlab"):
+            return None
+        raise
+    analyze, write_report = getattr(analysis, "analyze", None), getattr(report, "write_report", None)
+    if analyze is None or write_report is None:
+        return None
+    out_dir = store.workspace / "reports" / study_name
+    return Path(write_report(analyze(store.frames(study_name)), out_dir))

@@ -1,0 +1,89 @@
+"""The SQLite schema of a workspace database (`<workspace>/hyperlab.db`).
+
+Times are Unix seconds (REAL). JSON columns hold text written with `json.dumps` (NaN allowed:
+a diverged trial's loss is NaN). Trials are keyed by content hash and shared between studies;
+`study_trials` says which (variant, seed) of which study a trial realises.
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS studies (
+    name        TEXT PRIMARY KEY,
+    description TEXT NOT NULL DEFAULT '',
+    spec        TEXT NOT NULL,             -- the resolved study (JSON)
+    design      TEXT NOT NULL,
+    seeds       TEXT NOT NULL DEFAULT '[]',-- JSON list, plan order
+    created     REAL NOT NULL,
+    updated     REAL NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS variants (
+    study         TEXT NOT NULL REFERENCES studies(name) ON DELETE CASCADE,
+    variant       TEXT NOT NULL,
+    factor        TEXT,
+    level         TEXT,
+    "order"       INTEGER NOT NULL,
+    is_baseline   INTEGER NOT NULL CHECK (is_baseline IN (0, 1)),
+    params        INTEGER,
+    macs          INTEGER,
+    flops         INTEGER,
+    train_flops   INTEGER,
+    budget_ok     INTEGER NOT NULL CHECK (budget_ok IN (0, 1)),
+    budget_reason TEXT,
+    PRIMARY KEY (study, variant)
+);
+
+CREATE TABLE IF NOT EXISTS trials (
+    key         TEXT PRIMARY KEY,
+    config      TEXT NOT NULL,             -- the resolved TrialConfig (JSON)
+    seed        INTEGER NOT NULL,
+    status      TEXT NOT NULL DEFAULT 'pending' CHECK (status IN
+                ('pending', 'running', 'completed', 'early_stopped', 'diverged', 'failed', 'interrupted')),
+    owner       TEXT,                      -- host/pid/start of the process that runs or ran it
+    host        TEXT,
+    heartbeat   REAL,
+    attempts    INTEGER NOT NULL DEFAULT 0,-- how many times it was claimed (a resume is an attempt)
+    started     REAL,
+    finished    REAL,
+    seconds     REAL,                      -- training time reported by the engine
+    error       TEXT,
+    stop_reason TEXT,
+    best_epoch  INTEGER,
+    params      INTEGER,
+    versions    TEXT,                      -- JSON: hyperlab, torch, python, engine
+    created     REAL NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS study_trials (
+    study     TEXT NOT NULL REFERENCES studies(name) ON DELETE CASCADE,
+    variant   TEXT NOT NULL,
+    seed      INTEGER NOT NULL,
+    trial_key TEXT NOT NULL REFERENCES trials(key),
+    PRIMARY KEY (study, variant, seed)
+);
+CREATE INDEX IF NOT EXISTS study_trials_by_key ON study_trials(trial_key);
+
+CREATE TABLE IF NOT EXISTS epochs (
+    trial_key TEXT NOT NULL REFERENCES trials(key),
+    epoch     INTEGER NOT NULL,
+    metrics   TEXT NOT NULL,               -- JSON: the engine's epoch record
+    PRIMARY KEY (trial_key, epoch)
+);
+
+CREATE TABLE IF NOT EXISTS results (
+    trial_key TEXT PRIMARY KEY REFERENCES trials(key),
+    final     TEXT NOT NULL                -- JSON: TrialResult.final
+);
+
+CREATE TABLE IF NOT EXISTS artifacts (
+    trial_key TEXT NOT NULL REFERENCES trials(key),
+    kind      TEXT NOT NULL,               -- e.g. checkpoint, checkpoint_meta
+    path      TEXT NOT NULL,               -- relative to the workspace
+    sha256    TEXT NOT NULL,
+    bytes     INTEGER NOT NULL,
+    PRIMARY KEY (trial_key, kind)
+);
+"""

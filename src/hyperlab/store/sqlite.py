@@ -1,0 +1,371 @@
+"""The embedded store: one SQLite file per workspace, in WAL mode, safe for concurrent processes.
+
+Every write is one transaction taken with `BEGIN IMMEDIATE` (the write lock is taken up front, so
+two processes never deadlock upgrading a read to a write; `busy_timeout` makes the other wait).
+A claim is a single compare-and-swap `UPDATE` whose rowcount says who won.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from hyperlab.errors import UserError
+from hyperlab.store.build_frames import build_frames
+from hyperlab.store.frames import StudyFrames
+from hyperlab.store.owner import Owner
+from hyperlab.store.rows import CLAIMABLE_STATUSES, StudyRow, TrialRow, VariantRow
+from hyperlab.store.schema import SCHEMA, SCHEMA_VERSION
+
+DB_NAME = "hyperlab.db"
+DEFAULT_STALE_AFTER = 600.0
+"""Seconds without a heartbeat after which a trial run by a process on another host counts as dead."""
+
+
+class LostClaimError(RuntimeError):
+    """A runner wrote to a trial it no longer owns (another runner reclaimed it as dead)."""
+
+
+def resolve_workspace(workspace: str | os.PathLike | None = None) -> Path:
+    """`workspace`, else `$HYPERLAB_WORKSPACE`, else `./hyperlab-runs`."""
+    if workspace is None or str(workspace) == "":
+        workspace = os.environ.get("HYPERLAB_WORKSPACE") or "hyperlab-runs"
+    return Path(workspace).expanduser()
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, sort_keys=False, allow_nan=True)
+
+
+class Store:
+    """A workspace: `<workspace>/hyperlab.db` and `<workspace>/artifacts/`."""
+
+    def __init__(self, workspace: Path, connection: sqlite3.Connection) -> None:
+        self.workspace = workspace
+        self._conn = connection
+        self._conn.row_factory = sqlite3.Row
+
+    # --- opening --------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, workspace: str | os.PathLike | None = None, create: bool = True) -> Store:
+        """Open the workspace (default: `resolve_workspace()`), creating it when `create`."""
+        root = resolve_workspace(workspace)
+        db_path = root / DB_NAME
+        if not db_path.exists():
+            if not create:
+                raise UserError(f"{root}: not a hyperlab workspace ({DB_NAME} is missing); "
+                                f"`hyperlab run STUDY --workspace {root}` creates it")
+            try:
+                (root / "artifacts").mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise UserError(f"{root}: cannot create the workspace: {exc.strerror}") from exc
+        conn = sqlite3.connect(db_path, timeout=60.0, isolation_level=None)
+        conn.execute("PRAGMA busy_timeout = 60000")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")  # an epoch reported stored survives a power cut
+        conn.execute("PRAGMA foreign_keys = ON")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            conn.close()
+            raise UserError(f"{db_path}: written by a newer hyperlab (schema {version}, "
+                            f"this one reads {SCHEMA_VERSION}); upgrade hyperlab")
+        if version < SCHEMA_VERSION:
+            script = f"BEGIN IMMEDIATE;\n{SCHEMA}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"
+            conn.executescript(script)
+        return cls(root, conn)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def db_path(self) -> Path:
+        return self.workspace / DB_NAME
+
+    @property
+    def artifacts_dir(self) -> Path:
+        return self.workspace / "artifacts"
+
+    def trial_dir(self, key: str) -> Path:
+        """Where a trial's checkpoint lives (created on demand by the engine)."""
+        return self.artifacts_dir / "trials" / key
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: everything inside is committed together or not at all."""
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._conn
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    # --- studies --------------------------------------------------------------------------------
+    def register_study(
+        self, study: StudyRow, variants: Sequence[VariantRow], trials: Sequence[TrialRow]
+    ) -> None:
+        """Record a study's current plan. Trials new to the workspace start `pending`; trials
+        already known (from this study's earlier plan or another study) keep their state."""
+        now = time.time()
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO studies (name, description, spec, design, seeds, created, updated) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+                "description = excluded.description, spec = excluded.spec, design = excluded.design, "
+                "seeds = excluded.seeds, updated = excluded.updated",
+                (study.name, study.description, _dumps(study.spec), study.design, _dumps(study.seeds),
+                 now, now),
+            )
+            db.execute("DELETE FROM variants WHERE study = ?", (study.name,))
+            db.executemany(
+                'INSERT INTO variants (study, variant, factor, level, "order", is_baseline, params, macs, '
+                "flops, train_flops, budget_ok, budget_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(study.name, v.variant, v.factor, v.level, v.order, int(bool(v.is_baseline)), v.params,
+                  v.macs, v.flops, v.train_flops, int(bool(v.budget_ok)), v.budget_reason) for v in variants],
+            )
+            db.execute("DELETE FROM study_trials WHERE study = ?", (study.name,))
+            db.executemany(
+                "INSERT INTO trials (key, config, seed, created) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(key) DO NOTHING",
+                [(t.key, t.config, t.seed, now) for t in trials],
+            )
+            db.executemany(
+                "INSERT INTO study_trials (study, variant, seed, trial_key) VALUES (?, ?, ?, ?)",
+                [(study.name, t.variant, t.seed, t.key) for t in trials],
+            )
+
+    def study_names(self) -> list[str]:
+        return [r[0] for r in self._conn.execute("SELECT name FROM studies ORDER BY name")]
+
+    def study(self, name: str) -> dict | None:
+        """The registered study (name, description, design, spec, seeds, created, updated), or None."""
+        row = self._conn.execute("SELECT * FROM studies WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            return None
+        out = dict(row)
+        out["spec"] = json.loads(out["spec"])
+        out["seeds"] = json.loads(out["seeds"])
+        return out
+
+    def study_trials(self, name: str) -> list[dict]:
+        """The study's (variant, seed) rows joined with their trial's state, in plan order."""
+        rows = self._conn.execute(
+            "SELECT st.variant, st.seed, st.trial_key AS key, t.status, t.owner, t.host, t.heartbeat, "
+            "t.attempts, t.config, v.\"order\" AS variant_order, "
+            "(SELECT MAX(epoch) FROM epochs e WHERE e.trial_key = st.trial_key) AS last_epoch "
+            "FROM study_trials st JOIN trials t ON t.key = st.trial_key "
+            "LEFT JOIN variants v ON v.study = st.study AND v.variant = st.variant "
+            "WHERE st.study = ? ORDER BY v.\"order\", st.variant, st.seed",
+            (name,),
+        )
+        return [dict(r) for r in rows]
+
+    def variants(self, name: str) -> list[dict]:
+        rows = self._conn.execute('SELECT * FROM variants WHERE study = ? ORDER BY "order"', (name,))
+        return [dict(r) for r in rows]
+
+    # --- trials ---------------------------------------------------------------------------------
+    def trial(self, key: str) -> dict | None:
+        row = self._conn.execute("SELECT * FROM trials WHERE key = ?", (key,)).fetchone()
+        return None if row is None else dict(row)
+
+    def trial_statuses(self, keys: Iterable[str]) -> dict[str, str]:
+        """Status of each key known to the store (unknown keys are absent)."""
+        out: dict[str, str] = {}
+        keys = list(keys)
+        for start in range(0, len(keys), 500):  # stay under SQLite's bound-parameter limit
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT key, status FROM trials WHERE key IN ({marks})"
+            out.update((key, status) for key, status in self._conn.execute(query, chunk))
+        return out
+
+    def is_dead(
+        self, trial: dict, stale_after: float = DEFAULT_STALE_AFTER, now: float | None = None
+    ) -> bool:
+        """True when a `running` trial's owner is gone: on this host, its process is not alive;
+        on another host, its heartbeat is older than `stale_after` seconds."""
+        if trial["status"] != "running":
+            return False
+        if not trial["owner"]:
+            return True
+        owner = Owner.parse(trial["owner"])
+        if owner.host == Owner.current().host:
+            return not owner.is_alive_here()
+        now = time.time() if now is None else now
+        return trial["heartbeat"] is None or now - trial["heartbeat"] > stale_after
+
+    def claim(self, key: str, owner: Owner, stale_after: float = DEFAULT_STALE_AFTER) -> bool:
+        """Atomically take a trial that is pending, interrupted, or running under a dead owner.
+        Returns True for exactly one of any number of concurrent claimers."""
+        current = self.trial(key)
+        if current is None:
+            return False
+        dead_owner, seen_heartbeat = None, None
+        if self.is_dead(current, stale_after):
+            dead_owner, seen_heartbeat = current["owner"], current["heartbeat"]
+        now = time.time()
+        statuses = tuple(sorted(CLAIMABLE_STATUSES))
+        # Compare-and-swap: a dead owner is only replaced if it is still the owner and has not
+        # heart-beaten since we judged it dead; any concurrent claimer changes one of the two.
+        cursor = self._conn.execute(
+            f"UPDATE trials SET status = 'running', owner = ?, host = ?, heartbeat = ?, "
+            f"started = COALESCE(started, ?), attempts = attempts + 1, finished = NULL "
+            f"WHERE key = ? AND (status IN ({','.join('?' * len(statuses))}) OR (status = 'running' "
+            f"AND owner IS ? AND heartbeat IS ? AND ? IS NOT NULL))",
+            (str(owner), owner.host, now, now, key, *statuses, dead_owner, seen_heartbeat, dead_owner),
+        )
+        return cursor.rowcount == 1
+
+    def heartbeat(self, key: str, owner: Owner) -> bool:
+        """Mark the trial as still being worked on; False when `owner` no longer holds it."""
+        cursor = self._conn.execute(
+            "UPDATE trials SET heartbeat = ? WHERE key = ? AND owner = ? AND status = 'running'",
+            (time.time(), key, str(owner)),
+        )
+        return cursor.rowcount == 1
+
+    def _assert_owner(self, db: sqlite3.Connection, key: str, owner: Owner) -> None:
+        cursor = db.execute(
+            "UPDATE trials SET heartbeat = ? WHERE key = ? AND owner = ? AND status = 'running'",
+            (time.time(), key, str(owner)),
+        )
+        if cursor.rowcount != 1:
+            raise LostClaimError(f"trial {key} is no longer run by {owner}")
+
+    def record_epoch(self, key: str, owner: Owner, record: dict) -> None:
+        """Store one epoch's metrics (upsert on (trial, epoch)), committed before returning."""
+        epoch = int(record["epoch"])
+        metrics = _dumps(record)
+        with self._write() as db:
+            self._assert_owner(db, key, owner)
+            db.execute(
+                "INSERT INTO epochs (trial_key, epoch, metrics) VALUES (?, ?, ?) "
+                "ON CONFLICT(trial_key, epoch) DO UPDATE SET metrics = excluded.metrics",
+                (key, epoch, metrics),
+            )
+
+    def finish_trial(
+        self,
+        key: str,
+        owner: Owner,
+        *,
+        status: str,
+        epochs: Sequence[dict] = (),
+        final: dict | None = None,
+        seconds: float | None = None,
+        error: str | None = None,
+        stop_reason: str | None = None,
+        best_epoch: int | None = None,
+        params: int | None = None,
+        versions: dict | None = None,
+        artifacts: Sequence[dict] = (),
+    ) -> None:
+        """Record how a claimed trial ended, in one transaction: status, timing, every epoch
+        (upserted again, so a record lost between the engine and the store is filled in), the final
+        results and the artifacts (dicts with kind, path relative to the workspace, sha256, bytes)."""
+        epoch_rows = [(key, int(r["epoch"]), _dumps(r)) for r in epochs]
+        final_json = None if final is None else _dumps(final)
+        with self._write() as db:
+            self._assert_owner(db, key, owner)
+            db.execute(
+                "UPDATE trials SET status = ?, finished = ?, seconds = ?, error = ?, stop_reason = ?, "
+                "best_epoch = ?, params = COALESCE(?, params), versions = ? WHERE key = ?",
+                (status, time.time(), _finite(seconds), error, stop_reason, best_epoch, params,
+                 None if versions is None else _dumps(versions), key),
+            )
+            db.executemany(
+                "INSERT INTO epochs (trial_key, epoch, metrics) VALUES (?, ?, ?) "
+                "ON CONFLICT(trial_key, epoch) DO UPDATE SET metrics = excluded.metrics",
+                epoch_rows,
+            )
+            if final_json is not None:
+                db.execute(
+                    "INSERT INTO results (trial_key, final) VALUES (?, ?) "
+                    "ON CONFLICT(trial_key) DO UPDATE SET final = excluded.final",
+                    (key, final_json),
+                )
+            db.executemany(
+                "INSERT INTO artifacts (trial_key, kind, path, sha256, bytes) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT(trial_key, kind) DO UPDATE SET path = excluded.path, sha256 = excluded.sha256, "
+                "bytes = excluded.bytes",
+                [(key, a["kind"], a["path"], a["sha256"], a["bytes"]) for a in artifacts],
+            )
+
+    def release(self, key: str, owner: Owner, status: str = "interrupted", error: str | None = None) -> bool:
+        """Give a claimed trial back (`interrupted`: resumes from its checkpoint; `pending`: as new)."""
+        if status not in CLAIMABLE_STATUSES:
+            raise ValueError(f"release status must be one of {sorted(CLAIMABLE_STATUSES)}, got {status!r}")
+        cursor = self._conn.execute(
+            "UPDATE trials SET status = ?, heartbeat = ?, error = ? WHERE key = ? AND owner = ? "
+            "AND status = 'running'",
+            (status, time.time(), error, key, str(owner)),
+        )
+        return cursor.rowcount == 1
+
+    def reset_trials(self, keys: Iterable[str]) -> None:
+        """Forget everything trained for these trials (`--rerun`): they become `pending` again."""
+        keys = list(keys)
+        with self._write() as db:
+            for key in keys:
+                for table in ("epochs", "results", "artifacts"):
+                    db.execute(f"DELETE FROM {table} WHERE trial_key = ?", (key,))
+                db.execute(
+                    "UPDATE trials SET status = 'pending', owner = NULL, host = NULL, heartbeat = NULL, "
+                    "attempts = 0, started = NULL, finished = NULL, seconds = NULL, error = NULL, "
+                    "stop_reason = NULL, best_epoch = NULL, params = NULL, versions = NULL WHERE key = ?",
+                    (key,),
+                )
+
+    def epochs(self, key: str) -> list[dict]:
+        rows = self._conn.execute("SELECT metrics FROM epochs WHERE trial_key = ? ORDER BY epoch", (key,))
+        return [json.loads(r[0]) for r in rows]
+
+    def final(self, key: str) -> dict | None:
+        row = self._conn.execute("SELECT final FROM results WHERE trial_key = ?", (key,)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def artifacts(self, key: str) -> list[dict]:
+        rows = self._conn.execute("SELECT kind, path, sha256, bytes FROM artifacts WHERE trial_key = ? "
+                                  "ORDER BY kind", (key,))
+        return [dict(r) for r in rows]
+
+    # --- analysis -------------------------------------------------------------------------------
+    def frames(self, study_name: str) -> StudyFrames:
+        """The study's tidy tables (columns: docs/architecture.md), read in one snapshot."""
+        self._conn.execute("BEGIN")  # one read transaction: a consistent view while runners write
+        try:
+            study = self.study(study_name)
+            if study is None:
+                raise UserError(f"{self.workspace}: no study named {study_name!r} (known: "
+                                f"{', '.join(self.study_names()) or 'none'})")
+            trials = [dict(r) for r in self._conn.execute(
+                "SELECT st.variant, st.seed, t.* FROM study_trials st JOIN trials t ON t.key = st.trial_key "
+                "WHERE st.study = ?", (study_name,))]
+            epochs = [dict(r) for r in self._conn.execute(
+                "SELECT e.trial_key, e.epoch, e.metrics FROM epochs e WHERE e.trial_key IN "
+                "(SELECT trial_key FROM study_trials WHERE study = ?) ORDER BY e.trial_key, e.epoch",
+                (study_name,))]
+            finals = [dict(r) for r in self._conn.execute(
+                "SELECT r.trial_key, r.final FROM results r WHERE r.trial_key IN "
+                "(SELECT trial_key FROM study_trials WHERE study = ?)", (study_name,))]
+            variants = self.variants(study_name)
+        finally:
+            self._conn.execute("COMMIT")
+        return build_frames(study, variants, trials, epochs, finals)
+
+
+def _finite(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)

@@ -1,0 +1,75 @@
+"""Tiny real studies on digits (a few hundred examples, a few epochs) and helpers to run them,
+in this process through the Python API or as real `hyperlab` subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+TIMING_KEYS = ("seconds", "examples_per_s")  # the only epoch values that differ between equal runs
+
+
+def study_toml(name: str = "tiny", seeds: int = 2, epochs: int = 3, levels: tuple = (0.1,), subset: int = 200,
+               hidden: tuple = (16,), extra: str = "") -> str:
+    """A study on digits: an MLP baseline and one learning-rate factor."""
+    return f"""
+name = "{name}"
+seeds = {seeds}
+
+[data]
+dataset = "digits"
+subset = {subset}
+test_subset = 200
+
+[model]
+kind = "mlp"
+hidden = {list(hidden)}
+
+[train]
+epochs = {epochs}
+batch_size = 32
+optimizer = {{ name = "sgd", lr = 0.02 }}
+{extra}
+[[factor]]
+name = "lr"
+path = "train.optimizer.lr"
+levels = {list(levels)}
+"""
+
+
+def cli_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("HYPERLAB_WORKSPACE", None)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def run_cli(*args: str, timeout: float = 240) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "hyperlab", *args], capture_output=True, text=True,
+                          timeout=timeout, env=cli_env())
+
+
+def start_cli(*args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "hyperlab", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=cli_env())
+
+
+def events_of(stdout: str) -> list[dict]:
+    return [json.loads(line) for line in stdout.splitlines() if line.strip()]
+
+
+def read_until(proc: subprocess.Popen, predicate, seen: list[dict]) -> dict:
+    """Read JSON-lines events from `proc` until one satisfies `predicate`; returns it."""
+    for line in proc.stdout:
+        event = json.loads(line)
+        seen.append(event)
+        if predicate(event):
+            return event
+    raise AssertionError(f"the runner ended (rc={proc.wait()}) before the awaited event: "
+                         f"{proc.stderr.read()[-2000:]}")
+
+
+def without_timing(records: list[dict]) -> list[dict]:
+    return [{k: v for k, v in r.items() if k not in TIMING_KEYS} for r in records]

@@ -1,0 +1,109 @@
+"""The Python API: hyperlab.Study.load / plan / run / results / status, as a notebook uses it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+
+import hyperlab
+from hyperlab.errors import UserError
+
+STUDY = """
+name = "api"
+seeds = 2
+
+[data]
+dataset = "digits"
+subset = 200
+test_subset = 200
+
+[model]
+kind = "mlp"
+hidden = [16]
+
+[train]
+epochs = 3
+batch_size = 32
+
+[[factor]]
+name = "activation"
+path = "model.activation"
+levels = ["tanh"]
+"""
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture
+def study_file(tmp_path: Path) -> Path:
+    path = tmp_path / "api.toml"
+    path.write_text(STUDY)
+    return path
+
+
+def test_study_is_exported_lazily_from_the_package():
+    from hyperlab.api import Study
+
+    assert hyperlab.Study is Study
+    assert "Study" in hyperlab.__all__
+    with pytest.raises(AttributeError):
+        hyperlab.NoSuchThing  # noqa: B018
+
+
+def test_load_applies_overrides_and_plans(study_file):
+    study = hyperlab.Study.load(study_file, overrides=["train.epochs=2", "seeds=3"])
+    assert study.name == "api" and "api" in repr(study)
+    plan = study.plan()
+    assert [v.name for v in plan.variants] == ["baseline", "activation=tanh"]
+    assert len(plan.trials) == 6 and {t.config.train.epochs for t in plan.trials} == {2}
+
+
+def test_load_errors_are_user_errors(study_file, tmp_path):
+    with pytest.raises(UserError, match="no such study file"):
+        hyperlab.Study.load(tmp_path / "missing.toml")
+    with pytest.raises(UserError, match="train.epochs"):
+        hyperlab.Study.load(study_file, overrides=["train.epochs=-1"])
+
+
+def test_run_then_results_as_dataframes(study_file, tmp_path):
+    study = hyperlab.Study.load(study_file)
+    summary = study.run(tmp_path / "ws", progress="events", report=False)
+    assert summary.exit_code == 0 and summary.statuses == {"completed": 4}
+    assert [e["event"] for e in summary.events][0] == "run_started"
+    assert summary.events[-1]["event"] == "run_finished"
+    epochs = [e for e in summary.events if e["event"] == "epoch"]
+    assert len(epochs) == 4 * 3 and {"val_accuracy", "train_loss"} <= set(epochs[0]["metrics"])
+
+    frames = study.results(tmp_path / "ws")
+    for table in (frames.epochs, frames.finals, frames.trials, frames.variants):
+        assert isinstance(table, pd.DataFrame)
+    assert len(frames.epochs) == 12 and len(frames.finals) == 4 and len(frames.trials) == 4
+    assert frames.epochs.groupby("trial_key").epoch.max().eq(3).all()
+    assert frames.finals.test_accuracy.between(0, 1).all()
+    assert len(frames.finals.per_class_test.iloc[0]) == 10  # lists stay lists
+    assert frames.study["name"] == "api" and frames.study["running"] is False
+
+    status = study.status(tmp_path / "ws")
+    assert status.done.tolist() == [2, 2] and status.pending.sum() == 0
+
+
+def test_run_argument_errors_are_user_errors(study_file, tmp_path):
+    study = hyperlab.Study.load(study_file)
+    for kwargs, message in (({"workers": 0}, "--workers"), ({"device": "tpu"}, "--device"),
+                            ({"threads": 0}, "--threads"), ({"progress": "loud"}, "progress")):
+        with pytest.raises(UserError, match=message):
+            study.run(tmp_path / "ws", report=False, **kwargs)
+
+
+def test_results_without_a_workspace_is_a_user_error(study_file, tmp_path):
+    with pytest.raises(UserError, match="not a hyperlab workspace"):
+        hyperlab.Study.load(study_file).results(tmp_path / "nothing")
