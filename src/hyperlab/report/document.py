@@ -1,0 +1,174 @@
+"""The report as a document of sections (text, tables, figures): HTML and Markdown render the same one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hyperlab.analysis.results import StudyAnalysis
+from hyperlab.analysis.stats import ALPHA, CONFIDENCE, Estimate
+from hyperlab.report import fmt
+from hyperlab.report.figures import FigureFile, slug
+from hyperlab.report.findings import Findings
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: list[list[str]]
+    caption: str = ""
+
+
+@dataclass
+class Section:
+    title: str
+    anchor: str
+    paragraphs: list[str] = field(default_factory=list)
+    bullets: list[str] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    figures: list[FigureFile] = field(default_factory=list)
+    subsections: list[Section] = field(default_factory=list)
+
+
+@dataclass
+class Document:
+    title: str
+    meta: list[str]
+    warnings: list[str]
+    sections: list[Section]
+
+
+def results_table(analysis: StudyAnalysis) -> Table:
+    """Per variant: seeds used, primary and test metric with CI, cost."""
+    primary, test = analysis.primary, analysis.test_metric
+    rows = []
+    for v in analysis.variants:
+        s = analysis.summaries[v.name]
+        if not v.budget_ok:
+            rows.append([v.name, "0", "skipped for budget", v.budget_reason or "", fmt.count(v.params), ""])
+            continue
+        missing = s.n_total - s.n_used
+        used = f"{s.n_used}" + (f" (+{missing} excluded)" if missing else "")
+        rows.append([display_name(analysis, v.name), used,
+                     fmt.mean_ci(primary, s.metrics[primary.key]),
+                     fmt.mean_ci(test, s.metrics.get(test.key, _nothing())), fmt.count(v.params),
+                     fmt.seconds(s.metrics["seconds_per_epoch"].mean)])
+    return Table(["variant", "seeds", primary.label, test.label, "params", "s / epoch"], rows)
+
+
+def display_name(analysis: StudyAnalysis, name: str) -> str:
+    """The variant's name, marked when it is the reference (unless its name already says so)."""
+    return f"{name} (baseline)" if name == analysis.baseline and name != "baseline" else name
+
+
+def _nothing() -> Estimate:
+    return Estimate(None, None, None, None, 0)
+
+
+def comparisons_table(analysis: StudyAnalysis) -> Table:
+    rows = []
+    for c in analysis.comparisons:
+        metric = analysis.primary if c.metric == analysis.primary.key else analysis.test_metric
+        rows.append([c.variant, metric.label,
+                     f"{fmt.delta(metric, c.difference.mean)} "
+                     f"({fmt.ci(metric, c.difference, as_delta=True)})",
+                     str(c.n), fmt.number(c.statistic, 3), fmt.p_value(c.p_value), fmt.p_value(c.p_holm),
+                     fmt.number(c.effect_size, 2), fmt.verdict(c)])
+    return Table(["variant", "metric", "difference vs baseline", "seeds", "t", "p", "Holm p", "d_z",
+                  "verdict"], rows,
+                 caption=f"Differences are variant minus baseline on the same seed; {c_name(analysis)}; "
+                         f"Holm's step-down correction across all variants, per metric; "
+                         f"family-wise alpha {ALPHA}.")
+
+
+def c_name(analysis: StudyAnalysis) -> str:
+    return analysis.comparisons[0].test if analysis.comparisons else "paired t-test"
+
+
+def diagnostics_table(analysis: StudyAnalysis) -> Table:
+    rows = []
+    classification = analysis.task == "classification"
+    for v in analysis.variants:
+        s = analysis.summaries[v.name]
+        if s.n_used == 0:
+            continue
+        m = s.metrics
+        onset = "none" if s.overfit_seeds == 0 else \
+            f"{fmt.epoch(m['overfit_onset'].mean)} ({s.overfit_seeds}/{s.n_used})"
+        def gap(e: Estimate) -> str:
+            return fmt.delta(analysis.primary, e.mean, unit=False) if classification else fmt.number(e.mean)
+
+        def reached(e: Estimate, used: int = s.n_used) -> str:
+            return "not reached" if e.n == 0 and used else fmt.epoch(e.mean)
+
+        rows.append([
+            v.name, fmt.epoch(m["best_epoch_accuracy" if classification else "best_epoch_loss"].mean),
+            onset, gap(m["gap_at_best"]), gap(m["gap_at_last"]),
+            fmt.epoch(m["epochs_to_95"].mean) if classification else "n/a",
+            fmt.seconds(m["seconds_to_95"].mean) if classification else "n/a",
+            reached(m["epochs_to_baseline"]) if classification else "n/a",
+            fmt.number(None if m["tail_std"].mean is None else
+                       (100 * m["tail_std"].mean if classification else m["tail_std"].mean), 2),
+            fmt.number(m["loss_spikes"].mean, 2), str(s.n_diverged),
+        ])
+    gap_unit = "train - val accuracy, points" if classification else "val - train loss"
+    return Table(["variant", "best epoch", "overfitting onset (seeds)", f"gap at best ({gap_unit})",
+                  "gap at last", "epochs to 95%", "time to 95%", "epochs to baseline best",
+                  "tail std" + (" (points)" if classification else ""), "loss spikes", "diverged"], rows,
+                 caption="Means over the usable seeds; definitions in the Methods section.")
+
+
+def excluded_table(analysis: StudyAnalysis) -> Table | None:
+    if not analysis.excluded:
+        return None
+    return Table(["variant", "seed", "status", "reason", "trial"],
+                 [[e.variant, str(e.seed), e.status, e.reason, e.trial_key[:12]] for e in analysis.excluded])
+
+
+def cost_table(analysis: StudyAnalysis) -> Table:
+    metric = analysis.test_metric
+    rows = []
+    for p in analysis.cost:
+        fronts = (("params", "params"), ("FLOPs", "flops"), ("time", "seconds_per_epoch"))
+        on = [name for name, front in fronts if p.variant in analysis.pareto.get(front, ())]
+        rows.append([p.variant, fmt.count(p.params), fmt.count(p.flops), fmt.seconds(p.seconds_per_epoch),
+                     fmt.value(metric, p.score), ", ".join(on) or "-"])
+    return Table(["variant", "params", "FLOPs / example", "s / epoch", metric.label,
+                  "on the Pareto front of"], rows)
+
+
+METHODS = [
+    "Best epoch: the epoch of maximum validation accuracy (minimum validation loss for regression).",
+    "Overfitting onset: the epoch of minimum validation loss, provided at least 2 evaluated epochs "
+    "follow it, the median validation loss after it is at least 5% above the minimum, and the "
+    "training loss at the last epoch is at least 5% below its value at that epoch; otherwise none.",
+    "Generalization gap: training minus validation accuracy (points) at the best and at the last "
+    "epoch; for regression, validation minus training loss.",
+    "Convergence speed: the first epoch (and training seconds up to it) at which validation accuracy "
+    "reaches 95% of the trial's own best, and the baseline's mean best.",
+    "Instability: the sample standard deviation of validation accuracy (validation loss for "
+    "regression) over the last 10% of evaluated epochs (at least 3); loss spikes: epochs whose "
+    "training loss rose more than 10% above the previous epoch's.",
+    "Divergence: the engine stopped the trial as diverged, a loss became non-finite, or the final "
+    "training loss exceeds twice the first epoch's. Diverged and failed trials are excluded from the "
+    "means and counted.",
+    f"Statistics: mean over seeds with a {int(CONFIDENCE * 100)}% t-interval (scipy.stats.t); "
+    "variants are compared with the baseline on the same seeds by a two-sided paired t-test "
+    "(scipy.stats.ttest_rel) with Holm's step-down correction across all variants (one family per "
+    "metric); effect size is Cohen's d_z (mean difference over the standard deviation of the "
+    "differences). With fewer than 3 paired seeds no test is run.",
+]
+
+
+def methods_section() -> Section:
+    return Section("Methods", "methods", bullets=list(METHODS),
+                   paragraphs=["The full definitions and conventions are in docs/report.md of hyperlab."])
+
+
+def findings_sections(findings: Findings, curve_figures: dict[str, FigureFile]) -> list[Section]:
+    return [Section(f.factor, "factor-" + fmt_anchor(f.factor), paragraphs=[" ".join(f.sentences)],
+                    figures=[curve_figures[f.factor]] if f.factor in curve_figures else [])
+            for f in findings.factors]
+
+
+def fmt_anchor(text: str) -> str:
+    return slug(text)

@@ -1,0 +1,330 @@
+"""The report's figures, drawn from the analysis with matplotlib's object API (no pyplot, Agg canvas).
+
+Each figure is saved as PNG and SVG under `figures/`; every variant keeps one colour in all of them.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib as mpl
+import numpy as np
+from matplotlib.colors import TwoSlopeNorm
+from matplotlib.figure import Figure
+
+from hyperlab.analysis.results import Curve, FactorInfo, StudyAnalysis
+
+BASELINE_COLOUR = "#222222"
+PALETTE = [c for i, c in enumerate(mpl.colormaps["tab10"].colors) if i != 7]  # 7 is grey: the baseline's
+PALETTE += [c for i, c in enumerate(mpl.colormaps["tab20"].colors) if i % 2 == 1 and i != 15]
+DPI = 110
+RC = {"svg.hashsalt": "hyperlab", "svg.fonttype": "none", "font.size": 9, "axes.titlesize": 10,
+      "axes.spines.top": False, "axes.spines.right": False}
+
+
+@dataclass(frozen=True)
+class FigureFile:
+    """One written figure: its PNG and SVG and what it shows."""
+
+    slug: str
+    title: str
+    caption: str
+    png: Path
+    svg: Path
+
+
+def colours(analysis: StudyAnalysis) -> dict[str, tuple]:
+    """One colour per variant, fixed by plan order (the baseline is near-black)."""
+    mapping: dict[str, tuple] = {}
+    others = [v.name for v in analysis.variants if v.name != analysis.baseline]
+    if analysis.baseline:
+        mapping[analysis.baseline] = mpl.colors.to_rgb(BASELINE_COLOUR)
+    for i, name in enumerate(others):
+        mapping[name] = tuple(PALETTE[i % len(PALETTE)])
+    return mapping
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "figure"
+
+
+def save(fig: Figure, folder: Path, name: str, title: str, caption: str) -> FigureFile:
+    """Write PNG and SVG atomically (temp file + rename) and return where they are."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    with mpl.rc_context(RC):
+        for ext, metadata in (("png", {"Software": None}), ("svg", {"Date": None})):
+            path = folder / f"{name}.{ext}"
+            tmp = path.with_name(f".{path.name}.tmp")
+            fig.savefig(tmp, format=ext, dpi=DPI, metadata=metadata)
+            os.replace(tmp, path)
+            paths[ext] = path
+            fig.set_layout_engine("none")  # the layout is solved once (for the PNG); the SVG reuses it
+    return FigureFile(name, title, caption, paths["png"], paths["svg"])
+
+
+def _figure(width: float, height: float) -> Figure:
+    with mpl.rc_context(RC):
+        return Figure(figsize=(width, height), layout="constrained")
+
+
+def level_name(analysis: StudyAnalysis, name: str) -> str:
+    """A level's label within its factor; a grid cell (several factors) keeps its full name."""
+    v = analysis.variant(name)
+    return v.level if v.level and v.factor and ", " not in v.factor else name
+
+
+def _label(analysis: StudyAnalysis, name: str) -> str:
+    v = analysis.variant(name)
+    if v.is_baseline or name == analysis.baseline:
+        return f"baseline ({name})" if name != "baseline" else "baseline"
+    return v.level or name
+
+
+def _band(ax, curve: Curve, colour, style: str, label: str | None, scale: float,
+          bounds: tuple[float, float] | None = None) -> None:
+    """Mean line and 95% band; `bounds` clips the band to a metric's range (accuracy: 0-100%)."""
+    ax.plot(curve.epochs, scale * curve.mean, color=colour, linestyle=style, linewidth=1.4, label=label)
+    ok = np.isfinite(curve.lo) & np.isfinite(curve.hi)
+    if ok.any():
+        lo, hi = scale * curve.lo[ok], scale * curve.hi[ok]
+        if bounds is not None:
+            lo, hi = np.clip(lo, *bounds), np.clip(hi, *bounds)
+        ax.fill_between(curve.epochs[ok], lo, hi, color=colour, alpha=0.18 if style == "-" else 0.08,
+                        linewidth=0)
+
+
+OVERLAY_MAX = 6  # more levels than this are drawn as small multiples, one panel per level
+
+
+def curves_figure(analysis: StudyAnalysis, factor: FactorInfo, folder: Path) -> FigureFile:
+    """Accuracy and loss against epochs for the baseline and every level of one factor."""
+    if len(factor.variants) > OVERLAY_MAX:
+        return _small_multiples(analysis, factor, folder)
+    with mpl.rc_context(RC):
+        colour = colours(analysis)
+        names = [n for n in [analysis.baseline, *factor.variants] if n and analysis.curves.get(n)]
+        panels = [("accuracy", "train_accuracy", "val_accuracy", 100.0, "accuracy (%)")] \
+            if analysis.task == "classification" else [("MSE", "train_mse", "val_mse", 1.0, "MSE")]
+        panels.append(("loss", "train_loss", "val_loss", 1.0, "loss"))
+        panels = [p for p in panels if any(p[2] in analysis.curves[n] for n in names)]
+        fig = _figure(5.0 * max(1, len(panels)), 3.6)
+        axes = fig.subplots(1, max(1, len(panels)), squeeze=False)[0]
+        for ax, (title, train_key, val_key, scale, ylabel) in zip(axes, panels, strict=False):
+            log = title == "loss" and _spans_decades(analysis, names, (train_key, val_key))
+            bounds = (0.0, 100.0) if title == "accuracy" else (0.0, np.inf)  # losses and MSE are >= 0
+            if log:  # a t-band can reach below zero; on a log axis it is cut at half the smallest mean
+                bounds = (0.5 * _smallest_mean(analysis, names, (train_key, val_key)), np.inf)
+            for name in names:
+                curves = analysis.curves[name]
+                if val_key in curves:
+                    _band(ax, curves[val_key], colour[name], "-", _label(analysis, name), scale, bounds)
+                if train_key in curves:
+                    _band(ax, curves[train_key], colour[name], "--", None, scale, bounds)
+            ax.set_title(f"{title}: validation solid, training dashed")
+            ax.set_xlabel("epoch")
+            ax.set_ylabel(ylabel)
+            ax.grid(alpha=0.3)
+            if log:
+                ax.set_yscale("log")
+        axes[0].legend(title=factor.name, fontsize=8, frameon=False)
+        fig.suptitle(f"{factor.name}: mean over seeds with 95% CI bands")
+    return save(fig, folder, f"curves-{slug(factor.name)}", f"Learning curves: {factor.name}",
+                f"Accuracy and loss against epochs for the baseline and each level of {factor.name}: "
+                f"validation solid, training dashed, mean over seeds with a 95% t-interval band.")
+
+
+def _small_multiples(analysis: StudyAnalysis, factor: FactorInfo, folder: Path) -> FigureFile:
+    """One panel per level (validation solid, training dashed) with the baseline's validation curve."""
+    classification = analysis.task == "classification"
+    train_key, val_key = ("train_accuracy", "val_accuracy") if classification else ("train_loss", "val_loss")
+    scale = 100.0 if classification else 1.0
+    bounds = (0.0, 100.0) if classification else None
+    names = [n for n in factor.variants if analysis.curves.get(n)]
+    with mpl.rc_context(RC):
+        colour = colours(analysis)
+        n_cols = 4
+        n_rows = -(-len(names) // n_cols)
+        fig = _figure(3.3 * n_cols, 2.6 * n_rows)
+        axes = np.atleast_1d(fig.subplots(n_rows, n_cols, squeeze=False, sharex=True, sharey=True)).ravel()
+        base = analysis.curves.get(analysis.baseline or "", {})
+        for ax, name in zip(axes, names, strict=False):
+            if val_key in base:
+                _band(ax, base[val_key], colour[analysis.baseline], "-", "baseline", scale, bounds)
+            curves = analysis.curves[name]
+            if val_key in curves:
+                _band(ax, curves[val_key], colour[name], "-", "validation", scale, bounds)
+            if train_key in curves:
+                _band(ax, curves[train_key], colour[name], "--", "training", scale, bounds)
+            ax.set_title(level_name(analysis, name), fontsize=8)
+            ax.grid(alpha=0.3)
+        for ax in axes[len(names):]:
+            ax.set_visible(False)
+        axes[0].legend(fontsize=7, frameon=False)
+        fig.supxlabel("epoch")
+        fig.supylabel("accuracy (%)" if classification else "loss")
+        fig.suptitle(f"{factor.name}: mean over seeds with 95% CI bands")
+    return save(fig, folder, f"curves-{slug(factor.name)}", f"Learning curves: {factor.name}",
+                f"One panel per level of {factor.name}: validation solid, training dashed, the baseline's "
+                f"validation curve in black; mean over seeds with a 95% t-interval band.")
+
+
+def _positive_means(analysis: StudyAnalysis, names: Iterable[str], keys: Iterable[str]) -> np.ndarray:
+    values = np.concatenate([analysis.curves[n][k].mean for n in names for k in keys
+                             if k in analysis.curves[n]] or [np.array([1.0])])
+    return values[np.isfinite(values) & (values > 0)]
+
+
+def _spans_decades(analysis: StudyAnalysis, names: Iterable[str], keys: Iterable[str]) -> bool:
+    values = _positive_means(analysis, names, keys)
+    return len(values) > 0 and values.max() / values.min() > 30
+
+
+def _smallest_mean(analysis: StudyAnalysis, names: Iterable[str], keys: Iterable[str]) -> float:
+    return float(_positive_means(analysis, names, keys).min())
+
+
+def ranking_figure(analysis: StudyAnalysis, folder: Path) -> FigureFile | None:
+    """Every variant's mean primary metric with its 95% CI, best on top, baseline marked."""
+    metric = analysis.primary
+    scale = 100.0 if metric.percent else 1.0
+    rows = [(name, s.metrics[metric.key]) for name, s in analysis.summaries.items()
+            if s.metrics[metric.key].mean is not None]
+    if not rows:
+        return None
+    rows.sort(key=lambda r: r[1].mean, reverse=not metric.higher_is_better)  # best ends on top
+    with mpl.rc_context(RC):
+        colour = colours(analysis)
+        fig = _figure(6.5, 0.9 + 0.32 * len(rows))
+        ax = fig.subplots()
+        for y, (name, est) in enumerate(rows):
+            err = None
+            if est.lo is not None and est.hi is not None:
+                err = [[scale * (est.mean - est.lo)], [scale * (est.hi - est.mean)]]
+            ax.errorbar(scale * est.mean, y, xerr=err, fmt="o", color=colour[name], capsize=3)
+        if analysis.baseline in analysis.summaries:
+            base = analysis.summaries[analysis.baseline].metrics[metric.key].mean
+            if base is not None:
+                ax.axvline(scale * base, color=BASELINE_COLOUR, linestyle=":", linewidth=1)
+        ax.set_yticks(range(len(rows)), [_ranking_label(analysis, name) for name, _ in rows])
+        for tick, (name, _) in zip(ax.get_yticklabels(), rows, strict=True):
+            tick.set_color(colour[name])
+            if name == analysis.baseline:
+                tick.set_fontweight("bold")
+        ax.set_xlabel(f"{metric.label}" + (" (%)" if metric.percent else "") + ", mean and 95% CI")
+        ax.grid(axis="x", alpha=0.3)
+    return save(fig, folder, "ranking", "Ranking of the variants",
+                f"Mean {metric.label} over seeds with 95% t-intervals; the dotted line is the baseline's "
+                f"mean. Variants are chosen on validation data only.")
+
+
+def _ranking_label(analysis: StudyAnalysis, name: str) -> str:
+    return f"{name} (baseline)" if name == analysis.baseline and name != "baseline" else name
+
+
+def per_class_figure(analysis: StudyAnalysis, folder: Path) -> FigureFile | None:
+    """Heatmap of the per-class test accuracy change against the baseline (points)."""
+    effects = analysis.per_class
+    if effects is None or not effects.variants:
+        return None
+    matrix = np.array([[np.nan if e.mean is None else 100 * e.mean for e in effects.effects[v]]
+                       for v in effects.variants])
+    excludes_zero = np.array([[e.lo is not None and e.hi is not None and (e.lo > 0 or e.hi < 0)
+                               for e in effects.effects[v]] for v in effects.variants])
+    limit = float(np.nanmax(np.abs(matrix))) if np.isfinite(matrix).any() else 1.0
+    limit = limit if limit > 0 else 1.0
+    with mpl.rc_context(RC):
+        n_rows, n_cols = matrix.shape
+        fig = _figure(max(5.0, 0.55 * n_cols + 3.0), max(2.2, 0.38 * n_rows + 1.4))
+        ax = fig.subplots()
+        image = ax.imshow(matrix, cmap="RdBu", norm=TwoSlopeNorm(0.0, -limit, limit), aspect="auto")
+        ax.set_xticks(range(n_cols), effects.classes, rotation=45 if n_cols > 12 else 0)
+        ax.set_yticks(range(n_rows), effects.variants)
+        if n_rows * n_cols <= 400:
+            for (r, c), value in np.ndenumerate(matrix):
+                if math.isfinite(value):
+                    ax.text(c, r, f"{value:+.1f}" + ("*" if excludes_zero[r, c] else ""), ha="center",
+                            va="center", fontsize=7,
+                            color="white" if abs(value) > 0.6 * limit else "black")
+        ax.set_xlabel("class")
+        fig.colorbar(image, ax=ax, label="change in test accuracy (points)")
+    return save(fig, folder, "per-class", "Per-class effects",
+                "Change in per-class test accuracy against the baseline (points), mean over seeds "
+                "paired with the baseline; * marks a 95% CI that excludes zero (not multiplicity-corrected).")
+
+
+def confusion_figure(analysis: StudyAnalysis, folder: Path) -> FigureFile | None:
+    """Row-normalised test confusion matrices of the baseline and the best variant (summed over seeds)."""
+    names = list(analysis.confusion)
+    if not names:
+        return None
+    classes = analysis.per_class.classes if analysis.per_class else None
+    with mpl.rc_context(RC):
+        fig = _figure(4.4 * len(names), 4.0)
+        axes = fig.subplots(1, len(names), squeeze=False)[0]
+        for ax, name in zip(axes, names, strict=True):
+            counts = analysis.confusion[name].astype(float)
+            share = 100 * counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+            ax.imshow(share, cmap="Blues", vmin=0, vmax=100)
+            k = share.shape[0]
+            labels = classes if classes and len(classes) == k else [str(i) for i in range(k)]
+            ax.set_xticks(range(k), labels, rotation=45 if k > 12 else 0)
+            ax.set_yticks(range(k), labels)
+            if k <= 12:
+                for (r, c), value in np.ndenumerate(share):
+                    if value >= 0.5:
+                        ax.text(c, r, f"{value:.0f}", ha="center", va="center", fontsize=7,
+                                color="white" if value > 60 else "black")
+            role = "baseline" if name == analysis.baseline else "best variant"
+            ax.set_title(f"{role}: {name}")
+            ax.set_xlabel("predicted")
+            ax.set_ylabel("true")
+    return save(fig, folder, "confusion", "Confusion matrices",
+                "Test-set confusion matrices summed over seeds, each row as a percentage of its true class.")
+
+
+def cost_figure(analysis: StudyAnalysis, folder: Path) -> FigureFile | None:
+    """The test metric against params, FLOPs and seconds per epoch, with each Pareto front."""
+    metric = analysis.test_metric
+    scale = 100.0 if metric.percent else 1.0
+    axes_spec = [("params", "parameters"), ("flops", "forward FLOPs per example"),
+                 ("seconds_per_epoch", "seconds per epoch")]
+    axes_spec = [(k, label) for k, label in axes_spec
+                 if sum(getattr(p, k) is not None and p.score is not None for p in analysis.cost) >= 1]
+    if not axes_spec:
+        return None
+    with mpl.rc_context(RC):
+        colour = colours(analysis)
+        fig = _figure(4.2 * len(axes_spec), 3.6)
+        axes = fig.subplots(1, len(axes_spec), squeeze=False)[0]
+        for ax, (key, label) in zip(axes, axes_spec, strict=True):
+            points = [p for p in analysis.cost if getattr(p, key) is not None and p.score is not None]
+            for p in points:
+                est = analysis.summaries[p.variant].metrics[metric.key]
+                err = None if est.lo is None else \
+                    [[scale * (est.mean - est.lo)], [scale * (est.hi - est.mean)]]
+                ax.errorbar(getattr(p, key), scale * p.score, yerr=err, fmt="o", color=colour[p.variant],
+                            capsize=2, label=p.variant)
+            front = [next(p for p in points if p.variant == v) for v in analysis.pareto.get(key, ())]
+            if len(front) > 1:
+                ax.plot([getattr(p, key) for p in front], [scale * p.score for p in front],
+                        color="0.5", linestyle="-", linewidth=1, drawstyle="steps-post", zorder=0)
+            ax.scatter([getattr(p, key) for p in front], [scale * p.score for p in front], s=140,
+                       facecolors="none", edgecolors="0.4", linewidths=1, zorder=0,
+                       label="Pareto front" if key == axes_spec[-1][0] else None)
+            values = [getattr(p, key) for p in points]
+            if min(values) > 0 and max(values) / min(values) > 20:
+                ax.set_xscale("log")
+            ax.set_xlabel(label)
+            ax.set_ylabel(metric.label + (" (%)" if metric.percent else ""))
+            ax.grid(alpha=0.3)
+        axes[-1].legend(fontsize=7, frameon=False, loc="best")
+    return save(fig, folder, "cost", "Accuracy against cost",
+                f"Mean {metric.label} (95% CI) against parameters, forward FLOPs and seconds per epoch; "
+                f"the Pareto-optimal variants are circled and joined by the grey step line (nothing "
+                f"cheaper is better).")

@@ -1,0 +1,124 @@
+"""The report built from a realistic hand-built frame set: every section and figure, numbers that
+match the analysis, no placeholder text, one self-contained HTML file that Chromium renders cleanly."""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+
+import pytest
+from conftest import load_in_chromium
+from synthetic_frames import ablation_frames, regression_frames
+
+from hyperlab.analysis import analyze
+from hyperlab.report import fmt, write_findings, write_report
+
+SECTIONS = ["Summary", "Findings by factor", "Ranking of the variants",
+            "Paired comparisons with the baseline", "Learning-curve diagnostics",
+            "Per-class effects and confusion matrices", "Cost and the Pareto front", "Trained models",
+            "Excluded trials", "Methods"]
+FIGURES = ["curves-learning-rate", "curves-dropout", "curves-width", "ranking", "per-class", "confusion",
+           "cost"]
+PLACEHOLDERS = re.compile(r"TODO|\b(nan|NaN|None|undefined|inf)\b|\{\{|\}\}|\{%")
+
+
+@pytest.fixture(scope="module")
+def analysis():
+    return analyze(ablation_frames(failed=("dropout=0.5", 2), validation_is_test=True))
+
+
+@pytest.fixture(scope="module")
+def report(analysis, tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    return write_report(analysis, out)
+
+
+def _text_of(html: str) -> str:
+    """The page's text without embedded images (base64 can contain any letters)."""
+    return re.sub(r'src="data:[^"]*"', 'src=""', html)
+
+
+def test_every_section_and_figure_is_written(report):
+    html = report.read_text()
+    markdown = (report.parent / "report.md").read_text()
+    for title in SECTIONS:
+        assert f">{title}</h" in html, title
+        assert re.search(rf"^#+ {re.escape(title)}$", markdown, re.MULTILINE), title
+    for name in FIGURES:
+        assert (report.parent / "figures" / f"{name}.png").stat().st_size > 1000
+        assert (report.parent / "figures" / f"{name}.svg").read_text().lstrip().startswith("<?xml")
+        assert f'id="figure-{name}"' in html
+        assert f"](figures/{name}.png)" in markdown
+
+
+def test_no_placeholder_text(report):
+    for text in (_text_of(report.read_text()), (report.parent / "report.md").read_text()):
+        found = PLACEHOLDERS.findall(text)
+        assert not found, found
+
+
+def test_html_is_self_contained(report):
+    page = report.read_text()
+    assert "<script" not in page and "<link" not in page
+    assert not re.search(r'(src|href)="(https?:)?//', page)
+    images = re.findall(r'<img src="data:(image/[a-z+]+);base64,([^"]+)"', page)
+    assert len(images) == len(FIGURES)
+    for kind, payload in images:
+        data = base64.b64decode(payload)
+        assert data.startswith(b"\x89PNG") if kind == "image/png" else b"<svg" in data[:2000]
+
+
+def test_warnings_are_shown(report):
+    page = report.read_text()
+    assert "selection bias" in page
+    assert "dropout=0.5 (seed 2)" in page
+    assert "Fewer than 3 usable seeds" in page
+
+
+def test_findings_carry_the_analysis_numbers(analysis, report):
+    findings = write_findings(analysis)
+    lr = next(f for f in findings.factors if f.factor == "learning rate")
+    paragraph = " ".join(lr.sentences)
+    c = analysis.comparison("learning rate=0.001", "best_val_accuracy")
+    assert paragraph.startswith("Lowering the learning rate from 0.01 to 0.001 changed the best validation "
+                                f"accuracy by {fmt.delta(analysis.primary, c.difference.mean)} "
+                                f"({fmt.ci(analysis.primary, c.difference, as_delta=True)}; paired t-test")
+    assert f"Holm-adjusted {fmt.p_value(c.p_holm)}; 3 seeds" in paragraph
+    assert "removed the overfitting the baseline showed from epoch 25" in paragraph
+    fast = " ".join(next(f for f in findings.factors if f.factor == "learning rate").sentences)
+    assert "more volatile over the last 10% of training" in fast
+    assert "moved the onset of overfitting from epoch 25 to epoch 10" in fast
+    dropout = " ".join(next(f for f in findings.factors if f.factor == "dropout").sentences)
+    assert "not enough seeds for a test; 2 seeds" in dropout
+    assert all(2 <= len(f.sentences) <= 4 for f in findings.factors)
+    # the summary ranks factors by |d_z| of their strongest level
+    ranked = [f.effect_size for f in findings.factors if f.effect_size is not None]
+    assert ranked == sorted(ranked, key=abs, reverse=True)
+    assert paragraph in html.unescape(report.read_text())
+
+
+def test_regression_report_has_no_accuracy_and_no_placeholders(tmp_path):
+    index = write_report(analyze(regression_frames()), tmp_path)
+    page = index.read_text()
+    assert "best validation loss" in page and "test MSE" in page
+    assert "Per-class effects" not in page
+    assert not PLACEHOLDERS.findall(_text_of(page))
+    assert (tmp_path / "figures" / "curves-learning-rate.svg").exists()
+
+
+def test_chromium_renders_the_page_without_console_errors(report, tmp_path):
+    screenshot = tmp_path / "report.png"
+    console = load_in_chromium(report, screenshot, tmp_path / "profile")
+    assert console == []
+    assert screenshot.read_bytes().startswith(b"\x89PNG") and screenshot.stat().st_size > 50_000
+
+
+def test_a_study_with_nothing_finished_still_gets_a_report(tmp_path):
+    frames = ablation_frames(pending=("baseline", 0))
+    frames.trials["status"] = "pending"
+    frames.study["running"] = True
+    page = write_report(analyze(frames), tmp_path).read_text()
+    assert "still running" in page and "0 of 15 trials" in page
+    assert "has no finished trials yet" in page
+    assert not PLACEHOLDERS.findall(_text_of(page))
