@@ -68,6 +68,7 @@ class Study:
         threads: int | None = None,
         progress: Progress | EventSink = "rich",
         report: bool = True,
+        vectorize: bool = True,
         stale_after: float = DEFAULT_STALE_AFTER,
     ) -> RunSummary:
         """Train what the workspace does not have yet and write the report; returns a summary.
@@ -77,7 +78,8 @@ class Study:
         `device` / `threads` override train.device / train.threads without changing trial keys.
         `progress`: "rich" (live bars), "quiet", "jsonl" (events on stdout), "events" (kept in
         `summary.events`) or any object with `emit(event)` and `close()`. Ctrl-C stops after the
-        current epoch (stored and checkpointed): `summary.interrupted` is then True.
+        current epoch (stored and checkpointed): `summary.interrupted` is then True. `vectorize`:
+        train compatible trials of one seed as one stacked model (docs/performance.md).
         """
         if workers < 1:
             raise UserError(f"--workers: must be >= 1, got {workers}")
@@ -88,7 +90,7 @@ class Study:
         sink = _sink(progress)
         summary = run_study(self.spec, self.plan(), workspace=workspace, workers=workers, rerun=rerun,
                             retry_failed=retry_failed, device=device, threads=threads, events=sink,
-                            report=report, stale_after=stale_after)
+                            report=report, vectorize=vectorize, stale_after=stale_after)
         if isinstance(sink, ListSink):
             summary.events = sink.events
         return summary

@@ -25,6 +25,8 @@ def command(
     device: str | None = typer.Option(None, "--device", help="auto, cpu or cuda (overrides train.device)."),
     threads: int | None = typer.Option(None, "--threads", help="Torch CPU threads per trial process."),
     no_report: bool = typer.Option(False, "--no-report", help="Do not write the report afterwards."),
+    no_vectorize: bool = typer.Option(
+        False, "--no-vectorize", help="Train one trial at a time instead of stacking compatible trials."),
 ) -> None:
     """Train the study's missing trials (reusing every stored one) and write its report.
 
@@ -38,7 +40,8 @@ def command(
     loaded = Study.load(study, set_ or [])
     progress = "jsonl" if jsonl else "quiet" if quiet else "rich"
     summary = loaded.run(workspace, workers=workers, rerun=rerun, retry_failed=retry_failed, device=device,
-                         threads=threads, progress=progress, report=not no_report)
+                         threads=threads, progress=progress, report=not no_report,
+                         vectorize=not no_vectorize)
     if summary.interrupted:
         print(f"hyperlab: interrupted; finished epochs are stored in {summary.workspace}. "
               f"Run the same command to resume.", file=sys.stderr)

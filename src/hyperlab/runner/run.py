@@ -76,14 +76,17 @@ def run_study(
     events: EventSink | None = None,
     report: bool = True,
     executor: Executor | None = None,
+    vectorize: bool = True,
     stale_after: float = DEFAULT_STALE_AFTER,
     poll_every: float = 1.0,
 ) -> RunSummary:
     """Train `plan`'s missing trials into `workspace` and return what happened.
 
     `rerun` retrains every trial of the plan; `retry_failed` retrains failed and diverged ones.
-    `executor` defaults to one trial at a time in this process (`workers` = 1) or `workers`
-    subprocesses. A first SIGINT/SIGTERM stops after the current epoch (stored and checkpointed).
+    `executor` defaults to `workers` subprocesses when `workers` > 1; with one worker, to the
+    vectorized executor (compatible trials of one seed trained as one stacked model, the rest one at
+    a time) unless `vectorize` is False, then one trial at a time in this process.
+    A first SIGINT/SIGTERM stops after the current epoch (stored and checkpointed).
     """
     started = time.monotonic()
     sink = events or QuietSink()
@@ -107,7 +110,7 @@ def run_study(
         tally.emit({"event": "run_started", "study": study.name, "workspace": str(store.workspace),
                     "planned": summary.planned, "to_train": summary.unique - summary.reused,
                     "reused": summary.reused, "over_budget": len(summary.over_budget), "workers": workers})
-        executor = executor or (LocalExecutor() if workers == 1 else ProcessExecutor(workers))
+        executor = executor or _default_executor(workers, vectorize)
         flag = StopFlag()
         ctx = RunContext(store=store, owner=owner, events=tally, should_stop=flag,
                          device=device, threads=threads, stale_after=stale_after)
@@ -132,6 +135,16 @@ def run_study(
                     "report_error": summary.report_error, "seconds": summary.seconds})
         tally.close()
     return summary
+
+
+def _default_executor(workers: int, vectorize: bool) -> Executor:
+    if workers > 1:
+        return ProcessExecutor(workers)
+    if vectorize:
+        from hyperlab.vectorized import VectorizedExecutor  # an executor plugged in, not a layer above
+
+        return VectorizedExecutor()
+    return LocalExecutor()
 
 
 def _train_until_done(store: Store, tasks: list[TrialTask], executor: Executor, ctx: RunContext,

@@ -57,7 +57,7 @@ def train_claimed(task: TrialTask, ctx: RunContext) -> str:
         return "lost"
     except Exception as exc:  # a bug in a component: record it, keep going with the study
         error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=-8)}"
-        return _finish(task, ctx, where, status="failed", error=error)
+        return record_outcome(task, ctx, where, status="failed", error=error)
     finally:
         heartbeat.stop()
     outcome = result.to_dict()
@@ -66,11 +66,12 @@ def train_claimed(task: TrialTask, ctx: RunContext) -> str:
         ctx.events.emit({"event": "trial_finished", **where, "status": "interrupted",
                          "seconds": outcome.get("seconds"), "stop_reason": outcome.get("stop_reason")})
         return "interrupted"
-    return _finish(task, ctx, where, outcome=outcome)
+    return record_outcome(task, ctx, where, outcome=outcome)
 
 
-def _finish(task: TrialTask, ctx: RunContext, where: dict, outcome: dict | None = None,
+def record_outcome(task: TrialTask, ctx: RunContext, where: dict, outcome: dict | None = None,
             status: str | None = None, error: str | None = None) -> str:
+    """Store a claimed trial's outcome (or a failure) and announce it; every executor ends with this."""
     outcome = outcome or {}
     status = status or outcome["status"]
     try:

@@ -1,0 +1,31 @@
+"""Vectorized training: many small models of one architecture trained at once, as one stacked model.
+
+    groups = group_trials(tasks, config_of=lambda t: t.config, seed_of=lambda t: t.seed)
+    results = train_group([c1, c2, c3], seeds=[0, 0, 0])     # one TrialResult per trial, in order
+    run_study(study, plan, executor=VectorizedExecutor())     # the runner's executor
+
+Trials that share the data, the architecture and the batch size, and differ in learning rate,
+momentum, weight decay, L1/L2, dropout, label smoothing, schedule, epochs, init or seed, train as
+one network whose layers hold K sets of weights: dense layers become batched matrix products (one
+large product for the first layer when the trials share their batches), convolutions one grouped
+convolution. Each trial's numbers are those `hyperlab.engine.train_trial` gives it alone (fp32:
+equal to ~1e-6). What is supported, and what falls back to the engine: docs/performance.md.
+"""
+
+from __future__ import annotations
+
+from hyperlab.vectorized.executor import VectorizedExecutor
+from hyperlab.vectorized.optim import StackedSGD
+from hyperlab.vectorized.stack import StackedNet
+from hyperlab.vectorized.support import group_key, group_trials, why_not_vectorized
+from hyperlab.vectorized.train import train_group
+
+__all__ = [
+    "StackedNet",
+    "StackedSGD",
+    "VectorizedExecutor",
+    "group_key",
+    "group_trials",
+    "train_group",
+    "why_not_vectorized",
+]

@@ -1,0 +1,71 @@
+"""Checkpoints of stacked trials in the engine's own format, so `train_trial` resumes them.
+
+What the engine saves for a trial (hyperlab.engine.loop._Run._save) is rebuilt here from the stack:
+the trial's weights under its model's names, a torch SGD state dict (momentum buffers by parameter
+index, param_groups with the current lr), and the generators: the trial's dropout generator stands in
+for the engine's global torch generator (dropout is its only consumer), the data-order and
+augmentation generators are the ones the trial's seed drives here, and the python / numpy states are
+those of a freshly seeded trial (the built-in model kinds never draw from them).
+"""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+
+from hyperlab.engine import ENGINE_VERSION
+from hyperlab.engine.checkpoint import flatten_optimizer, save_checkpoint
+from hyperlab.engine.determinism import derive_seed, global_rng_state
+from hyperlab.vectorized.optim import StackedSGD
+
+if TYPE_CHECKING:
+    from hyperlab.vectorized.state import TrialState
+
+
+def fresh_python_rng_state(seed: int) -> dict:
+    """The JSON part of `global_rng_state()` right after the engine seeded a trial; the process's
+    own python and numpy generators are left as they were."""
+    saved_python, saved_numpy = random.getstate(), np.random.get_state()
+    try:
+        global_seed = derive_seed(seed, "global")
+        random.seed(global_seed)
+        np.random.seed(global_seed % 2**32)
+        return global_rng_state()[1]
+    finally:
+        random.setstate(saved_python)
+        np.random.set_state(saved_numpy)
+
+
+def save_trial(state: TrialState, weights: dict[str, torch.Tensor], optimizer: StackedSGD, k: int,
+               parameter_names: list, data_order: torch.Tensor, augment: torch.Tensor | None,
+               seconds: float) -> None:
+    """Write trial k's checkpoint to `state.workdir` (atomically, via the engine's writer)."""
+    model = state.model
+    lr = float(optimizer.lr[k])
+    torch_optimizer = state.config.train.optimizer.build(model.parameters())
+    for group in torch_optimizer.param_groups:
+        group["lr"] = lr
+    state_dict = torch_optimizer.state_dict()
+    for i in range(len(parameter_names)):
+        buffer = optimizer.buffer_of(i, k)
+        if buffer is not None:
+            state_dict["state"][i] = {"momentum_buffer": buffer.detach()}
+    tensors = {f"model/{name}": t for name, t in weights.items()}
+    if state.best_weights is not None:
+        tensors.update({f"best/{name}": t for name, t in state.best_weights.items()})
+    optim_tensors, optim_state = flatten_optimizer(state_dict)
+    tensors.update(optim_tensors)
+    tensors["rng/torch"] = state.dropout.get_state()
+    tensors["rng/data_order"] = data_order
+    if augment is not None:
+        tensors["rng/augment"] = augment
+    document = {
+        "fingerprint": state.fingerprint, "engine_version": ENGINE_VERSION, "epoch": state.epoch,
+        "history": state.history, "tracker": state.tracker.to_json(), "stopped_early": state.stopped_early,
+        "seconds": seconds, "initial_loss": state.initial_loss, "optimizer": optim_state,
+        "rng": fresh_python_rng_state(state.seed),
+    }
+    save_checkpoint(state.workdir, tensors, document)

@@ -1,0 +1,274 @@
+"""Stacked layers: K copies of one layer, each with its own weights, applied in one set of ops.
+
+Activations travel between layers with a layout tag, so that a batch shared by every trial (same
+data-order seed: the paired design) stays shared until the first layer with per-trial weights, which
+then becomes one large matrix product (or one convolution with K x the output channels):
+
+    shared_image   (B, C, H, W)        the same images for every trial
+    stacked_image  (K, B, C, H, W)     each trial its own images (different data order or augmentation)
+    wide_image     (B, K*C, H, W)      trial k owns channels [k*C, (k+1)*C): convolutions run grouped
+    shared_flat    (B, F)
+    stacked_flat   (K, B, F)           dense layers run as batched matrix products
+
+Every parameter is stored with the trial as its leading dimension (K, ...) so that the optimizer
+step is a few tensor ops per layer, and `weights(k)` gives trial k's tensors in torch's layout.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+SHARED_IMAGE, STACKED_IMAGE, WIDE_IMAGE = "shared_image", "stacked_image", "wide_image"
+SHARED_FLAT, STACKED_FLAT = "shared_flat", "stacked_flat"
+
+Activation = tuple[torch.Tensor, str]  # (tensor, layout)
+
+# Convolutions run channels_last: on CPU (torch 2.13, oneDNN) a grouped convolution is 3x faster in
+# it than in NCHW, and max pooling after it 10x (benchmarks/, docs/performance.md).
+MEMORY_FORMAT = torch.channels_last
+
+
+def to_wide(x: torch.Tensor, layout: str, k: int) -> torch.Tensor:
+    """Any image layout -> (B, K*C, H, W)."""
+    if layout == WIDE_IMAGE:
+        return x
+    if layout == SHARED_IMAGE:
+        return x.repeat(1, k, 1, 1)
+    trials, batch, channels, height, width = x.shape  # stacked_image
+    return x.transpose(0, 1).reshape(batch, trials * channels, height, width)
+
+
+def to_stacked(x: torch.Tensor, layout: str, k: int) -> Activation:
+    """Any layout -> the per-trial layout of the same kind (stacked_flat or wide_image)."""
+    if layout == SHARED_FLAT:
+        return x.expand(k, *x.shape), STACKED_FLAT
+    if layout in (SHARED_IMAGE, STACKED_IMAGE):
+        return to_wide(x, layout, k), WIDE_IMAGE
+    return x, layout
+
+
+def _stack(tensors: list[torch.Tensor]) -> nn.Parameter:
+    return nn.Parameter(torch.stack([t.detach() for t in tensors]).contiguous())
+
+
+class StackedLayer(nn.Module):
+    """One position of the network, for all K trials."""
+
+    def run(self, x: torch.Tensor, layout: str) -> Activation:
+        raise NotImplementedError
+
+    def weights(self, k: int) -> dict[str, torch.Tensor]:
+        """Trial k's parameters and buffers under the original module's names (weight, bias, ...)."""
+        return {}
+
+    def keep(self, index: torch.Tensor) -> None:
+        """Keep only the trials at `index` (a 1-d long tensor), in that order."""
+        for name, param in list(self._parameters.items()):
+            if param is not None:
+                self._parameters[name] = nn.Parameter(param.detach().index_select(0, index).contiguous())
+        for name, buffer in list(self._buffers.items()):
+            if buffer is not None and buffer.ndim > 0:
+                self._buffers[name] = buffer.index_select(0, index).contiguous()
+
+    @property
+    def trials(self) -> int:
+        return next(iter(self._parameters.values())).shape[0]
+
+
+class StackedLinear(StackedLayer):
+    """K nn.Linear of the same shape. Shared input: one (B, in) x (in, K*out) product."""
+
+    def __init__(self, layers: list[nn.Linear]) -> None:
+        super().__init__()
+        self.weight = _stack([layer.weight for layer in layers])  # (K, out, in)
+        has_bias = layers[0].bias is not None
+        self.bias = _stack([layer.bias for layer in layers]) if has_bias else None  # (K, out)
+
+    def run(self, x: torch.Tensor, layout: str) -> Activation:
+        k, out, width = self.weight.shape
+        if layout == SHARED_FLAT:  # (B, in) -> (B, K*out) -> (K, B, out)
+            bias = self.bias.view(-1) if self.bias is not None else None
+            y = F.linear(x, self.weight.view(k * out, width), bias)
+            return y.view(len(x), k, out).transpose(0, 1), STACKED_FLAT
+        if layout != STACKED_FLAT:
+            raise ValueError(f"a dense layer needs a flat input, got {layout}")
+        if self.bias is None:
+            return torch.bmm(x, self.weight.transpose(1, 2)), STACKED_FLAT
+        return torch.baddbmm(self.bias.unsqueeze(1), x, self.weight.transpose(1, 2)), STACKED_FLAT
+
+    def weights(self, k: int) -> dict[str, torch.Tensor]:
+        out = {"weight": self.weight[k]}
+        if self.bias is not None:
+            out["bias"] = self.bias[k]
+        return out
+
+
+class StackedConv2d(StackedLayer):
+    """K nn.Conv2d (groups=1) as one convolution: a shared input gets K*out output channels, a wide
+    input one grouped convolution (groups=K)."""
+
+    def __init__(self, layers: list[nn.Conv2d]) -> None:
+        super().__init__()
+        first = layers[0]
+        self.weight = _stack([layer.weight for layer in layers])  # (K, out, in, kh, kw)
+        self.bias = _stack([layer.bias for layer in layers]) if first.bias is not None else None
+        self.stride, self.padding, self.dilation = first.stride, first.padding, first.dilation
+
+    def run(self, x: torch.Tensor, layout: str) -> Activation:
+        k, out, channels, kh, kw = self.weight.shape
+        weight = self.weight.view(k * out, channels, kh, kw)
+        bias = self.bias.view(-1) if self.bias is not None else None
+        if layout == SHARED_IMAGE:
+            x = x.contiguous(memory_format=MEMORY_FORMAT)
+            return F.conv2d(x, weight, bias, self.stride, self.padding, self.dilation), WIDE_IMAGE
+        if layout not in (STACKED_IMAGE, WIDE_IMAGE):
+            raise ValueError(f"a convolution needs an image input, got {layout}")
+        wide = to_wide(x, layout, k).contiguous(memory_format=MEMORY_FORMAT)
+        return F.conv2d(wide, weight, bias, self.stride, self.padding, self.dilation, groups=k), WIDE_IMAGE
+
+    def weights(self, k: int) -> dict[str, torch.Tensor]:
+        out = {"weight": self.weight[k]}
+        if self.bias is not None:
+            out["bias"] = self.bias[k]
+        return out
+
+
+class StackedBatchNorm(StackedLayer):
+    """K nn.BatchNorm1d/2d: one batch norm over K*C channels (statistics stay per trial and channel)."""
+
+    def __init__(self, layers: list[nn.BatchNorm1d | nn.BatchNorm2d]) -> None:
+        super().__init__()
+        first = layers[0]
+        if not (first.affine and first.track_running_stats):
+            raise ValueError("batch norm without affine weights or running statistics is not stacked")
+        self.weight = _stack([layer.weight for layer in layers])  # (K, C)
+        self.bias = _stack([layer.bias for layer in layers])
+        self.register_buffer("running_mean", torch.stack([layer.running_mean for layer in layers]).clone())
+        self.register_buffer("running_var", torch.stack([layer.running_var for layer in layers]).clone())
+        self.register_buffer("num_batches_tracked", first.num_batches_tracked.clone())
+        self.momentum, self.eps = first.momentum, first.eps
+
+    def run(self, x: torch.Tensor, layout: str) -> Activation:
+        x, layout = to_stacked(x, layout, self.trials)
+        if self.training:
+            self.num_batches_tracked.add_(1)
+        momentum = self.momentum
+        if momentum is None:  # cumulative moving average, as torch's BatchNorm does
+            momentum = 1.0 / float(self.num_batches_tracked)
+        args = (self.running_mean.view(-1), self.running_var.view(-1), self.weight.view(-1),
+                self.bias.view(-1), self.training, momentum, self.eps)
+        if layout == WIDE_IMAGE:
+            return F.batch_norm(x, *args), WIDE_IMAGE
+        k, batch, features = x.shape  # stacked_flat: (K, B, F) <-> (B, K*F)
+        y = F.batch_norm(x.transpose(0, 1).reshape(batch, k * features), *args)
+        return y.view(batch, k, features).transpose(0, 1), STACKED_FLAT
+
+    def weights(self, k: int) -> dict[str, torch.Tensor]:
+        return {"weight": self.weight[k], "bias": self.bias[k], "running_mean": self.running_mean[k],
+                "running_var": self.running_var[k], "num_batches_tracked": self.num_batches_tracked}
+
+
+class StackedDropout(StackedLayer):
+    """Dropout with a rate per trial (0: that trial has no dropout here). Trial k's mask is drawn from
+    its own generator with exactly the call torch's CPU dropout makes on the default generator, so
+    the masks equal those of the trial trained alone (whose global generator is seeded alike)."""
+
+    def __init__(self, rates: list[float], generators: list[torch.Generator]) -> None:
+        super().__init__()
+        self.rates, self.generators = list(rates), generators
+
+    @property
+    def trials(self) -> int:
+        return len(self.rates)
+
+    def keep(self, index: torch.Tensor) -> None:
+        self.rates = [self.rates[i] for i in index.tolist()]
+        self.generators = [self.generators[i] for i in index.tolist()]
+
+    def run(self, x: torch.Tensor, layout: str) -> Activation:
+        if not self.training or not any(self.rates):
+            return x, layout
+        x, layout = to_stacked(x, layout, len(self.rates)) if layout != STACKED_IMAGE else (x, layout)
+        k = len(self.rates)
+        if layout == WIDE_IMAGE:
+            batch, wide, height, width = x.shape
+            shape = (k, batch, wide // k, height, width)
+        else:
+            shape = tuple(x.shape)
+        mask = torch.ones(shape, dtype=x.dtype)  # trial-major and contiguous: mask[k] is what torch draws
+        for i, (rate, generator) in enumerate(zip(self.rates, self.generators, strict=True)):
+            if rate > 0:
+                mask[i].bernoulli_(1 - rate, generator=generator).div_(1 - rate)
+        mask = mask.to(x.device)
+        if layout == WIDE_IMAGE:
+            mask = to_wide(mask, STACKED_IMAGE, k)
+        return x * mask, layout
+
+
+class Elementwise(StackedLayer):
+    """An activation (or any per-element module without state): applied as is, in any layout."""
+
+    def __init__(self, module: nn.Module, k: int) -> None:
+        super().__init__()
+        self.module, self.k = module, k
+
+    @property
+    def trials(self) -> int:
+        return self.k
+
+    def keep(self, index: torch.Tensor) -> None:
+        self.k = len(index)
+
+    def run(self, x: torch.Tensor, layout: str) -> Activation:
+        return self.module(x), layout
+
+
+class Pool(StackedLayer):
+    """Max/average pooling and global average pooling: per channel, so any image layout works."""
+
+    def __init__(self, module: nn.Module, k: int, flattens: bool = False) -> None:
+        super().__init__()
+        self.module, self.k, self.flattens = module, k, flattens
+
+    @property
+    def trials(self) -> int:
+        return self.k
+
+    def keep(self, index: torch.Tensor) -> None:
+        self.k = len(index)
+
+    def run(self, x: torch.Tensor, layout: str) -> Activation:
+        if layout == STACKED_IMAGE:
+            x, layout = to_wide(x, layout, self.k), WIDE_IMAGE
+        y = self.module(x)  # (B, C', H', W'), or (B, C') for global pooling
+        if not self.flattens:
+            return y, layout
+        if layout == SHARED_IMAGE:
+            return y, SHARED_FLAT
+        return y.view(len(y), self.k, -1).transpose(0, 1), STACKED_FLAT
+
+
+class Flatten(StackedLayer):
+    """nn.Flatten: (C, H, W) -> (C*H*W,) per example, trial by trial."""
+
+    def __init__(self, k: int) -> None:
+        super().__init__()
+        self.k = k
+
+    @property
+    def trials(self) -> int:
+        return self.k
+
+    def keep(self, index: torch.Tensor) -> None:
+        self.k = len(index)
+
+    def run(self, x: torch.Tensor, layout: str) -> Activation:
+        if layout == SHARED_IMAGE:
+            return x.flatten(1), SHARED_FLAT
+        if layout == STACKED_IMAGE:
+            return x.flatten(2), STACKED_FLAT
+        if layout == WIDE_IMAGE:
+            return x.reshape(len(x), self.k, -1).transpose(0, 1), STACKED_FLAT
+        return x, layout

@@ -1,0 +1,114 @@
+"""Which trials train together: what may differ inside a group, what must not, and why a trial is
+left to the normal engine.
+
+May differ: learning rate, momentum, dampening, Nesterov, weight decay, schedule, epochs, early
+stopping, divergence factor, gradient clipping, augmentation, model init, dropout rates and
+placement, L1/L2 penalties, label smoothing, the seed (when `share_batches` is off).
+Must be equal: the data, the architecture (layer types and shapes), the batch size, the optimizer
+kind (SGD), the loss kind, precision, device, threads, evaluation batch size and frequency.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from typing import Any, TypeVar
+
+from hyperlab.data import describe
+from hyperlab.models import build_model
+from hyperlab.vectorized.stack import signature, why_not
+
+T = TypeVar("T")
+
+SUPPORTED_OPTIMIZERS = ("sgd",)
+SUPPORTED_KINDS = ("mlp", "sequential")
+SUPPORTED_LOSSES = ("cross_entropy", "nll", "categorical_cross_entropy")  # predict = arg max
+
+
+def why_not_vectorized(config: Any) -> str | None:
+    """Why this trial config cannot be trained in a stack (None when it can)."""
+    train = config.train
+    if train.optimizer.name not in SUPPORTED_OPTIMIZERS:
+        allowed = ", ".join(SUPPORTED_OPTIMIZERS)
+        return f"train.optimizer {train.optimizer.name!r}: only {allowed} is vectorized"
+    if config.model.kind not in SUPPORTED_KINDS:
+        return f"model.kind {config.model.kind!r}: only {', '.join(SUPPORTED_KINDS)} are vectorized"
+    if train.loss.name not in SUPPORTED_LOSSES:
+        return f"train.loss {train.loss.name!r}: only {', '.join(SUPPORTED_LOSSES)} are vectorized"
+    try:
+        info = _describe(config.data.model_dump_json())
+    except Exception as error:  # the data cannot be described: the engine reports it properly
+        return f"data: {type(error).__name__}: {error}"
+    if info.task != "classification":
+        return f"data: a {info.task} task; only classification is vectorized"
+    return _model_problem(_model_json(config), tuple(info.input_shape),
+                          train.loss.output_width(len(info.classes)))
+
+
+def group_key(config: Any, seed: int | None = None) -> str | None:
+    """Equal for two trials exactly when they can train in one stack (None: not vectorizable).
+    With `seed` given, only trials of that seed group together (they share every batch)."""
+    if why_not_vectorized(config) is not None:
+        return None
+    train = config.train
+    info = _describe(config.data.model_dump_json())
+    outputs = train.loss.output_width(len(info.classes))
+    arch = _signature(_model_json(config), tuple(info.input_shape), outputs)
+    shared = {
+        "data": config.data.model_dump(mode="json"), "architecture": arch, "seed": seed,
+        "batch_size": train.batch_size, "optimizer": train.optimizer.name,
+        "precision": train.precision, "device": train.device, "threads": train.threads,
+        "eval_batch_size": train.eval_batch_size, "eval_every": train.eval_every,
+    }
+    return json.dumps(shared, sort_keys=True)
+
+
+def group_trials(items: Sequence[T], config_of: Callable[[T], Any], seed_of: Callable[[T], int] | None = None,
+                 max_group: int = 16) -> list[list[T]]:
+    """Split `items` into groups that train together, in order of first appearance; an item that
+    cannot be vectorized is a group of one. `seed_of`: group only items of one seed (shared
+    batches, the fast case); None lets seeds mix (each trial then gathers its own batches)."""
+    groups: dict[str, list[T]] = {}
+    order: list[list[T]] = []
+    for item in items:
+        config = config_of(item)
+        key = group_key(config, seed_of(item) if seed_of else None)
+        if key is None:
+            order.append([item])
+            continue
+        current = groups.get(key)
+        if current is None or len(current) >= max_group:
+            current = groups[key] = []
+            order.append(current)
+        current.append(item)
+    return order
+
+
+@lru_cache(maxsize=64)
+def _describe(data_json: str) -> Any:
+    from hyperlab.data import DataConfig
+
+    return describe(DataConfig.model_validate_json(data_json))
+
+
+def _model_json(config: Any) -> str:
+    return json.dumps(config.model.model_dump(mode="json"), sort_keys=True)
+
+
+@lru_cache(maxsize=256)
+def _built(model_json: str, input_shape: tuple[int, ...], n_outputs: int) -> tuple[str | None, str | None]:
+    """(problem, signature) of the model a spec builds (the weights do not matter: seed 0)."""
+    try:
+        model = build_model(json.loads(model_json), input_shape, n_outputs, seed=0)
+    except Exception as error:  # the engine reports a spec that does not fit the data
+        return f"model: {type(error).__name__}: {error}", None
+    return why_not(model), signature(model)
+
+
+def _model_problem(model_json: str, input_shape: tuple[int, ...], n_outputs: int) -> str | None:
+    return _built(model_json, input_shape, n_outputs)[0]
+
+
+def _signature(model_json: str, input_shape: tuple[int, ...], n_outputs: int) -> str | None:
+    return _built(model_json, input_shape, n_outputs)[1]

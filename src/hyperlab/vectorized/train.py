@@ -1,0 +1,376 @@
+"""`train_group`: K trials of one architecture trained together, each reported as if trained alone.
+
+Same semantics as `hyperlab.engine.train_trial`, trial by trial: the initial weights (each trial's
+own model, built with its seed), the data order (per seed: trials of one seed share every batch),
+augmentation, dropout masks (each trial's own generator, seeded like the engine's global one), the
+SGD update, penalties, schedules, divergence, early stopping, the epoch records and the final
+metrics. A trial that diverges, stops early or finishes leaves the stack; the others go on.
+Checkpoints are the engine's own format, so `train_trial` resumes any trial interrupted here.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from hyperlab.data import make_splits
+from hyperlab.data.splits import Splits
+from hyperlab.engine import TrialResult
+from hyperlab.engine.augment import Augmenter
+from hyperlab.engine.determinism import derive_seed, reproducible_torch, resolve_device
+from hyperlab.models import build_model
+from hyperlab.vectorized.checkpoint import save_trial
+from hyperlab.vectorized.optim import StackedSGD
+from hyperlab.vectorized.stack import StackedNet
+from hyperlab.vectorized.state import TrialState, finish_trial
+from hyperlab.vectorized.support import group_key, why_not_vectorized
+
+GroupEpochCallback = Callable[[int, dict], None]  # (index of the trial in the call, epoch record)
+GroupResultCallback = Callable[[int, TrialResult], None]
+
+
+def train_group(configs: Sequence[Any], seeds: Sequence[int], *, splits: Splits | None = None,
+                workdirs: Sequence[Path | None] | None = None, on_epoch: GroupEpochCallback | None = None,
+                on_result: GroupResultCallback | None = None,
+                should_stop: Callable[[], bool] | None = None) -> list[TrialResult]:
+    """Train trial i = (configs[i], seeds[i]) for every i in one stack; returns their results in order.
+
+    The configs must share one `hyperlab.vectorized.group_key` (ignoring the seed): ValueError
+    otherwise. `on_epoch(i, record)` after each evaluated epoch of trial i (before its checkpoint),
+    `on_result(i, result)` as soon as trial i leaves the stack. `workdirs[i]`: where trial i's
+    checkpoint goes (the engine's format). Trials are always started from scratch here: the runner
+    resumes interrupted trials with the engine, which reads these checkpoints.
+    """
+    if not configs or len(configs) != len(seeds):
+        raise ValueError(f"need one seed per config, got {len(configs)} configs and {len(seeds)} seeds")
+    keys = [group_key(config) for config in configs]
+    for i, key in enumerate(keys):
+        if key is None or key != keys[0]:
+            why = why_not_vectorized(configs[i]) or "it differs from trial 0 in what a stack shares"
+            raise ValueError(f"trial {i} cannot train in this stack: {why}")
+    workdirs = list(workdirs) if workdirs is not None else [None] * len(configs)
+    train = configs[0].train
+    results: list[TrialResult | None] = [None] * len(configs)
+    try:
+        device = resolve_device(train.device)
+    except RuntimeError as error:
+        return [TrialResult(status="failed", stop_reason=f"failed at epoch 0: {error}", error=str(error))
+                for _ in configs]
+    if splits is None:
+        splits = make_splits(configs[0].data, device=str(device))
+    states: list[TrialState] = []
+    for i, (config, seed) in enumerate(zip(configs, seeds, strict=True)):
+        try:
+            n_outputs = config.train.loss.output_width(splits.n_outputs)
+            model = build_model(config.model, splits.input_shape, n_outputs, derive_seed(seed, "model"))
+        except Exception as error:  # as train_trial: a model that cannot be built is a failed trial
+            message = f"{type(error).__name__}: {error}"
+            results[i] = TrialResult(status="failed", stop_reason=f"failed building the model: {message}",
+                                     error=message)
+            continue
+        states.append(TrialState(i, config, seed, model, workdirs[i], splits))
+
+    def deliver(state: TrialState, result: TrialResult) -> None:
+        results[state.index] = result
+        if on_result is not None:
+            on_result(state.index, result)
+
+    if states:
+        with reproducible_torch(device, train.threads), _no_nan_fill():
+            _Group(states, splits.to(device), device).train(deliver, on_epoch, should_stop)
+    return [r for r in results if r is not None]
+
+
+@contextmanager
+def _no_nan_fill() -> Iterator[None]:
+    """Deterministic mode (reproducible_torch) makes torch fill every new tensor with NaN
+    (torch.utils.deterministic.fill_uninitialized_memory); every kernel here overwrites what it
+    allocates, so the fill changes no result and costs ~15% of an MLP step on CPU. Off inside."""
+    previous = torch.utils.deterministic.fill_uninitialized_memory
+    torch.utils.deterministic.fill_uninitialized_memory = False
+    try:
+        yield
+    finally:
+        torch.utils.deterministic.fill_uninitialized_memory = previous
+
+
+class _Group:
+    """The stack while it trains: the active trials, in stack order."""
+
+    def __init__(self, states: list[TrialState], splits: Splits, device: torch.device) -> None:
+        self.states, self.splits, self.device = states, splits, device
+        self.started = time.perf_counter()
+        self.cfg = states[0].config.train  # what every trial shares (batch size, precision, eval)
+        for state in states:
+            state.model.to(device)
+        self.net = StackedNet([s.model for s in states], [s.dropout for s in states]).to(device)
+        opts = [s.config.train.optimizer for s in states]
+        self.optimizer = StackedSGD([p for p, _ in self.net.parameter_names()], [o.lr for o in opts],
+                                    [o.momentum for o in opts], [o.dampening for o in opts],
+                                    [o.weight_decay for o in opts], [o.nesterov for o in opts])
+        self.orders = {s.seed: torch.Generator().manual_seed(derive_seed(s.seed, "data order"))
+                       for s in states}
+        self.augmenters = {s.augment_key: Augmenter(s.config.train.augment, derive_seed(s.seed, "augment"))
+                           for s in states if s.config.train.augment is not None}
+        self.steps_per_epoch = math.ceil(len(splits.x_train) / self.cfg.batch_size)
+        self.epoch = 0
+        self.batch_buffers: dict[int, torch.Tensor] = {}  # rows -> reused input batch (shared batches)
+        self._prepare()
+
+    def _prepare(self) -> None:
+        """Per-trial constants of the current stack (recomputed when trials leave it)."""
+        states = self.states
+        self.shared = len({s.seed for s in states}) == 1 and len({s.augment_key for s in states}) == 1
+        clips = [s.config.train.grad_clip for s in states]
+        self.clip = torch.tensor([c if c is not None else math.inf for c in clips]) if any(clips) else None
+        self.loss_groups: dict[str, list[int]] = {}
+        for k, s in enumerate(states):
+            self.loss_groups.setdefault(s.config.train.loss.model_dump_json(), []).append(k)
+        self.penalties = self._penalty_terms()
+
+    def _penalty_terms(self) -> list[tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]]:
+        """(stacked parameter, per-trial l1 (K,) or None, per-trial l2 (K,) or None), in the order the
+        trial's model lists its penalties."""
+        coefficients = [s.penalties() for s in self.states]  # per trial: {name: (l1, l2)}
+        terms = []
+        for k_param, (param, _name) in enumerate(self.net.parameter_names()):
+            names = self.param_names[k_param]
+            l1 = [coefficients[k].get(names[k], (0.0, 0.0))[0] for k in range(len(self.states))]
+            l2 = [coefficients[k].get(names[k], (0.0, 0.0))[1] for k in range(len(self.states))]
+            if any(l1) or any(l2):
+                terms.append((param, torch.tensor(l1, device=self.device) if any(l1) else None,
+                              torch.tensor(l2, device=self.device) if any(l2) else None))
+        return terms
+
+    @property
+    def param_names(self) -> list[list[str]]:
+        """[parameter][trial] -> that parameter's name in the trial's own model."""
+        out = []
+        for layer, names in zip(self.net.layers, self.net.names, strict=True):
+            for key, _ in layer.named_parameters(recurse=False):
+                out.append([f"{n}.{key}" for n in names])
+        return out
+
+    def autocast(self) -> AbstractContextManager:
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cfg.precision == "bf16")
+
+    # --- the epoch loop ------------------------------------------------------------------------------
+
+    def train(self, deliver: Callable[[TrialState, TrialResult], None], on_epoch: GroupEpochCallback | None,
+              should_stop: Callable[[], bool] | None) -> None:
+        saved_epoch = 0
+        while self.states:
+            if should_stop is not None and should_stop():
+                for k, state in enumerate(self.states):
+                    if state.workdir is not None and saved_epoch != self.epoch:
+                        self._save(k)
+                    deliver(state, state.result("interrupted", f"interrupted after epoch {self.epoch}",
+                                                self.elapsed()))
+                return
+            self.epoch += 1
+            epoch_started = time.perf_counter()
+            sums = self._train_epoch()
+            train_seconds = time.perf_counter() - epoch_started
+            leaving: dict[int, TrialResult] = {}
+            for k, state in enumerate(self.states):
+                state.epoch = self.epoch
+                state.initial_loss = sums["first_loss"][k]
+                divergence = state.divergence(sums["train_loss"][k], sums["finite"][k])
+                if divergence:
+                    leaving[k] = state.result("diverged", f"diverged at epoch {self.epoch}: {divergence}",
+                                              self.elapsed())
+            evaluated = [k for k, s in enumerate(self.states) if k not in leaving and s.evaluates(self.epoch)]
+            if evaluated:
+                val = self._evaluate_val()
+                for k in evaluated:
+                    state = self.states[k]
+                    if not math.isfinite(val[k]["loss"]):
+                        leaving[k] = state.result("diverged", f"diverged at epoch {self.epoch}: val loss is "
+                                                  f"{val[k]['loss']}", self.elapsed())
+                        continue
+                    record = state.record({"train_loss": sums["train_loss"][k],
+                                           "train_accuracy": sums["train_accuracy"][k], "lr": sums["lr"][k]},
+                                          val[k], time.perf_counter() - epoch_started, train_seconds)
+                    if state.tracker.update(record):
+                        state.best_weights = {n: t.clone() for n, t in self.net.state_dict_of(k).items()}
+                    state.stopped_early = state.tracker.exhausted and self.epoch < state.config.train.epochs
+                    if on_epoch is not None:
+                        on_epoch(state.index, dict(record))
+                    if state.workdir is not None:
+                        self._save(k)
+                saved_epoch = self.epoch
+            for k, state in enumerate(self.states):
+                if k not in leaving and (state.stopped_early or self.epoch >= state.config.train.epochs):
+                    state.model.load_state_dict(self.net.state_dict_of(k))
+                    leaving[k] = finish_trial(state, self.splits, self.autocast, self.elapsed())
+            for k in sorted(leaving):
+                deliver(self.states[k], leaving[k])
+            if leaving:
+                self._drop(sorted(leaving))
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def _drop(self, gone: list[int]) -> None:
+        kept = [k for k in range(len(self.states)) if k not in gone]
+        self.states = [self.states[k] for k in kept]
+        if not kept:
+            return
+        index = torch.tensor(kept, dtype=torch.long)
+        self.net.keep(index.to(self.device))
+        self.optimizer.rebind([p for p, _ in self.net.parameter_names()], index)
+        self.orders = {seed: g for seed, g in self.orders.items() if any(s.seed == seed for s in self.states)}
+        self.augmenters = {key: a for key, a in self.augmenters.items()
+                           if any(s.augment_key == key for s in self.states)}
+        self._prepare()
+
+    # --- one epoch -------------------------------------------------------------------------------------
+
+    def _batch(self, perms: dict[int, torch.Tensor], start: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Inputs (B, ...) and targets (B,) when shared, else (K, B, ...) and (K, B)."""
+        x, y, size = self.splits.x_train, self.splits.y_train, self.cfg.batch_size
+        if self.shared:
+            index = perms[self.states[0].seed][start:start + size]
+            # into a reused buffer: twice as fast as a fresh tensor for CIFAR batches (no page faults);
+            # safe because the step's backward, the only reader of a saved input, ends before the next
+            inputs = self._buffer(len(index))
+            torch.index_select(x, 0, index, out=inputs)
+            targets = y.index_select(0, index)
+            augmenter = self.augmenters.get(self.states[0].augment_key)
+            return (augmenter(inputs) if augmenter is not None else inputs), targets
+        per_seed = {seed: perm[start:start + size] for seed, perm in perms.items()}
+        cache: dict[Any, torch.Tensor] = {}
+        inputs_k = []
+        for state in self.states:
+            key = (state.seed, state.augment_key)
+            if key not in cache:  # trials of one seed and augmentation see one batch: draw it once
+                batch = x.index_select(0, per_seed[state.seed])
+                augmenter = self.augmenters.get(state.augment_key)
+                cache[key] = augmenter(batch) if augmenter is not None else batch
+            inputs_k.append(cache[key])
+        targets = torch.stack([y.index_select(0, per_seed[s.seed]) for s in self.states])
+        return torch.stack(inputs_k), targets
+
+    def _buffer(self, rows: int) -> torch.Tensor:
+        buffer = self.batch_buffers.get(rows)
+        if buffer is None:
+            x = self.splits.x_train
+            buffer = torch.empty((rows, *x.shape[1:]), dtype=x.dtype, device=x.device)
+            self.batch_buffers[rows] = buffer
+        return buffer
+
+    def _losses(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Per-trial mean loss (K,) of outputs (K, B, C) against targets (B,) or (K, B)."""
+        k, batch, classes = outputs.shape
+        if targets.ndim == 1:
+            targets = targets.expand(k, batch)
+        if len(self.loss_groups) == 1:
+            loss = self.states[0].config.train.loss
+            values = loss.per_example(outputs.reshape(k * batch, classes), targets.reshape(-1))
+            return values.view(k, batch).mean(1)
+        parts = torch.empty(k, device=outputs.device)
+        for members in self.loss_groups.values():
+            loss = self.states[members[0]].config.train.loss
+            index = torch.tensor(members, device=outputs.device)
+            sub_out, sub_t = outputs.index_select(0, index), targets.index_select(0, index)
+            values = loss.per_example(sub_out.reshape(-1, classes), sub_t.reshape(-1))
+            values = values.view(len(members), batch)
+            parts = parts.index_copy(0, index, values.mean(1))
+        return parts
+
+    def _penalty(self) -> torch.Tensor | None:
+        total = None
+        for param, l1, l2 in self.penalties:
+            if l1 is not None:
+                term = l1 * param.abs().flatten(1).sum(1)
+                total = term if total is None else total + term
+            if l2 is not None:
+                term = l2 * param.square().flatten(1).sum(1)
+                total = term if total is None else total + term
+        return total
+
+    def _set_lr(self, step: int, total_steps: list[int]) -> list[float]:
+        rates = [s.config.train.schedule.lr_at(s.config.train.optimizer.lr, step, self.steps_per_epoch, total)
+                 for s, total in zip(self.states, total_steps, strict=True)]
+        self.optimizer.lr = torch.tensor(rates, dtype=torch.float32)
+        return rates
+
+    def _train_epoch(self) -> dict[str, list[float]]:
+        net, optimizer, size = self.net, self.optimizer, self.cfg.batch_size
+        n, k = len(self.splits.x_train), len(self.states)
+        net.train()
+        perms = {seed: torch.randperm(n, generator=g).to(self.device) for seed, g in self.orders.items()}
+        first_step = (self.epoch - 1) * self.steps_per_epoch
+        total_steps = [s.config.train.epochs * self.steps_per_epoch for s in self.states]
+        per_batch = any(s.config.train.schedule.per_batch for s in self.states)
+        loss_sum = torch.zeros(k, device=self.device)
+        correct = torch.zeros(k, device=self.device)
+        first_loss = torch.tensor([s.initial_loss for s in self.states], device=self.device)
+        rates: list[float] = []
+        for step, start in enumerate(range(0, n, size), start=first_step):
+            inputs, targets = self._batch(perms, start)
+            rows = targets.shape[-1]
+            if step == first_step or per_batch:
+                rates = self._set_lr(step, total_steps)
+            with self.autocast():
+                outputs = net(inputs, self.shared)  # (K, B, C)
+            outputs = outputs.float()  # losses and metrics in float32 under bf16 autocast
+            batch_loss = self._losses(outputs, targets)  # (K,)
+            penalty = self._penalty()
+            if penalty is not None:
+                batch_loss = batch_loss + penalty
+            if step == 0:
+                first_loss = batch_loss.detach().clone()
+            optimizer.zero_grad()
+            batch_loss.sum().backward()  # trial k's loss reaches only trial k's weights
+            if self.clip is not None:
+                optimizer.clip_grad_norm(self.clip)
+            optimizer.step()
+            with torch.no_grad():
+                loss_sum += batch_loss.detach() * rows
+                predicted = outputs.argmax(dim=2)  # every classification loss predicts the arg max
+                correct += (predicted == targets).sum(dim=-1)
+        with torch.no_grad():
+            finite = torch.stack([p.isfinite().flatten(1).all(1) for p, _ in net.parameter_names()]).all(0)
+            values = torch.stack([loss_sum, correct, finite.float(), first_loss]).tolist()  # one sync
+        return {"train_loss": [v / n for v in values[0]], "train_accuracy": [v / n for v in values[1]],
+                "finite": [v == 1.0 for v in values[2]], "first_loss": values[3], "lr": rates}
+
+    @torch.inference_mode()
+    def _evaluate_val(self) -> list[dict]:
+        """Every trial's validation loss, accuracy and confusion matrix, with one sync."""
+        s, net = self.splits, self.net
+        net.eval()
+        chunks = []
+        for start in range(0, len(s.x_val), self.cfg.eval_batch_size):
+            with self.autocast():
+                chunks.append(net(s.x_val[start:start + self.cfg.eval_batch_size], True).float())
+        outputs = torch.cat(chunks, dim=1)  # (K, N, C)
+        classes = s.n_outputs
+        rows = []
+        for k, state in enumerate(self.states):
+            loss = state.config.train.loss
+            mean_loss = loss.per_example(outputs[k], s.y_val).mean()
+            cells = torch.bincount(s.y_val * classes + loss.predict(outputs[k]), minlength=classes * classes)
+            rows.append(torch.cat([mean_loss.double().view(1), cells.double()]))
+        values = torch.stack(rows).tolist()
+        out = []
+        for row in values:
+            confusion = [[int(c) for c in row[1 + r * classes:1 + (r + 1) * classes]] for r in range(classes)]
+            correct = sum(confusion[r][r] for r in range(classes))
+            out.append({"loss": row[0], "accuracy": correct / len(s.y_val), "confusion": confusion})
+        return out
+
+    def _save(self, k: int) -> None:
+        state = self.states[k]
+        seed = state.seed
+        augmenter = self.augmenters.get(state.augment_key)
+        save_trial(state, self.net.state_dict_of(k), self.optimizer, k, self.net.parameter_names(),
+                   self.orders[seed].get_state(), augmenter.generator.get_state() if augmenter else None,
+                   self.elapsed())

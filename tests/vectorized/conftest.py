@@ -1,0 +1,23 @@
+"""Fixtures of the vectorized tests: one torch thread, digits as flat features and as images."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from hyperlab.data import DataConfig, make_splits
+from hyperlab.data.splits import Splits
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)  # the machine is shared; these tiny models gain nothing from more
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="session")
+def digits() -> Splits:
+    """scikit-learn's digits through hyperlab.data: (1, 8, 8) images, 10 classes."""
+    return make_splits(DataConfig(dataset="digits"))
