@@ -8,7 +8,7 @@ import time
 
 import pytest
 import torch
-from engine_helpers import metrics_only, mlp, train_config
+from engine_helpers import digits_splits, metrics_only, mlp, train_config
 from torch import nn
 
 from hyperlab.engine import fit
@@ -174,3 +174,20 @@ def test_fit_leaves_the_process_settings_as_it_found_them(digits):
     before = (torch.get_num_threads(), torch.are_deterministic_algorithms_enabled())
     fit(mlp(), digits, train_config(epochs=1, threads=2), seed=0)
     assert (torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()) == before
+
+
+def test_channels_last_is_a_layout_choice_that_does_not_change_what_is_learned():
+    torch.set_num_threads(1)
+    splits = digits_splits(images=True)
+
+    def convnet() -> nn.Module:
+        torch.manual_seed(0)
+        return nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                             nn.Linear(8 * 4 * 4, 10))
+
+    plain = fit(convnet(), splits, train_config(epochs=2), seed=0)
+    layout = fit(convnet(), splits, train_config(epochs=2, channels_last=True), seed=0)
+    assert plain.status == layout.status == "completed"
+    for a, b in zip(plain.epochs, layout.epochs, strict=True):
+        assert abs(a["train_loss"] - b["train_loss"]) < 1e-4
+        assert abs(a["val_accuracy"] - b["val_accuracy"]) <= 1 / 300 + 1e-9  # at most one example

@@ -106,6 +106,15 @@ class _Run:
         self.regularization = regularization
         self.splits = splits.to(device)
         self.model = model.to(device)
+        # channels_last: weights and the evaluation tensors are converted once; training batches are
+        # gathered contiguous by index_select and converted per batch (a copy far cheaper than a conv).
+        self.memory_format = (torch.channels_last if cfg.channels_last and len(splits.input_shape) == 3
+                              else None)
+        if self.memory_format is not None:
+            self.model = self.model.to(memory_format=self.memory_format)
+            for name in ("x_val", "x_test"):
+                tensor = getattr(self.splits, name)
+                setattr(self.splits, name, tensor.contiguous(memory_format=self.memory_format))
         self.loss = cfg.loss
         self.classification = splits.task == "classification"
         self.optimizer = cfg.optimizer.build(self.model.parameters())
@@ -186,6 +195,8 @@ class _Run:
             inputs, targets = x.index_select(0, index), y.index_select(0, index)
             if self.augmenter is not None:
                 inputs = self.augmenter(inputs)
+            if self.memory_format is not None:
+                inputs = inputs.contiguous(memory_format=self.memory_format)
             if step == first_step or cfg.schedule.per_batch:
                 lr = cfg.schedule.lr_at(cfg.optimizer.lr, step, self.steps_per_epoch, total_steps)
                 for group in optimizer.param_groups:

@@ -19,6 +19,7 @@ NOT_IN_KEY: tuple[tuple[str, str], ...] = (
     ("train", "device"),  # a trial trained on a GPU is not retrained on the CPU (nor the reverse)
     ("train", "threads"),  # CPU threads: speed only
     ("train", "eval_batch_size"),  # evaluation chunking: memory only (the engine documents this)
+    ("train", "channels_last"),  # memory layout: speed only, results equal up to float rounding
     ("data", "root"),  # where the official files were found; their contents are checksummed
 )
 
