@@ -148,7 +148,9 @@ def diagnose_trial(
     rows = rows.sort_values("epoch")
     epochs = rows["epoch"].to_numpy(dtype=int)
     train_loss, val_loss = _column(rows, "train_loss"), _column(rows, "val_loss")
-    seconds = np.nan_to_num(_column(rows, "seconds"), nan=0.0)
+    # A record's `seconds` is the wall time of its own epoch; with eval_every = k only every k-th
+    # epoch has a record, so each record stands for the epochs since the previous one.
+    seconds = np.nan_to_num(_column(rows, "seconds"), nan=0.0) * np.diff(epochs, prepend=0)
     cumulative_seconds = np.cumsum(seconds)
     best_loss_epoch = best_epoch(epochs, val_loss, maximize=False)
     if classification:
@@ -187,7 +189,7 @@ def diagnose_trial(
         tail_std=tail_std(tracked[np.isfinite(tracked)] if n else tracked),
         loss_spikes=count_spikes(train_loss),
         diverged=is_diverged(status, train_loss, val_loss),
-        seconds_per_epoch=float(seconds.sum() / n) if n and seconds.sum() > 0 else None,
+        seconds_per_epoch=float(seconds.sum() / epochs[-1]) if n and seconds.sum() > 0 else None,
     )
 
 

@@ -273,7 +273,9 @@ def confusion_figure(analysis: StudyAnalysis, folder: Path) -> FigureFile | None
             ax.imshow(share, cmap="Blues", vmin=0, vmax=100)
             k = share.shape[0]
             labels = classes if classes and len(classes) == k else [str(i) for i in range(k)]
-            ax.set_xticks(range(k), labels, rotation=45 if k > 12 else 0)
+            long_labels = k > 12 or max((len(str(label)) for label in labels), default=0) > 3
+            ax.set_xticks(range(k), labels, rotation=45 if long_labels else 0,
+                          ha="right" if long_labels else "center")
             ax.set_yticks(range(k), labels)
             if k <= 12:
                 for (r, c), value in np.ndenumerate(share):

@@ -113,10 +113,10 @@ def _change_phrase(variant: VariantInfo, factor_name: str) -> str:
         numeric = all(isinstance(x, int | float) and not isinstance(x, bool) for x in (before, after))
         verb = ("Raising" if after > before else "Lowering") if numeric else "Changing"
         return f"{verb} {name} from {fmt.config_value(before)} to {fmt.config_value(after)}"
-    if changes:
-        before = ", ".join(fmt.config_value(c.baseline) for c in changes)
-        after = ", ".join(fmt.config_value(c.value) for c in changes)
-        return f"Changing {name} from ({before}) to ({after})"
+    if changes:  # several keys at once: name the level, then each key's change
+        keys = "; ".join(f"{c.key.rsplit('.', 1)[-1]} {fmt.config_value(c.baseline)} -> "
+                         f"{fmt.config_value(c.value)}" for c in changes)
+        return f"Changing {name} to {_level(variant)} ({keys})"
     return f"Setting {name} to {_level(variant)}"
 
 
@@ -125,7 +125,7 @@ def _difference_clause(metric: MetricInfo, comparison: PairedComparison) -> str:
     seeds = f"{comparison.n} seed{'s' if comparison.n != 1 else ''}"
     if d.n >= 2 and d.std == 0.0:  # e.g. a small validation set where every seed hits the same count
         if d.mean == 0.0:
-            return f"left the {metric.label} unchanged on every seed ({seeds}, so no test)"
+            return f"left the {metric.label} unchanged on every seed ({seeds}; no spread, so no test)"
         return (f"changed the {metric.label} by {fmt.delta(metric, d.mean)} on every seed alike "
                 f"({seeds}; no spread, so no CI or test)")
     return (f"changed the {metric.label} by {fmt.delta(metric, d.mean)} "
@@ -167,8 +167,14 @@ def _diagnostic_clauses(analysis: StudyAnalysis, variant: str) -> list[str]:
     return clauses
 
 
+MIN_SPREAD = 1e-4  # a tail spread below this (0.01 accuracy points) is "flat": no ratio is stated
+
+
 def _ratio(a: float | None, b: float | None) -> float | None:
-    if a is None or b is None or b <= 0 or a <= 0 or not (math.isfinite(a) and math.isfinite(b)):
+    """a / b, or None when either is missing or flat (a ratio to ~0 spread is rounding noise)."""
+    if a is None or b is None or not (math.isfinite(a) and math.isfinite(b)):
+        return None
+    if a < MIN_SPREAD or b < MIN_SPREAD:
         return None
     return a / b
 

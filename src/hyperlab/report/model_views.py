@@ -109,18 +109,20 @@ def _decision_boundaries(analysis: StudyAnalysis, folder: Path, artifacts_dir: P
         fig = _figure(3.2 * n_cols, 3.0 * n_rows)
         axes = np.atleast_1d(fig.subplots(n_rows, n_cols, squeeze=False)).ravel()
         for ax, (name, trial, predicted) in zip(axes, panels, strict=False):
-            ax.pcolormesh(xx, yy, predicted, cmap="Paired", shading="auto", alpha=0.8)
+            # rasterized: a vector mesh of the whole grid made this SVG ~100 MB
+            ax.pcolormesh(xx, yy, predicted, cmap="Paired", shading="auto", alpha=0.8, rasterized=True)
             ax.scatter(x[:, 0], x[:, 1], c=y, cmap="coolwarm", s=8, edgecolors="black", linewidths=0.3)
             accuracy = f"{100 * trial.best_val_accuracy:.1f}%" if trial.best_val_accuracy is not None else ""
             role = " (baseline)" if name == analysis.baseline and name != "baseline" else ""
-            ax.set_title(f"{name}{role}\nseed {trial.seed}, best val {accuracy}", fontsize=8)
+            title = f"{name}{role}\nseed {trial.seed}, last epoch (best val {accuracy})"
+            ax.set_title(title, fontsize=8)
             ax.set_xticks([])
             ax.set_yticks([])
         for ax in axes[len(panels):]:
             ax.set_visible(False)
     figure = save(fig, folder, "decision-boundaries", "Decision boundaries",
-                  "The class each trained model predicts over the plane (one seed per variant), with the "
-                  "training and validation points coloured by their true class.")
+                  "The class each model predicts over the plane after its last epoch (one seed per "
+                  "variant), with the training and validation points coloured by their true class.")
     missing = len(analysis.variants) - len(panels)
     return ModelView(figure, f"{missing} variant(s) have no checkpoint and are not drawn." if missing else "")
 

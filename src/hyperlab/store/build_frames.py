@@ -89,7 +89,10 @@ def build_frames(study: dict, variants: list[dict], trials: list[dict], epochs: 
         "seeds": list(study["seeds"]), "data": data,
         "validation_is_test": isinstance(data, dict) and data.get("validation") == "test",
         "running": any(t["status"] in ("pending", "running", "interrupted") for t in trials),
-        "created": _iso(study["created"]), "updated": _iso(study["updated"]), "spec": spec,
+        # updated: the last time anything of this study was written (registration or a trial's end)
+        "created": _iso(study["created"]),
+        "updated": _iso(max([study["updated"], *(t["finished"] for t in trials if t.get("finished"))])),
+        "spec": spec,
     }
     return StudyFrames(trials=trials_df, epochs=epochs_df, finals=finals_df, variants=variants_df,
                        study=study_info)
