@@ -243,8 +243,13 @@ def _summary(analysis: StudyAnalysis, ranked: list[FactorFinding]) -> list[str]:
     lines = []
     n_trials = sum(s.n_used for s in analysis.summaries.values())
     test = analysis.comparisons[0].test if analysis.comparisons else "paired t-test"
-    lines.append(f"{len(analysis.variants)} variants, {n_trials} usable trials, compared with "
-                 f"'{analysis.baseline}' paired by seed ({test}, Holm-corrected).")
+    n_variants = len(analysis.variants)
+    if n_variants == 1:  # a single recipe (no factor): nothing to compare
+        lines.append(f"One variant, {n_trials} usable trial{'s' if n_trials != 1 else ''}; no factor "
+                     "is varied, so there is no comparison.")
+    else:
+        lines.append(f"{n_variants} variants, {n_trials} usable trials, compared with "
+                     f"'{analysis.baseline}' paired by seed ({test}, Holm-corrected).")
     for name, role in ((analysis.baseline, "The baseline"), (analysis.best_variant, "The best variant")):
         if name is None or (role == "The best variant" and name == analysis.baseline):
             continue
@@ -252,10 +257,11 @@ def _summary(analysis: StudyAnalysis, ranked: list[FactorFinding]) -> list[str]:
         test = s.metrics.get(analysis.test_metric.key)
         who = role if name == "baseline" else f"{role} ({name})"
         lines.append(f"{who} reached a {metric.label} of "
-                     f"{fmt.mean_ci(metric, s.metrics[metric.key])} over {s.n_used} seeds"
+                     f"{fmt.mean_ci(metric, s.metrics[metric.key])} over {s.n_used} "
+                     f"seed{'s' if s.n_used != 1 else ''}"
                      + (f"; {analysis.test_metric.label} {fmt.mean_ci(analysis.test_metric, test)}."
                         if test is not None and test.mean is not None else "."))
-    if analysis.best_variant == analysis.baseline and analysis.baseline is not None:
+    if analysis.best_variant == analysis.baseline and analysis.baseline is not None and n_variants > 1:
         lines.append("No variant beat the baseline on average.")
     primary_tests = [c for c in analysis.comparisons if c.metric == metric.key]
     significant = [c for c in primary_tests if c.significant]
