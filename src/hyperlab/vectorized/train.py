@@ -194,9 +194,13 @@ class _Group:
                         leaving[k] = state.result("diverged", f"diverged at epoch {self.epoch}: val loss is "
                                                   f"{val[k]['loss']}", self.elapsed())
                         continue
+                    # Timing is each trial's share of the stack's epoch (the stack's time / trials in it),
+                    # so seconds per epoch compare with trials trained alone and add up to the wall time.
+                    share = len(self.states)
                     record = state.record({"train_loss": sums["train_loss"][k],
                                            "train_accuracy": sums["train_accuracy"][k], "lr": sums["lr"][k]},
-                                          val[k], time.perf_counter() - epoch_started, train_seconds)
+                                          val[k], (time.perf_counter() - epoch_started) / share,
+                                          train_seconds / share)
                     if state.tracker.update(record):
                         state.best_weights = {n: t.clone() for n, t in self.net.state_dict_of(k).items()}
                     state.stopped_early = state.tracker.exhausted and self.epoch < state.config.train.epochs
