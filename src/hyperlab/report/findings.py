@@ -112,7 +112,10 @@ def _change_phrase(variant: VariantInfo, factor_name: str) -> str:
         before, after = changes[0].baseline, changes[0].value
         numeric = all(isinstance(x, int | float) and not isinstance(x, bool) for x in (before, after))
         verb = ("Raising" if after > before else "Lowering") if numeric else "Changing"
-        return f"{verb} {name} from {fmt.config_value(before)} to {fmt.config_value(after)}"
+        before_text, after_text = fmt.config_value(before), fmt.config_value(after)
+        if len(before_text) + len(after_text) > 60:  # e.g. whole layer lists: the level's label reads better
+            return f"{verb} {name} to {_level(variant)}"
+        return f"{verb} {name} from {before_text} to {after_text}"
     if changes:  # several keys at once: name the level, then each key's change
         keys = "; ".join(f"{c.key.rsplit('.', 1)[-1]} {fmt.config_value(c.baseline)} -> "
                          f"{fmt.config_value(c.value)}" for c in changes)
