@@ -77,6 +77,21 @@ class StackedLayer(nn.Module):
         return next(iter(self._parameters.values())).shape[0]
 
 
+class StatelessLayer(StackedLayer):
+    """A layer without weights (activation, pooling, flatten): it only counts the trials it serves."""
+
+    def __init__(self, k: int) -> None:
+        super().__init__()
+        self.k = k
+
+    @property
+    def trials(self) -> int:
+        return self.k
+
+    def keep(self, index: torch.Tensor) -> None:
+        self.k = len(index)
+
+
 class StackedLinear(StackedLayer):
     """K nn.Linear of the same shape. Shared input: one (B, in) x (in, K*out) product."""
 
@@ -207,37 +222,23 @@ class StackedDropout(StackedLayer):
         return x * mask, layout
 
 
-class Elementwise(StackedLayer):
+class Elementwise(StatelessLayer):
     """An activation (or any per-element module without state): applied as is, in any layout."""
 
     def __init__(self, module: nn.Module, k: int) -> None:
-        super().__init__()
-        self.module, self.k = module, k
-
-    @property
-    def trials(self) -> int:
-        return self.k
-
-    def keep(self, index: torch.Tensor) -> None:
-        self.k = len(index)
+        super().__init__(k)
+        self.module = module
 
     def run(self, x: torch.Tensor, layout: str) -> Activation:
         return self.module(x), layout
 
 
-class Pool(StackedLayer):
+class Pool(StatelessLayer):
     """Max/average pooling and global average pooling: per channel, so any image layout works."""
 
     def __init__(self, module: nn.Module, k: int, flattens: bool = False) -> None:
-        super().__init__()
-        self.module, self.k, self.flattens = module, k, flattens
-
-    @property
-    def trials(self) -> int:
-        return self.k
-
-    def keep(self, index: torch.Tensor) -> None:
-        self.k = len(index)
+        super().__init__(k)
+        self.module, self.flattens = module, flattens
 
     def run(self, x: torch.Tensor, layout: str) -> Activation:
         if layout == STACKED_IMAGE:
@@ -250,19 +251,8 @@ class Pool(StackedLayer):
         return y.view(len(y), self.k, -1).transpose(0, 1), STACKED_FLAT
 
 
-class Flatten(StackedLayer):
+class Flatten(StatelessLayer):
     """nn.Flatten: (C, H, W) -> (C*H*W,) per example, trial by trial."""
-
-    def __init__(self, k: int) -> None:
-        super().__init__()
-        self.k = k
-
-    @property
-    def trials(self) -> int:
-        return self.k
-
-    def keep(self, index: torch.Tensor) -> None:
-        self.k = len(index)
 
     def run(self, x: torch.Tensor, layout: str) -> Activation:
         if layout == SHARED_IMAGE:
