@@ -37,6 +37,16 @@ def test_mlp_variants_of_one_seed_match_the_engine_trial_by_trial(digits):
     assert len(stacked[9].epochs) == 2 and len(stacked[0].epochs) == 3
 
 
+def test_wide_hidden_layers_multiplied_weight_first_match_the_engine(digits):
+    wide = with_model(MLP, hidden=[300, 256])  # 300 x 256 weights: the weight-first product
+    configs = [trial(wide), trial(wide, optimizer={"name": "sgd", "lr": 0.01, "weight_decay": 1e-3}),
+               trial(with_model(wide, dropout=0.2))]
+    seeds = [2, 2, 5]  # trial 2 has its own batches: the hidden layers see stacked inputs either way
+    for i, (mine, theirs) in enumerate(zip(train_group(configs, seeds, splits=digits),
+                                           alone(configs, seeds, digits), strict=True)):
+        assert_same_result(mine, theirs, f"trial {i}")
+
+
 def test_convnet_variants_with_batch_norm_and_dropout_match_the_engine(digits):
     with_dropout = with_model(CONVNET, layers=[*CONVNET["layers"][:4], "dropout 0.1", *CONVNET["layers"][4:],
                                                "dropout 0.25"])

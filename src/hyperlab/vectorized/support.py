@@ -15,7 +15,10 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any, TypeVar
 
+from torch import nn
+
 from hyperlab.data import describe
+from hyperlab.engine.determinism import resolve_device
 from hyperlab.models import build_model
 from hyperlab.vectorized.stack import signature, why_not
 
@@ -24,6 +27,12 @@ T = TypeVar("T")
 SUPPORTED_OPTIMIZERS = ("sgd",)
 SUPPORTED_KINDS = ("mlp", "sequential")
 SUPPORTED_LOSSES = ("cross_entropy", "nll", "categorical_cross_entropy")  # predict = arg max
+
+# On a CPU a stack loses once one trial's dense layer is this big: batched products of (K, 300, 25088)
+# weights ran 1.7x slower than K separate F.linear calls (their gradients are as large as the
+# weights, and the batched kernels use the cores worse), so seed 001's 7.6M-parameter CNN trained
+# 0.55x as fast stacked as one by one (docs/performance.md). On CUDA batched products are the win.
+CPU_MAX_DENSE_WEIGHTS = 1_000_000
 
 
 def why_not_vectorized(config: Any) -> str | None:
@@ -42,8 +51,13 @@ def why_not_vectorized(config: Any) -> str | None:
         return f"data: {type(error).__name__}: {error}"
     if info.task != "classification":
         return f"data: a {info.task} task; only classification is vectorized"
-    return _model_problem(_model_json(config), tuple(info.input_shape),
-                          train.loss.output_width(len(info.classes)))
+    built = _built(_model_json(config), tuple(info.input_shape), train.loss.output_width(len(info.classes)))
+    if built[0] is not None:
+        return built[0]
+    if built[2] > CPU_MAX_DENSE_WEIGHTS and _on_cpu(train.device):
+        return (f"model: a dense layer of {built[2]:,} weights (> {CPU_MAX_DENSE_WEIGHTS:,}) trains faster "
+                "one trial at a time on a CPU")
+    return None
 
 
 def group_key(config: Any, seed: int | None = None) -> str | None:
@@ -96,18 +110,24 @@ def _model_json(config: Any) -> str:
     return json.dumps(config.model.model_dump(mode="json"), sort_keys=True)
 
 
+def _on_cpu(device: str) -> bool:
+    try:
+        return resolve_device(device).type == "cpu"
+    except RuntimeError:  # cuda asked for and absent: the engine reports it
+        return False
+
+
 @lru_cache(maxsize=256)
-def _built(model_json: str, input_shape: tuple[int, ...], n_outputs: int) -> tuple[str | None, str | None]:
-    """(problem, signature) of the model a spec builds (the weights do not matter: seed 0)."""
+def _built(model_json: str, input_shape: tuple[int, ...],
+           n_outputs: int) -> tuple[str | None, str | None, int]:
+    """(problem, signature, largest dense weight count) of the model a spec builds (seed 0: the
+    weights do not matter)."""
     try:
         model = build_model(json.loads(model_json), input_shape, n_outputs, seed=0)
     except Exception as error:  # the engine reports a spec that does not fit the data
-        return f"model: {type(error).__name__}: {error}", None
-    return why_not(model), signature(model)
-
-
-def _model_problem(model_json: str, input_shape: tuple[int, ...], n_outputs: int) -> str | None:
-    return _built(model_json, input_shape, n_outputs)[0]
+        return f"model: {type(error).__name__}: {error}", None, 0
+    largest = max((m.weight.numel() for m in model.modules() if isinstance(m, nn.Linear)), default=0)
+    return why_not(model), signature(model), largest
 
 
 def _signature(model_json: str, input_shape: tuple[int, ...], n_outputs: int) -> str | None:
