@@ -164,3 +164,18 @@ def test_no_marked_baseline_uses_the_first_variant():
     assert a.baseline == "baseline"
     assert any("No variant is marked" in w for w in a.warnings)
     assert [f.name for f in a.factors] == ["variants"]
+
+
+def test_time_on_the_pareto_front_is_a_whole_trial_not_an_epoch():
+    # learning rate=0.001 (the least accurate) made 100x cheaper per trial: the time front must start
+    # there, and the CostPoint carries the mean of each seed's summed epoch seconds.
+    frames = ablation_frames()
+    cheap = frames.epochs["variant"] == "learning rate=0.001"
+    frames.epochs.loc[cheap, "seconds"] *= 0.01
+    a = analyze(frames)
+    point = next(p for p in a.cost if p.variant == "learning rate=0.001")
+    per_trial = frames.epochs[cheap].groupby("seed")["seconds"].sum().mean()
+    assert point.train_seconds == pytest.approx(per_trial)
+    assert point.seconds_per_epoch == pytest.approx(per_trial / 40)
+    assert a.pareto["train_seconds"][0] == "learning rate=0.001"
+    assert "learning rate=0.001" not in a.pareto["params"]

@@ -103,6 +103,7 @@ def test_diagnose_trial_reads_a_frame_and_times_convergence():
     assert d.gap_at_best == pytest.approx(min(1.0, 0.035 * 30) - 0.9)
     assert d.gap_at_last == pytest.approx(1.0 - 0.9)
     assert d.seconds_per_epoch == pytest.approx(0.5)
+    assert d.train_seconds == pytest.approx(len(EPOCHS) * 0.5)  # the cost of a trial on the Pareto front
     assert not d.diverged and d.loss_spikes == 0
 
 

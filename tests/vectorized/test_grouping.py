@@ -49,7 +49,7 @@ def test_groups_are_cut_at_max_group_and_keep_the_plan_order():
     (trial({"kind": "resnet", "widths": [4], "blocks": 1}), "model.kind 'resnet'"),
     (trial(with_model(CONVNET, layers=["conv 4 k3", "res 4", "gap"])), "ResidualBlock"),
     (trial(loss={"name": "bce"}), "train.loss 'bce'"),
-    (trial(with_model(MLP, hidden=[1024, 1024])), "dense layer of 1,048,576 weights"),  # slower stacked on CPU
+    (trial(with_model(MLP, hidden=[1024, 1024])), "dense layer of 1,048,576 weights"),  # slow stacked
 ])
 def test_unsupported_trials_say_why_and_stay_alone(config, reason):
     assert reason in why_not_vectorized(config)

@@ -33,7 +33,7 @@ CURVE_METRICS = ("train_loss", "val_loss", "train_accuracy", "val_accuracy", "tr
 DIAGNOSTIC_KEYS = ("best_val_accuracy", "best_val_loss", "best_epoch_accuracy", "best_epoch_loss",
                    "overfit_onset", "gap_at_best", "gap_at_last", "epochs_to_95", "seconds_to_95",
                    "epochs_to_baseline", "seconds_to_baseline", "tail_std", "loss_spikes",
-                   "seconds_per_epoch", "n_epochs")
+                   "seconds_per_epoch", "train_seconds", "n_epochs")
 CLASSIFICATION = (MetricInfo("best_val_accuracy", "best validation accuracy", True, True),
                   MetricInfo("test_accuracy", "test accuracy", True, True))
 
@@ -375,7 +375,8 @@ def _cost(variants, summaries: dict[str, VariantSummary], test_metric: MetricInf
     for v in variants:
         metrics = summaries[v.name].metrics
         score = metrics.get(test_metric.key, Estimate(None, None, None, None, 0)).mean
-        points.append(CostPoint(v.name, v.params, v.flops, metrics["seconds_per_epoch"].mean, score))
+        points.append(CostPoint(v.name, v.params, v.flops, metrics["seconds_per_epoch"].mean,
+                                metrics["train_seconds"].mean, score))
     return points
 
 
@@ -383,7 +384,7 @@ def _pareto(variants, summaries, test_metric: MetricInfo) -> dict[str, tuple[str
     points = _cost(variants, summaries, test_metric)
     sign = 1.0 if test_metric.higher_is_better else -1.0
     fronts = {}
-    for cost in ("params", "flops", "seconds_per_epoch"):
+    for cost in ("params", "flops", "train_seconds"):  # time: a variant that trains longer costs more
         costs = [getattr(p, cost) for p in points]
         scores = [None if p.score is None else sign * p.score for p in points]
         fronts[cost] = tuple(points[i].variant for i in pareto_front(costs, scores))

@@ -49,6 +49,7 @@ class TrialDiagnostics:
     loss_spikes: int  # epochs whose training loss rose > 10% above the previous epoch's
     diverged: bool
     seconds_per_epoch: float | None
+    train_seconds: float | None  # the trial's whole training time: the time a variant costs
 
 
 def best_epoch(epochs: np.ndarray, values: np.ndarray, *, maximize: bool) -> int | None:
@@ -190,6 +191,7 @@ def diagnose_trial(
         loss_spikes=count_spikes(train_loss),
         diverged=is_diverged(status, train_loss, val_loss),
         seconds_per_epoch=float(seconds.sum() / epochs[-1]) if n and seconds.sum() > 0 else None,
+        train_seconds=float(seconds.sum()) if n and seconds.sum() > 0 else None,
     )
 
 

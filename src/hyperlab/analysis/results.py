@@ -107,6 +107,7 @@ class CostPoint:
     params: float | None
     flops: float | None
     seconds_per_epoch: float | None
+    train_seconds: float | None  # mean training time of one trial (all its epochs)
     score: float | None  # the test metric's mean (accuracy, or loss for regression)
 
 

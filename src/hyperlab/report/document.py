@@ -128,11 +128,11 @@ def cost_table(analysis: StudyAnalysis) -> Table:
     metric = analysis.test_metric
     rows = []
     for p in analysis.cost:
-        fronts = (("params", "params"), ("FLOPs", "flops"), ("time", "seconds_per_epoch"))
+        fronts = (("params", "params"), ("FLOPs", "flops"), ("time", "train_seconds"))
         on = [name for name, front in fronts if p.variant in analysis.pareto.get(front, ())]
         rows.append([p.variant, fmt.count(p.params), fmt.count(p.flops), fmt.seconds(p.seconds_per_epoch),
-                     fmt.value(metric, p.score), ", ".join(on) or "-"])
-    return Table(["variant", "params", "FLOPs / example", "s / epoch", metric.label,
+                     fmt.seconds(p.train_seconds), fmt.value(metric, p.score), ", ".join(on) or "-"])
+    return Table(["variant", "params", "FLOPs / example", "s / epoch", "s / trial", metric.label,
                   "on the Pareto front of"], rows)
 
 

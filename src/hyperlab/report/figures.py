@@ -291,11 +291,11 @@ def confusion_figure(analysis: StudyAnalysis, folder: Path) -> FigureFile | None
 
 
 def cost_figure(analysis: StudyAnalysis, folder: Path) -> FigureFile | None:
-    """The test metric against params, FLOPs and seconds per epoch, with each Pareto front."""
+    """The test metric against params, FLOPs and training seconds per trial, with each Pareto front."""
     metric = analysis.test_metric
     scale = 100.0 if metric.percent else 1.0
     axes_spec = [("params", "parameters"), ("flops", "forward FLOPs per example"),
-                 ("seconds_per_epoch", "seconds per epoch")]
+                 ("train_seconds", "training seconds per trial")]
     axes_spec = [(k, label) for k, label in axes_spec
                  if sum(getattr(p, k) is not None and p.score is not None for p in analysis.cost) >= 1]
     if not axes_spec:
@@ -327,6 +327,6 @@ def cost_figure(analysis: StudyAnalysis, folder: Path) -> FigureFile | None:
             ax.grid(alpha=0.3)
         axes[-1].legend(fontsize=7, frameon=False, loc="best")
     return save(fig, folder, "cost", "Accuracy against cost",
-                f"Mean {metric.label} (95% CI) against parameters, forward FLOPs and seconds per epoch; "
-                f"the Pareto-optimal variants are circled and joined by the grey step line (nothing "
+                f"Mean {metric.label} (95% CI) against parameters, forward FLOPs and training seconds per "
+                f"trial; the Pareto-optimal variants are circled and joined by the grey step line (nothing "
                 f"cheaper is better).")
