@@ -122,3 +122,21 @@ def test_a_study_with_nothing_finished_still_gets_a_report(tmp_path):
     assert "still running" in page and "0 of 15 trials" in page
     assert "has no finished trials yet" in page
     assert not PLACEHOLDERS.findall(_text_of(page))
+
+
+def test_a_labelled_level_of_a_descriptively_named_factor_names_its_key():
+    from hyperlab.analysis.results import Change, VariantInfo
+    from hyperlab.report.findings import _change_phrase
+
+    def variant(factor, level, key, before, after):
+        return VariantInfo(name=f"{factor}={level}", factor=factor, level=level, is_baseline=False, order=1,
+                           params=None, flops=None, budget_ok=True, budget_reason="",
+                           changes=(Change(key, before, after),))
+
+    longer = variant("longer training", "15 epochs", "train.epochs", 2, 15)
+    assert _change_phrase(longer, "longer training") == \
+        "Raising epochs from 2 to 15 (longer training: 15 epochs)"
+    lr = variant("learning rate", "0.05", "train.optimizer.lr", 0.01, 0.05)  # unlabelled: the factor's name
+    assert _change_phrase(lr, "learning rate") == "Raising the learning rate from 0.01 to 0.05"
+    epochs = variant("epochs", "long", "train.epochs", 2, 15)  # the factor is named for its key
+    assert _change_phrase(epochs, "epochs") == "Raising the epochs from 2 to 15"

@@ -115,6 +115,11 @@ def _change_phrase(variant: VariantInfo, factor_name: str) -> str:
         before_text, after_text = fmt.config_value(before), fmt.config_value(after)
         if len(before_text) + len(after_text) > 60:  # e.g. whole layer lists: the level's label reads better
             return f"{verb} {name} to {_level(variant)}"
+        key = changes[0].key.rsplit(".", 1)[-1]
+        if variant.level not in (None, after_text) and key not in factor_name:
+            # A labelled level of a factor named for what it means ("longer training": epochs 2 -> 15):
+            # "Raising the longer training" would misname the key, so the key is named beside the label.
+            return f"{verb} {key} from {before_text} to {after_text} ({factor_name}: {variant.level})"
         return f"{verb} {name} from {before_text} to {after_text}"
     if changes:  # several keys at once: name the level, then each key's change
         keys = "; ".join(f"{c.key.rsplit('.', 1)[-1]} {fmt.config_value(c.baseline)} -> "
