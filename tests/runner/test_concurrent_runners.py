@@ -51,6 +51,9 @@ def test_workers_option_runs_processes_that_share_the_trials(write_study, tmp_pa
     started = [e for e in events if e["event"] == "trial_started"]
     assert_each_trial_trained_once(path, workspace, started)
     assert {e["worker"] for e in started} <= {0, 1}
+    # the workers stack compatible trials too: each seed's 3 variants train as one stack, since
+    # worker i starts from its own share of the groups instead of splitting the other's
+    assert [e.get("vectorized") for e in started] == [3] * 6
     with Store.open(workspace) as store:
         pids = {Owner.parse(store.trial(e["key"])["owner"]).pid for e in started}
     assert 1 <= len(pids) <= 2 and proc.pid not in pids  # trained by the worker processes

@@ -83,9 +83,9 @@ def run_study(
     """Train `plan`'s missing trials into `workspace` and return what happened.
 
     `rerun` retrains every trial of the plan; `retry_failed` retrains failed and diverged ones.
-    `executor` defaults to `workers` subprocesses when `workers` > 1; with one worker, to the
-    vectorized executor (compatible trials of one seed trained as one stacked model, the rest one at
-    a time) unless `vectorize` is False, then one trial at a time in this process.
+    `executor` defaults to the vectorized executor (compatible trials of one seed trained as one
+    stacked model, the rest one at a time) unless `vectorize` is False (then one trial at a time);
+    with `workers` > 1, that many subprocesses each run it over the shared trial list.
     A first SIGINT/SIGTERM stops after the current epoch (stored and checkpointed).
     """
     started = time.monotonic()
@@ -139,7 +139,7 @@ def run_study(
 
 def _default_executor(workers: int, vectorize: bool) -> Executor:
     if workers > 1:
-        return ProcessExecutor(workers)
+        return ProcessExecutor(workers, vectorize=vectorize)
     if vectorize:
         from hyperlab.vectorized import VectorizedExecutor  # an executor plugged in, not a layer above
 

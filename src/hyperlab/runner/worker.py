@@ -1,7 +1,8 @@
 """A worker process of `--workers N` (started by runner/workers.py; not a user command).
 
-Reads its job as JSON on stdin (workspace, trials, device, threads, ...), loads each trial's config
-from the store, trains whatever it can claim, and writes JSON-lines events to stdout.
+Reads its job as JSON on stdin (workspace, trials, device, threads, vectorize, worker index, ...),
+loads each trial's config from the store, trains whatever it can claim (stacking compatible trials
+when `vectorize`), and writes JSON-lines events to stdout.
 Exit codes: 0 done, 2 user error (message on stderr), 130 interrupted, 1 internal error.
 """
 
@@ -36,7 +37,13 @@ def main() -> int:
             ctx = RunContext(store=store, owner=Owner.current(), events=JsonlSink(sys.stdout),
                              should_stop=flag, device=job.get("device"), threads=job.get("threads"),
                              stale_after=job["stale_after"], heartbeat_every=job["heartbeat_every"])
-            LocalExecutor().run(tasks, ctx)
+            if job.get("vectorize"):
+                from hyperlab.vectorized import VectorizedExecutor  # an executor plugged in
+
+                executor = VectorizedExecutor(worker=job.get("worker", 0), workers=job.get("workers", 1))
+            else:
+                executor = LocalExecutor()
+            executor.run(tasks, ctx)
     except UserError as exc:
         for line in str(exc).splitlines():
             print(f"hyperlab: error: {line}", file=sys.stderr)

@@ -1,6 +1,7 @@
 """`--workers N`: N processes on this machine share a run through the store's atomic claim.
 
-Each worker (`python -m hyperlab.runner.worker`) runs a `LocalExecutor` over the same trial list and
+Each worker (`python -m hyperlab.runner.worker`) runs a `LocalExecutor` (or, with `vectorize`, a
+`VectorizedExecutor` that starts from its own share of the groups) over the same trial list and
 reports JSON-lines events on its stdout, which this process forwards to its own sink. Workers run in
 their own session so a terminal's Ctrl-C reaches only this process, which forwards exactly one SIGINT
 to each (they finish their epoch, checkpoint, and exit 130); a worker whose parent dies stops too.
@@ -33,21 +34,24 @@ def available_cores() -> int:
 class ProcessExecutor:
     """Trains with `workers` subprocesses, each using `threads` torch threads (default cores // workers)."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, vectorize: bool = False) -> None:
         if workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
         self.workers = workers
+        self.vectorize = vectorize
 
     def run(self, trials: Sequence[TrialTask], ctx: RunContext) -> None:
         threads = ctx.threads or max(1, available_cores() // self.workers)
-        payload = json.dumps({
+        job = {
             "workspace": str(ctx.store.workspace), "parent_pid": os.getpid(), "device": ctx.device,
             "threads": threads, "stale_after": ctx.stale_after, "heartbeat_every": ctx.heartbeat_every,
+            "vectorize": self.vectorize, "workers": self.workers,
             "trials": [{"key": t.key, "variant": t.variant, "seed": t.seed} for t in trials],
-        })
+        }
         lines: queue.Queue = queue.Queue()
         errors: list[list[str]] = [[] for _ in range(self.workers)]
-        procs = [self._start(i, payload, lines, errors[i]) for i in range(self.workers)]
+        procs = [self._start(i, json.dumps({**job, "worker": i}), lines, errors[i])
+                 for i in range(self.workers)]
         open_streams, forwarded = self.workers, 0
         try:
             while open_streams:

@@ -22,16 +22,23 @@ from hyperlab.vectorized.train import train_group
 class VectorizedExecutor:
     """Trains groups of compatible trials together in this process, the rest one at a time."""
 
-    def __init__(self, max_group: int = 16) -> None:
+    def __init__(self, max_group: int = 16, worker: int = 0, workers: int = 1) -> None:
         if max_group < 1:
             raise ValueError(f"max_group must be >= 1, got {max_group}")
+        if not 0 <= worker < workers:
+            raise ValueError(f"worker must be in [0, {workers}), got {worker}")
         self.max_group = max_group
+        self.worker, self.workers = worker, workers
 
     def run(self, trials: Sequence[Any], ctx: Any) -> None:
         from hyperlab.runner.trial import train_claimed, with_overrides
 
         groups = group_trials(list(trials), lambda t: with_overrides(t.config, ctx.device, ctx.threads),
                               seed_of=lambda t: t.seed, max_group=self.max_group)
+        # Worker i of N (`--workers N`) starts with groups i, i+N, ... and then tries the others, so
+        # that N processes over one trial list do not split each other's groups claim by claim.
+        mine = groups[self.worker::self.workers]
+        groups = mine + [g for i, g in enumerate(groups) if i % self.workers != self.worker]
         for group in groups:
             if ctx.should_stop():
                 return
