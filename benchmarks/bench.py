@@ -50,6 +50,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--models", default="", help="comma-separated name prefixes of the models to run")
     parser.add_argument("--rounds", type=int, help="windows per side (default 4 quick, 7 full)")
     parser.add_argument("--target", type=float, help="seconds per window (default 0.25 quick, 1.0 full)")
+    parser.add_argument("--overhead-epochs", type=int,
+                        help="epochs per trial of the overhead study (default 2 quick, 3 full)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the JSON results")
     return parser.parse_args(argv)
 
@@ -232,7 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     overhead = None
     if args.only in (None, "overhead"):
         print("... study overhead (seed-000 MLP, 5 trials, real runner)", flush=True)
-        overhead = measure_overhead(images, labels, epochs=2 if args.quick else 3, threads=args.threads)
+        epochs = args.overhead_epochs or (2 if args.quick else 3)
+        overhead = measure_overhead(images, labels, epochs=epochs, threads=args.threads)
         one = overhead["one_by_one"]
         print(f"\nstudy of {overhead['trials']} trials x {overhead['epochs']} epochs on "
               f"{overhead['train_examples']} examples: runner wall {one['wall_s']:.1f}s, training loops "
