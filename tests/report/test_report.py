@@ -140,3 +140,19 @@ def test_a_labelled_level_of_a_descriptively_named_factor_names_its_key():
     assert _change_phrase(lr, "learning rate") == "Raising the learning rate from 0.01 to 0.05"
     epochs = variant("epochs", "long", "train.epochs", 2, 15)  # the factor is named for its key
     assert _change_phrase(epochs, "epochs") == "Raising the epochs from 2 to 15"
+
+
+def test_a_baseline_only_study_gets_its_curves_and_no_empty_sections(tmp_path):
+    frames = ablation_frames()
+    for name in ("trials", "epochs", "finals", "variants"):
+        table = getattr(frames, name)
+        setattr(frames, name, table[table["variant"] == "baseline"].reset_index(drop=True))
+    analysis = analyze(frames)
+    assert not analysis.factors and not analysis.comparisons
+    page = write_report(analysis, tmp_path).read_text()
+    text = _text_of(page)
+    assert "This study has no factors" in text and "nothing to compare" in text
+    assert (tmp_path / "figures" / "curves-baseline.png").is_file()
+    assert "Learning curves: baseline" in page
+    assert "<th>verdict</th>" not in page  # no header-only comparisons table
+    assert not PLACEHOLDERS.findall(text)

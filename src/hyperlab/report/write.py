@@ -12,7 +12,7 @@ from pathlib import Path
 import jinja2
 
 from hyperlab import __version__
-from hyperlab.analysis.results import StudyAnalysis
+from hyperlab.analysis.results import FactorInfo, StudyAnalysis
 from hyperlab.report import document as doc
 from hyperlab.report import figures as figs
 from hyperlab.report.findings import write_findings
@@ -37,13 +37,18 @@ def write_report(analysis: StudyAnalysis, out_dir: Path | str, *,
     findings = write_findings(analysis)
     curve_figures = {f.name: figs.curves_figure(analysis, f, folder) for f in analysis.factors
                      if any(analysis.curves.get(n) for n in f.variants)}
+    baseline_curves = None
+    if not analysis.factors and analysis.baseline and analysis.curves.get(analysis.baseline):
+        # a baseline-only study (e.g. one model, several seeds): its own curves stand in for the factors'
+        baseline_curves = figs.curves_figure(analysis, FactorInfo("baseline", ()), folder)
     ranking = figs.ranking_figure(analysis, folder)
     per_class = figs.per_class_figure(analysis, folder)
     confusion = figs.confusion_figure(analysis, folder)
     cost = figs.cost_figure(analysis, folder)
     view = model_view(analysis, folder, _artifacts(out, artifacts_dir))
 
-    document = _document(analysis, findings, curve_figures, ranking, per_class, confusion, cost, view, info)
+    document = _document(analysis, findings, curve_figures, ranking, per_class, confusion, cost, view, info,
+                         baseline_curves)
     elapsed = time.perf_counter() - started
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     document.meta.append(f"Generated {generated} by hyperlab {__version__} in {elapsed:.1f} s.")
@@ -90,7 +95,7 @@ def _artifacts(out: Path, given: Path | str | None) -> Path | None:
 
 
 def _document(analysis: StudyAnalysis, findings, curve_figures, ranking, per_class, confusion, cost,
-              view, info) -> doc.Document:
+              view, info, baseline_curves=None) -> doc.Document:
     study = analysis.study
     data = study.get("data") or {}
     seeds = study.get("seeds") or []
@@ -109,15 +114,26 @@ def _document(analysis: StudyAnalysis, findings, curve_figures, ranking, per_cla
     if findings.main_effects:
         subsections.insert(0, doc.Section("Main effects", "main-effects",
                                           bullets=list(findings.main_effects)))
-    sections.append(doc.Section(
-        "Findings by factor", "findings",
-        paragraphs=["Factors are ordered by the effect size of their strongest level."],
-        subsections=subsections))
+    if subsections:
+        sections.append(doc.Section(
+            "Findings by factor", "findings",
+            paragraphs=["Factors are ordered by the effect size of their strongest level."],
+            subsections=subsections))
+    else:
+        sections.append(doc.Section(
+            "Findings by factor", "findings",
+            paragraphs=["This study has no factors: only the baseline was trained, so nothing is compared. "
+                        "Its learning curves are below; its numbers are in the tables that follow."],
+            figures=[f for f in [baseline_curves] if f]))
     sections.append(doc.Section(
         "Ranking of the variants", "ranking", figures=[f for f in [ranking] if f],
         tables=[doc.results_table(analysis)]))
-    sections.append(doc.Section(
-        "Paired comparisons with the baseline", "comparisons", tables=[doc.comparisons_table(analysis)]))
+    if analysis.comparisons:
+        sections.append(doc.Section(
+            "Paired comparisons with the baseline", "comparisons", tables=[doc.comparisons_table(analysis)]))
+    else:
+        sections.append(doc.Section("Paired comparisons with the baseline", "comparisons",
+                                    paragraphs=["No variant besides the baseline: nothing to compare."]))
     sections.append(doc.Section(
         "Learning-curve diagnostics", "diagnostics", tables=[doc.diagnostics_table(analysis)]))
     if analysis.task == "classification":
