@@ -104,8 +104,11 @@ class VectorizedWindows:
                               splits=self.data.window_splits(examples))
         if any(r.status != "completed" for r in results):
             raise RuntimeError(f"vectorized window: {[r.stop_reason for r in results]}")
-        seconds = examples / results[0].epochs[-1]["examples_per_s"]  # the stack's training time
-        return examples * len(self.configs), seconds
+        # A stacked trial's examples_per_s is over its share of the stack's time (the stack's time / K),
+        # so the stack's whole training time is K x examples / examples_per_s.
+        trials = len(self.configs)
+        seconds = trials * examples / results[0].epochs[-1]["examples_per_s"]
+        return examples * trials, seconds
 
 
 class OneByOneWindows:
