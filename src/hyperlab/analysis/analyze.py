@@ -145,12 +145,13 @@ def _variants(frames: StudyFrames) -> list[VariantInfo]:
     return out
 
 
-def _flatten(tree: object, prefix: str = "") -> dict[str, object]:
+def flatten_config(tree: object, prefix: str = "") -> dict[str, object]:
+    """A nested config as {"train.optimizer.lr": 0.01, ...} (also used by the TensorBoard export)."""
     if not isinstance(tree, dict):
         return {prefix: tree}
     flat: dict[str, object] = {}
     for key, value in tree.items():
-        flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        flat.update(flatten_config(value, f"{prefix}.{key}" if prefix else str(key)))
     return flat
 
 
@@ -171,7 +172,7 @@ def _config_of(trials: pd.DataFrame, variant: str) -> dict[str, object] | None:
     if "config" not in rows.columns or len(rows) == 0:
         return None
     try:
-        return _flatten(json.loads(rows["config"].iloc[0]))
+        return flatten_config(json.loads(rows["config"].iloc[0]))
     except (TypeError, ValueError):
         return None
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from hyperlab.analysis.analyze import flatten_config
 from hyperlab.errors import UserError
 from hyperlab.store.frames import StudyFrames
 
@@ -30,15 +31,6 @@ def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._=-]+", "_", text).strip("_") or "run"
 
 
-def _flatten(tree: object, prefix: str = "") -> dict[str, object]:
-    if not isinstance(tree, dict):
-        return {prefix: tree}
-    out: dict[str, object] = {}
-    for key, value in tree.items():
-        out.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
-    return out
-
-
 def _hparam(value: object) -> int | float | str | bool:
     """TensorBoard accepts numbers, strings and booleans; lists and None become their JSON text."""
     if isinstance(value, bool | int | str):
@@ -50,7 +42,7 @@ def _hparam(value: object) -> int | float | str | bool:
 
 def _varied_keys(configs: dict[str, dict]) -> list[str]:
     """The dotted config keys whose value differs between at least two trials of the study."""
-    flat = [_flatten(c) for c in configs.values()]
+    flat = [flatten_config(c) for c in configs.values()]
     keys = sorted({k for f in flat for k in f})
     return [k for k in keys if len({json.dumps(f.get(k), sort_keys=True) for f in flat}) > 1]
 
@@ -92,7 +84,7 @@ def export_tensorboard(frames: StudyFrames, out_dir: Path | str) -> list[Path]:
                     value = _number(record.get(column))
                     if value is not None:
                         writer.add_scalar(tag, value, global_step=int(record["epoch"]))
-            flat = _flatten(configs.get(key, {}))
+            flat = flatten_config(configs.get(key, {}))
             hparams = {"variant": variant, "seed": seed, "status": str(trial["status"])}
             hparams.update({k: _hparam(flat.get(k)) for k in varied})
             writer.add_hparams(hparams, _final_metrics(frames, key, variant, rows), run_name=".")
