@@ -54,7 +54,8 @@ RACER = textwrap.dedent("""
     keys = json.loads(sys.argv[2])
     while not os.path.exists(sys.argv[3]):
         time.sleep(0.001)
-    print(json.dumps([k for k in keys if store.claim(k, Owner.current())]))
+    print(json.dumps([k for k in keys if store.claim(k, Owner.current())]), flush=True)
+    sys.stdin.read()  # stay alive until every racer is done: a dead owner's claims are reclaimable
 """)
 
 
@@ -173,10 +174,13 @@ class StoreContract:
         keys = [t.key for t in trials]
         go = tmp_path / "go"
         command = [sys.executable, "-c", RACER, str(store.workspace), json.dumps(keys), str(go)]
-        procs = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(4)]
+        procs = [subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                 for _ in range(4)]
         time.sleep(1.0)  # let every racer import and open the store before the start signal
         go.touch()
-        won = [json.loads(p.communicate(timeout=60)[0]) for p in procs]
+        won = [json.loads(p.stdout.readline()) for p in procs]  # all claims made, every racer alive
+        for p in procs:
+            p.communicate(timeout=60)  # closes stdin: the racers exit
         assert all(p.returncode == 0 for p in procs)
         flat = [k for w in won for k in w]
         assert sorted(flat) == sorted(keys)  # every key claimed exactly once, across processes
