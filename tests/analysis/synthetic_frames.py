@@ -174,3 +174,56 @@ def regression_frames(*, seeds: tuple[int, ...] = (0, 1, 2), epochs: int = 30) -
              "data": {"dataset": "california-housing"}, "validation_is_test": False, "running": False}
     return StudyFrames(trials=pd.DataFrame(trials), epochs=pd.DataFrame(rows), finals=pd.DataFrame(finals),
                        variants=pd.DataFrame(variants), study=study)
+
+
+def count_frames(levels: dict[str, dict], *, total: int = 135, test_total: int = 449,
+                 seeds: tuple[int, ...] = (0, 1, 2), with_sizes: bool = True) -> StudyFrames:
+    """A classification ablation whose accuracies are exact counts of a `total`-example validation set.
+
+    levels: variant name -> {"val": [[correct per epoch] per seed], optional "train": [[train accuracy
+    per epoch] per seed], "val_loss" / "train_loss": [[per epoch] per seed], "test": [correct per seed]}.
+    "baseline" must be one of them; every other variant is a level of the factor named before its "=".
+    with_sizes=False leaves out the confusion matrices, so the analysis cannot know the set sizes.
+    """
+    trials, epoch_rows, finals, variants = [], [], [], []
+    for order, (name, spec) in enumerate(levels.items()):
+        factor, _, level = name.partition("=") if name != "baseline" else (None, "", None)
+        config = BASE_CONFIG if factor is None else _set(BASE_CONFIG, "model.dropout", 0.1 * (order + 1))
+        variants.append({"variant": name, "factor": factor, "level": level, "is_baseline": factor is None,
+                         "params": 1000 * (order + 1), "macs": 1000, "flops": 2000, "budget_ok": True,
+                         "budget_reason": "", "order": order})
+        for i, seed in enumerate(seeds):
+            key = _key(name, seed)
+            val = spec["val"][i]
+            n_epochs = len(val)
+            train = spec.get("train", [[min(1.0, 0.5 + 0.1 * e) for e in range(n_epochs)]] * len(seeds))[i]
+            val_loss = spec.get("val_loss", [[1.0 / (e + 1) for e in range(n_epochs)]] * len(seeds))[i]
+            train_loss = spec.get("train_loss", [[0.9 / (e + 1) for e in range(n_epochs)]] * len(seeds))[i]
+            for e in range(n_epochs):
+                epoch_rows.append({
+                    "trial_key": key, "variant": name, "seed": seed, "epoch": e + 1,
+                    "train_loss": train_loss[e], "train_accuracy": train[e], "val_loss": val_loss[e],
+                    "val_accuracy": val[e] / total, "lr": 0.01, "seconds": 0.1, "examples_per_s": 1000.0,
+                })
+            trials.append({
+                "trial_key": key, "variant": name, "factor": factor, "level": level,
+                "is_baseline": factor is None, "seed": seed, "status": "completed", "stop_reason": "",
+                "error": None, "params": 1000, "macs": 1000, "flops": 2000, "train_flops": 6000,
+                "seconds": 0.1 * n_epochs, "best_epoch": None, "config": json.dumps(config, sort_keys=True),
+            })
+            test_correct = spec.get("test", [test_total - 10] * len(seeds))[i]
+            final = {"trial_key": key, "variant": name, "seed": seed, "test_loss": 0.1,
+                     "test_accuracy": test_correct / test_total, "val_accuracy": val[-1] / total}
+            if with_sizes:
+                final["confusion_val"] = [[val[-1], total - val[-1]], [0, 0]]
+                final["confusion_test"] = [[test_correct, test_total - test_correct], [0, 0]]
+            finals.append(final)
+    study = {"name": "synthetic-counts", "description": "", "design": "ablation", "seeds": list(seeds),
+             "data": {"dataset": "digits"}, "validation_is_test": False, "running": False}
+    return StudyFrames(trials=pd.DataFrame(trials), epochs=pd.DataFrame(epoch_rows),
+                       finals=pd.DataFrame(finals), variants=pd.DataFrame(variants), study=study)
+
+
+def rising(final: int, epochs: int = 6, start: int = 100) -> list[int]:
+    """Validation counts climbing to `final` at the last epoch (strictly increasing, then held)."""
+    return [min(final, start + 8 * e) for e in range(epochs - 1)] + [final]

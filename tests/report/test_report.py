@@ -14,7 +14,7 @@ from synthetic_frames import ablation_frames, regression_frames
 from hyperlab.analysis import analyze
 from hyperlab.report import fmt, write_findings, write_report
 
-SECTIONS = ["Summary", "Findings by factor", "Ranking of the variants",
+SECTIONS = ["How to read this report", "Summary", "Findings by factor", "Ranking of the variants",
             "Paired comparisons with the baseline", "Learning-curve diagnostics",
             "Per-class effects and confusion matrices", "Cost and the Pareto front", "Trained models",
             "Excluded trials", "Methods"]
@@ -81,21 +81,28 @@ def test_findings_carry_the_analysis_numbers(analysis, report):
     lr = next(f for f in findings.factors if f.factor == "learning rate")
     paragraph = " ".join(lr.sentences)
     c = analysis.comparison("learning rate=0.001", "best_val_accuracy")
-    assert paragraph.startswith("Lowering the learning rate from 0.01 to 0.001 changed the best validation "
-                                f"accuracy by {fmt.delta(analysis.primary, c.difference.mean)} "
-                                f"({fmt.ci(analysis.primary, c.difference, as_delta=True)}; paired t-test")
-    assert f"Holm-adjusted {fmt.p_value(c.p_holm)}; 3 seeds" in paragraph
-    assert "removed the overfitting the baseline showed from epoch 25" in paragraph
-    fast = " ".join(next(f for f in findings.factors if f.factor == "learning rate").sentences)
-    assert "more volatile over the last 10% of training" in fast
-    assert "moved the onset of overfitting from epoch 25 to epoch 10" in fast
+    assert c.significant
+    assert paragraph.startswith("Lowering the learning rate from 0.01 to 0.001, best validation accuracy: "
+                                f"differs by {fmt.delta(analysis.primary, c.difference.mean)} "
+                                f"({fmt.ci(analysis.primary, c.difference, as_delta=True)}, paired t-test")
+    assert f"Holm-adjusted {fmt.p_value(c.p_holm)}, n = 3)" in paragraph
+    # overfitting is descriptive, labelled so, with its n
+    assert "Descriptive (no test; n = 3 seeds, baseline n = 3): overfitting onset found on 0 of 3 seeds" \
+        in paragraph
+    assert "volatile" not in paragraph and "steadier" not in paragraph  # untested ratios are gone
     dropout = " ".join(next(f for f in findings.factors if f.factor == "dropout").sentences)
-    assert "not enough seeds for a test; 2 seeds" in dropout
-    assert all(2 <= len(f.sentences) <= 4 for f in findings.factors)
-    # the summary ranks factors by |d_z| of their strongest level
-    ranked = [f.effect_size for f in findings.factors if f.effect_size is not None]
-    assert ranked == sorted(ranked, key=abs, reverse=True)
+    assert "descriptive, not enough seeds for a test" in dropout and "n = 2" in dropout
+    # the factors are ranked by their largest absolute paired difference
+    ranked = [abs(f.difference.mean) for f in findings.factors if f.difference is not None]
+    assert ranked == sorted(ranked, reverse=True)
     assert paragraph in html.unescape(report.read_text())
+
+
+def test_the_page_states_how_to_read_it_and_its_holm_family(report):
+    page = html.unescape(report.read_text())
+    assert ">How to read this report</h" in report.read_text()
+    assert "Holm family: per metric, every comparison of a variant with the baseline that has a test" in page
+    assert "from the final epoch's weights" in page
 
 
 def test_regression_report_has_no_accuracy_and_no_placeholders(tmp_path):

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
-from hyperlab.analysis.diagnostics import TrialDiagnostics, diagnose_trial
+from hyperlab.analysis.diagnostics import UNDETECTABLE, TrialDiagnostics, diagnose_trial
 from hyperlab.analysis.grid import main_effects
 from hyperlab.analysis.results import (
     Change,
@@ -23,7 +24,15 @@ from hyperlab.analysis.results import (
     VariantInfo,
     VariantSummary,
 )
-from hyperlab.analysis.stats import Estimate, estimate, paired_compare, pareto_front, with_holm
+from hyperlab.analysis.stats import (
+    Estimate,
+    PairedComparison,
+    estimate,
+    holm,
+    paired_compare,
+    pareto_front,
+    with_holm,
+)
 from hyperlab.store.frames import StudyFrames
 
 USABLE_STATUSES = ("completed", "early_stopped")
@@ -33,7 +42,8 @@ CURVE_METRICS = ("train_loss", "val_loss", "train_accuracy", "val_accuracy", "tr
 DIAGNOSTIC_KEYS = ("best_val_accuracy", "best_val_loss", "best_epoch_accuracy", "best_epoch_loss",
                    "overfit_onset", "gap_at_best", "gap_at_last", "epochs_to_95", "seconds_to_95",
                    "epochs_to_baseline", "seconds_to_baseline", "tail_std", "loss_spikes",
-                   "seconds_per_epoch", "train_seconds", "n_epochs")
+                   "seconds_per_epoch", "train_seconds", "n_epochs", "train_drop")
+ACCURACY_BOUNDS = (0.0, 1.0)
 CLASSIFICATION = (MetricInfo("best_val_accuracy", "best validation accuracy", True, True),
                   MetricInfo("test_accuracy", "test accuracy", True, True))
 
@@ -55,8 +65,9 @@ def analyze(frames: StudyFrames) -> StudyAnalysis:
     # Keyed by (trial, variant): a trial shared by two variants (a level equal to the baseline's value)
     # appears under both in the epochs frame.
     by_trial = dict(iter(epochs.groupby(["trial_key", "variant"], sort=False))) if len(epochs) else {}
-    baseline_target = _baseline_target(trials, by_trial, baseline, task)
-    diagnostics, excluded = _diagnose_all(trials, by_trial, task, baseline_target)
+    totals = {"val": _set_sizes(finals, by_trial, "val"), "test": _set_sizes(finals, by_trial, "test")}
+    baseline_target = _baseline_target(trials, by_trial, baseline, task, totals["val"])
+    diagnostics, excluded = _diagnose_all(trials, by_trial, task, baseline_target, totals["val"])
     usable = tuple(d for d in diagnostics if not d.diverged)
     excluded += tuple(
         ExcludedTrial(d.trial_key, d.variant, d.seed, d.status, "diverged (see docs/report.md)")
@@ -64,11 +75,11 @@ def analyze(frames: StudyFrames) -> StudyAnalysis:
     )
     final_rows = _final_rows(finals, {(d.trial_key, d.variant) for d in usable})
     summaries = {
-        v.name: _summarize(v.name, trials, usable, excluded, final_rows) for v in variants
+        v.name: _summarize(v.name, trials, usable, excluded, final_rows, totals) for v in variants
     }
     curves = {v.name: _curves(epochs, v.name, [d.trial_key for d in usable if d.variant == v.name])
               for v in variants}
-    comparisons = _comparisons(variants, baseline, usable, final_rows, primary, test_metric)
+    comparisons = _comparisons(variants, baseline, usable, final_rows, primary, test_metric, totals)
     best_variant = _best_variant(summaries, primary)
     warnings += _warnings(frames.study, variants, excluded, summaries, trials)
     return StudyAnalysis(
@@ -79,9 +90,10 @@ def analyze(frames: StudyFrames) -> StudyAnalysis:
         curves=curves, comparisons=tuple(comparisons),
         per_class=_per_class(variants, baseline, final_rows, frames.study) if task == "classification"
         else None,
+        totals={split: _common(sizes.values()) for split, sizes in totals.items()},
         confusion=_confusion(final_rows, [baseline, best_variant]) if task == "classification" else {},
-        cost=tuple(_cost(variants, summaries, test_metric)),
-        pareto=_pareto(variants, summaries, test_metric), warnings=tuple(warnings),
+        cost=tuple(_cost(variants, summaries, primary)),
+        pareto=_pareto(variants, summaries, primary), warnings=tuple(warnings),
         main_effects=main_effects(variants, usable, primary) if frames.study.get("design") == "grid" else (),
         configs=_configs(trials, variants), diagnostics_keys=DIAGNOSTIC_KEYS,
     )
@@ -211,16 +223,46 @@ def _factors(variants: list[VariantInfo], design: str | None) -> tuple[FactorInf
 
 
 # --- per trial ----------------------------------------------------------------------------------
-def _baseline_target(trials: pd.DataFrame, by_trial: dict, baseline: str | None, task: str) -> float | None:
+def _set_sizes(finals: pd.DataFrame, by_trial: dict, split: str) -> dict[tuple[str, str], int]:
+    """Examples in each trial's validation or test set: the epoch records' `val_total` when the engine
+    wrote it, else the sum of the stored confusion matrix (accuracies are counts of this many)."""
+    sizes: dict[tuple[str, str], int] = {}
+    column = f"confusion_{split}"
+    if len(finals) and column in finals.columns:
+        for key, variant, matrix in zip(finals["trial_key"], finals["variant"], finals[column], strict=True):
+            if isinstance(matrix, list | tuple) and len(matrix):
+                total = int(np.asarray(matrix, dtype=np.int64).sum())
+                if total > 0:
+                    sizes[(str(key), str(variant))] = total
+    if split == "val":
+        for place, rows in by_trial.items():
+            if "val_total" in rows.columns:
+                recorded = pd.to_numeric(rows["val_total"], errors="coerce").dropna()
+                if len(recorded):
+                    sizes[place] = int(recorded.iloc[-1])
+    return sizes
+
+
+def _common(values: Iterable[int]) -> int | None:
+    """The one set size all of `values` share, None when they differ or there are none."""
+    distinct = set(values)
+    return distinct.pop() if len(distinct) == 1 else None
+
+
+def _baseline_target(trials: pd.DataFrame, by_trial: dict, baseline: str | None, task: str,
+                     val_sizes: dict[tuple[str, str], int]) -> float | None:
+    """The baseline's best validation accuracy, mean over its usable seeds (counts when known)."""
     if baseline is None or task != "classification":
         return None
     rows = trials[(trials["variant"] == baseline) & trials["status"].isin(USABLE_STATUSES)]
-    bests = [pd.to_numeric(by_trial[(k, baseline)]["val_accuracy"], errors="coerce").max()
-             for k in rows["trial_key"] if (k, baseline) in by_trial]
-    return estimate([float(b) for b in bests if pd.notna(b)]).mean
+    places = [(str(k), baseline) for k in rows["trial_key"] if (k, baseline) in by_trial]
+    bests = [pd.to_numeric(by_trial[p]["val_accuracy"], errors="coerce").max() for p in places]
+    total = _common(val_sizes.get(p) for p in places) if all(p in val_sizes for p in places) else None
+    return estimate([float(b) for b in bests if pd.notna(b)], total=total).mean
 
 
 def _diagnose_all(trials: pd.DataFrame, by_trial: dict, task: str, baseline_target: float | None,
+                  val_sizes: dict[tuple[str, str], int],
                   ) -> tuple[list[TrialDiagnostics], tuple[ExcludedTrial, ...]]:
     diagnostics, excluded = [], []
     for row in trials.to_dict("records"):
@@ -232,7 +274,8 @@ def _diagnose_all(trials: pd.DataFrame, by_trial: dict, task: str, baseline_targ
             continue
         diagnostics.append(diagnose_trial(
             key, variant, int(row["seed"]), status, by_trial[(key, variant)],
-            classification=task == "classification", baseline_target=baseline_target))
+            classification=task == "classification", baseline_target=baseline_target,
+            val_total=val_sizes.get((key, variant))))
     return diagnostics, tuple(excluded)
 
 
@@ -256,24 +299,43 @@ def _final_rows(finals: pd.DataFrame, usable: set[tuple[str, str]]) -> pd.DataFr
 
 
 # --- per variant --------------------------------------------------------------------------------
+def _accuracy_split(metric: str) -> str | None:
+    """'val' or 'test' for a metric that is an accuracy (a count of that set), else None."""
+    if not metric.endswith("accuracy") or metric.startswith("train"):
+        return None
+    return "test" if "test" in metric else "val"
+
+
 def _summarize(variant: str, trials: pd.DataFrame, usable: Iterable[TrialDiagnostics],
-               excluded: Iterable[ExcludedTrial], final_rows: pd.DataFrame) -> VariantSummary:
+               excluded: Iterable[ExcludedTrial], final_rows: pd.DataFrame, totals: dict) -> VariantSummary:
     mine = [d for d in usable if d.variant == variant]
     out = [e for e in excluded if e.variant == variant]
-    metrics = {key: estimate([_number(getattr(d, key)) for d in mine]) for key in DIAGNOSTIC_KEYS}
+    places = [(d.trial_key, d.variant) for d in mine]
+
+    def summary(metric: str, values: list[float | None]) -> Estimate:
+        split = _accuracy_split(metric)
+        if split is None:
+            return estimate(values)
+        sizes = totals[split]
+        total = _common(sizes.get(p) for p in places) if all(p in sizes for p in places) else None
+        return estimate(values, total=total, bounds=ACCURACY_BOUNDS)
+
+    metrics = {key: summary(key, [_number(getattr(d, key)) for d in mine]) for key in DIAGNOSTIC_KEYS}
     rows = final_rows[final_rows["variant"] == variant] if len(final_rows) else final_rows
     for column in rows.columns:
         if column in ("trial_key", "variant", "seed") or column in metrics:
             continue
         values = [_number(v) for v in rows[column]]
         if any(v is not None for v in values):
-            metrics[column] = estimate(values)
+            metrics[column] = summary(column, values)
     return VariantSummary(
         variant=variant, n_total=int((trials["variant"] == variant).sum()), n_used=len(mine),
         n_failed=sum(e.status == "failed" for e in out),
         n_diverged=sum(e.reason.startswith("diverged") for e in out),
         n_unfinished=sum(e.status in UNFINISHED_STATUSES for e in out),
         metrics=metrics, overfit_seeds=sum(d.overfit_onset is not None for d in mine),
+        undetectable_seeds=sum(d.overfit_status == UNDETECTABLE for d in mine),
+        collapsed_seeds=sum(d.collapsed for d in mine),
     )
 
 
@@ -308,16 +370,22 @@ def _per_seed(variant: str, metric: str, usable: Iterable[TrialDiagnostics],
     return {int(s): _number(v) for s, v in zip(rows["seed"], rows[metric], strict=True)}
 
 
-def _comparisons(variants, baseline, usable, final_rows, primary: MetricInfo, test_metric: MetricInfo):
+def _comparisons(variants, baseline, usable, final_rows, primary: MetricInfo, test_metric: MetricInfo,
+                 totals: dict):
     if baseline is None:
         return []
     found = []
     for metric in (primary.key, test_metric.key):
         reference = _per_seed(baseline, metric, usable, final_rows)
+        split = _accuracy_split(metric)
         for v in variants:
             if v.name != baseline and v.budget_ok:
+                places = [(d.trial_key, d.variant) for d in usable if d.variant in (baseline, v.name)]
+                sizes = totals[split] if split else {}
+                total = _common(sizes.get(p) for p in places) if split and all(p in sizes for p in places) \
+                    else None
                 found.append(paired_compare(v.name, metric, reference,
-                                            _per_seed(v.name, metric, usable, final_rows)))
+                                            _per_seed(v.name, metric, usable, final_rows), total=total))
     return with_holm(found)
 
 
@@ -345,19 +413,41 @@ def _per_class(variants, baseline, final_rows: pd.DataFrame, study: dict) -> Per
         return None
     n_classes = len(next(iter(base.values())))
     names = study.get("classes") or [str(i) for i in range(n_classes)]
+    class_sizes = _class_sizes(final_rows, n_classes)
     effects: dict[str, tuple[Estimate, ...]] = {}
+    tests: dict[str, list[PairedComparison]] = {}
     for v in variants:
         if v.name == baseline:
             continue
         own = _lists(final_rows[final_rows["variant"] == v.name], "per_class_test")
         seeds = sorted(set(own) & set(base))
         if seeds:
-            effects[v.name] = tuple(estimate([float(own[s][c]) - float(base[s][c]) for s in seeds])
-                                    for c in range(n_classes))
+            tests[v.name] = [paired_compare(
+                v.name, f"class {c}", {s: _number(base[s][c]) for s in seeds},
+                {s: _number(own[s][c]) for s in seeds}, total=class_sizes[c]) for c in range(n_classes)]
+            effects[v.name] = tuple(t.difference for t in tests[v.name])
+    # One Holm family: every tested cell of the heatmap (a star is a test that survives it).
+    cells = [(name, c) for name in tests for c in range(n_classes)]
+    adjusted = holm([tests[name][c].p_value for name, c in cells])
+    for (name, c), p in zip(cells, adjusted, strict=True):
+        tests[name][c] = replace(tests[name][c], p_holm=p)
     return PerClassEffects(
         classes=tuple(str(n) for n in names[:n_classes]), variants=tuple(effects),
         effects=effects,
-        baseline=tuple(estimate([float(b[c]) for b in base.values()]) for c in range(n_classes)))
+        baseline=tuple(estimate([_number(b[c]) for b in base.values()], total=class_sizes[c],
+                                bounds=ACCURACY_BOUNDS) for c in range(n_classes)),
+        tests={name: tuple(found) for name, found in tests.items()})
+
+
+def _class_sizes(final_rows: pd.DataFrame, n_classes: int) -> list[int | None]:
+    """Test examples of each class (the rows of the stored test confusion matrices, when they agree)."""
+    sizes: list[set[int]] = [set() for _ in range(n_classes)]
+    for matrix in _lists(final_rows, "confusion_test").values() if "confusion_test" in final_rows else []:
+        rows = np.asarray(matrix, dtype=np.int64)
+        if rows.shape == (n_classes, n_classes):
+            for c in range(n_classes):
+                sizes[c].add(int(rows[c].sum()))
+    return [next(iter(s)) if len(s) == 1 and next(iter(s)) > 0 else None for s in sizes]
 
 
 def _confusion(final_rows: pd.DataFrame, names: list[str | None]) -> dict[str, np.ndarray]:
@@ -371,19 +461,20 @@ def _confusion(final_rows: pd.DataFrame, names: list[str | None]) -> dict[str, n
 
 
 # --- cost ---------------------------------------------------------------------------------------
-def _cost(variants, summaries: dict[str, VariantSummary], test_metric: MetricInfo) -> list[CostPoint]:
+def _cost(variants, summaries: dict[str, VariantSummary], metric: MetricInfo) -> list[CostPoint]:
+    """Cost of each variant against the primary (validation) metric: variants are chosen on validation."""
     points = []
     for v in variants:
         metrics = summaries[v.name].metrics
-        score = metrics.get(test_metric.key, Estimate(None, None, None, None, 0)).mean
+        score = metrics.get(metric.key, Estimate(None, None, None, None, 0)).mean
         points.append(CostPoint(v.name, v.params, v.flops, metrics["seconds_per_epoch"].mean,
                                 metrics["train_seconds"].mean, score))
     return points
 
 
-def _pareto(variants, summaries, test_metric: MetricInfo) -> dict[str, tuple[str, ...]]:
-    points = _cost(variants, summaries, test_metric)
-    sign = 1.0 if test_metric.higher_is_better else -1.0
+def _pareto(variants, summaries, metric: MetricInfo) -> dict[str, tuple[str, ...]]:
+    points = _cost(variants, summaries, metric)
+    sign = 1.0 if metric.higher_is_better else -1.0
     fronts = {}
     for cost in ("params", "flops", "train_seconds"):  # time: a variant that trains longer costs more
         costs = [getattr(p, cost) for p in points]

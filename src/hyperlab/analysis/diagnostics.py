@@ -21,6 +21,15 @@ TAIL_FRACTION = 0.10  # instability is measured over the last tenth of training 
 TAIL_MIN_EPOCHS = 3  # ... but over at least 3 evaluated epochs
 SPIKE_REL_INCREASE = 0.10  # a loss spike: training loss > 110% of the previous epoch's
 DIVERGE_FACTOR = 2.0  # diverged: final training loss > 2x the first epoch's (or non-finite)
+COLLAPSE_ACCURACY_DROP = 0.10  # collapsed: training accuracy ends > 10 points below its peak ...
+COLLAPSE_LOSS_RISE = 0.50  # ... (regression: training loss ends > 50% above its minimum)
+TIE_TOLERANCE = 1e-9  # relative: float values this close count as equal (no set size known)
+
+# Overfitting status of a trial (TrialDiagnostics.overfit_status)
+OVERFITS = "overfits"  # the rule found an onset
+NO_OVERFITTING = "none"  # the rule applied and found none
+UNDETECTABLE = "undetectable"  # fewer than OVERFIT_MIN_EPOCHS_AFTER epochs follow the minimum: cannot tell
+COLLAPSED = "collapsed"  # training itself fell apart: not overfitting (see `collapsed`)
 
 
 @dataclass(frozen=True)
@@ -38,7 +47,7 @@ class TrialDiagnostics:
     best_val_accuracy: float | None
     last_val_loss: float | None
     last_val_accuracy: float | None
-    overfit_onset: int | None  # epoch where overfitting starts, None if the curves show none
+    overfit_onset: int | None  # epoch where overfitting starts, None unless overfit_status is OVERFITS
     gap_at_best: float | None  # train - val accuracy (classification) / val - train loss, at best epoch
     gap_at_last: float | None  # the same at the last evaluated epoch
     epochs_to_95: int | None  # first epoch reaching 95% of this trial's best val accuracy
@@ -50,6 +59,10 @@ class TrialDiagnostics:
     diverged: bool
     seconds_per_epoch: float | None
     train_seconds: float | None  # the trial's whole training time: the time a variant costs
+    overfit_status: str = NO_OVERFITTING  # OVERFITS, NO_OVERFITTING, UNDETECTABLE or COLLAPSED
+    collapsed: bool = False  # training accuracy fell > COLLAPSE_ACCURACY_DROP below its peak by the end
+    train_drop: float | None = None  # peak minus last training accuracy (regression: last / min loss - 1)
+    val_total: int | None = None  # validation examples, when known: accuracies are counts of it
 
 
 def best_epoch(epochs: np.ndarray, values: np.ndarray, *, maximize: bool) -> int | None:
@@ -64,6 +77,7 @@ def best_epoch(epochs: np.ndarray, values: np.ndarray, *, maximize: bool) -> int
 
 def overfit_onset(epochs: np.ndarray, train_loss: np.ndarray, val_loss: np.ndarray) -> int | None:
     """The epoch of minimum validation loss, if the curves overfit after it; else None.
+    (`overfit_status` says whether None means "none" or "undetectable".)
 
     Overfitting means: at least OVERFIT_MIN_EPOCHS_AFTER evaluated epochs follow the minimum, the
     median validation loss over them is at least OVERFIT_VAL_MARGIN (relative) above the minimum,
@@ -83,11 +97,54 @@ def overfit_onset(epochs: np.ndarray, train_loss: np.ndarray, val_loss: np.ndarr
     return int(epochs[index]) if rises and keeps_falling else None
 
 
-def first_epoch_reaching(epochs: np.ndarray, values: np.ndarray, target: float) -> int | None:
-    """The first epoch whose value is >= target (None if never, or target is not finite)."""
+def overfit_status(train_loss: np.ndarray, val_loss: np.ndarray, onset: int | None, collapsed: bool) -> str:
+    """Whether the overfitting rule could apply: it needs OVERFIT_MIN_EPOCHS_AFTER epochs after the
+    minimum of validation loss; a collapsed run is diagnosed as collapsed, not as overfitting."""
+    if collapsed:
+        return COLLAPSED
+    if onset is not None:
+        return OVERFITS
+    finite = np.isfinite(val_loss).all() and np.isfinite(train_loss).all() and len(val_loss) > 0
+    if not finite or len(val_loss) - 1 - int(np.argmin(val_loss)) < OVERFIT_MIN_EPOCHS_AFTER:
+        return UNDETECTABLE
+    return NO_OVERFITTING
+
+
+def training_drop(train_accuracy: np.ndarray, train_loss: np.ndarray, *,
+                  classification: bool) -> float | None:
+    """How far training fell back by the end: peak minus last training accuracy (classification),
+    last over minimum training loss minus 1 (regression); None when not measurable."""
+    values = train_accuracy if classification else train_loss
+    finite = values[np.isfinite(values)]
+    if len(finite) < 2 or not np.isfinite(values[-1]):
+        return None
+    if classification:
+        return float(finite.max() - values[-1])
+    low = float(finite.min())
+    return float(values[-1] / low - 1.0) if low > 0 else None
+
+
+def is_collapsed(drop: float | None, *, classification: bool) -> bool:
+    limit = COLLAPSE_ACCURACY_DROP if classification else COLLAPSE_LOSS_RISE
+    return drop is not None and drop > limit
+
+
+def first_epoch_reaching(epochs: np.ndarray, values: np.ndarray, target: float,
+                         total: int | None = None) -> int | None:
+    """The first epoch whose value is >= target (None if never, or target is not finite).
+
+    total: the set size when values are accuracies: they are compared as whole counts against
+    target x total; otherwise with a relative tolerance (TIE_TOLERANCE), so a target that is the
+    mean of equal floats (one ulp above each) is still reached by those values.
+    """
     if not math.isfinite(target):
         return None
-    hits = np.nonzero(np.isfinite(values) & (values >= target))[0]
+    if total:
+        counts = np.rint(values * total)
+        hits = np.nonzero(np.isfinite(values) & (counts >= target * total - 1e-6))[0]
+    else:
+        tolerance = TIE_TOLERANCE * max(1.0, abs(target))
+        hits = np.nonzero(np.isfinite(values) & (values >= target - tolerance))[0]
     return int(epochs[hits[0]]) if len(hits) else None
 
 
@@ -139,12 +196,13 @@ def _at(epochs: np.ndarray, values: np.ndarray, epoch: int | None) -> float | No
 
 def diagnose_trial(
     trial_key: str, variant: str, seed: int, status: str, rows: pd.DataFrame,
-    *, classification: bool, baseline_target: float | None,
+    *, classification: bool, baseline_target: float | None, val_total: int | None = None,
 ) -> TrialDiagnostics:
     """All diagnostics of one trial from its rows of the epochs frame (any order).
 
     baseline_target: the baseline's best validation accuracy (mean over seeds) for the
-    "epochs to reach the baseline's best" speed; None skips it.
+    "epochs to reach the baseline's best" speed; None skips it. val_total: the validation set's
+    size, when known (accuracies are then compared as counts of it).
     """
     rows = rows.sort_values("epoch")
     epochs = rows["epoch"].to_numpy(dtype=int)
@@ -171,19 +229,24 @@ def diagnose_trial(
     def reach(target: float | None) -> tuple[int | None, float | None]:
         if target is None or not classification:
             return None, None
-        epoch = first_epoch_reaching(epochs, val_acc, target)
+        epoch = first_epoch_reaching(epochs, val_acc, target, val_total)
         return epoch, (None if epoch is None else _at(epochs, cumulative_seconds, epoch))
 
     to_95 = reach(None if best_acc is None else CONVERGENCE_FRACTION * best_acc)
     to_baseline = reach(baseline_target)
     n = len(epochs)
+    onset = overfit_onset(epochs, train_loss, val_loss)
+    drop = training_drop(_column(rows, "train_accuracy"), train_loss, classification=classification) \
+        if n else None
+    collapsed = is_collapsed(drop, classification=classification)
+    status_of_fit = overfit_status(train_loss, val_loss, onset, collapsed)
     return TrialDiagnostics(
         trial_key=trial_key, variant=variant, seed=int(seed), status=status, n_epochs=n,
         best_epoch_loss=best_loss_epoch, best_epoch_accuracy=best_acc_epoch,
         best_val_loss=_at(epochs, val_loss, best_loss_epoch), best_val_accuracy=best_acc,
         last_val_loss=_at(epochs, val_loss, int(epochs[-1])) if n else None,
         last_val_accuracy=_at(epochs, val_acc, int(epochs[-1])) if n and classification else None,
-        overfit_onset=overfit_onset(epochs, train_loss, val_loss),
+        overfit_onset=onset if status_of_fit == OVERFITS else None,
         gap_at_best=gap_best, gap_at_last=_at(epochs, gap, int(epochs[-1])) if n else None,
         epochs_to_95=to_95[0], seconds_to_95=to_95[1],
         epochs_to_baseline=to_baseline[0], seconds_to_baseline=to_baseline[1],
@@ -192,10 +255,11 @@ def diagnose_trial(
         diverged=is_diverged(status, train_loss, val_loss),
         seconds_per_epoch=float(seconds.sum() / epochs[-1]) if n and seconds.sum() > 0 else None,
         train_seconds=float(seconds.sum()) if n and seconds.sum() > 0 else None,
+        overfit_status=status_of_fit, collapsed=collapsed, train_drop=drop, val_total=val_total,
     )
 
 
 __all__ = [
     "TrialDiagnostics", "best_epoch", "overfit_onset", "first_epoch_reaching", "tail_std",
-    "count_spikes", "is_diverged", "diagnose_trial",
+    "count_spikes", "is_diverged", "diagnose_trial", "overfit_status", "training_drop", "is_collapsed",
 ]

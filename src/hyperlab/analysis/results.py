@@ -79,6 +79,8 @@ class VariantSummary:
     n_unfinished: int  # pending, running, interrupted
     metrics: dict[str, Estimate]
     overfit_seeds: int  # seeds whose curves show an overfitting onset
+    undetectable_seeds: int = 0  # seeds where the onset rule cannot apply (minimum too near the end)
+    collapsed_seeds: int = 0  # seeds whose training accuracy collapsed (not overfitting)
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,8 @@ class PerClassEffects:
     variants: tuple[str, ...]
     effects: dict[str, tuple[Estimate, ...]]  # variant -> one Estimate per class (points as fractions)
     baseline: tuple[Estimate, ...]  # the baseline's own per-class accuracy
+    # variant -> one paired comparison per class, Holm-adjusted over every cell of the heatmap
+    tests: dict[str, tuple[PairedComparison, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,7 @@ class CostPoint:
     flops: float | None
     seconds_per_epoch: float | None
     train_seconds: float | None  # mean training time of one trial (all its epochs)
-    score: float | None  # the test metric's mean (accuracy, or loss for regression)
+    score: float | None  # the primary (validation) metric's mean: the Pareto front is chosen on it
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,7 @@ class StudyAnalysis:
     main_effects: tuple = ()  # grid designs: hyperlab.analysis.grid.MainEffect per factor
     configs: dict[str, dict] = field(default_factory=dict)  # variant -> resolved config (trials.config)
     diagnostics_keys: tuple[str, ...] = field(default=())  # the per-variant keys in `metrics`
+    totals: dict[str, int | None] = field(default_factory=dict)  # "val"/"test" -> examples, if known
 
     def variant(self, name: str) -> VariantInfo:
         return next(v for v in self.variants if v.name == name)

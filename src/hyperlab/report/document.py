@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from hyperlab.analysis.diagnostics import (
+    COLLAPSE_ACCURACY_DROP,
+    COLLAPSE_LOSS_RISE,
+    OVERFIT_MIN_EPOCHS_AFTER,
+)
 from hyperlab.analysis.results import StudyAnalysis
-from hyperlab.analysis.stats import ALPHA, CONFIDENCE, Estimate
+from hyperlab.analysis.stats import ALPHA, CONFIDENCE, POWER, Estimate, family_size
 from hyperlab.report import fmt
 from hyperlab.report.figures import FigureFile, slug
 from hyperlab.report.findings import Findings
@@ -68,21 +73,36 @@ def comparisons_table(analysis: StudyAnalysis) -> Table:
     rows = []
     for c in analysis.comparisons:
         metric = analysis.primary if c.metric == analysis.primary.key else analysis.test_metric
+        detectable = c.sensitivity.detectable
         rows.append([c.variant, metric.label,
-                     f"{fmt.delta(metric, c.difference.mean)} "
-                     f"({fmt.ci(metric, c.difference, as_delta=True)})",
-                     str(c.n), fmt.number(c.statistic, 3), fmt.p_value(c.p_value), fmt.p_value(c.p_holm),
-                     fmt.number(c.effect_size, 2), fmt.verdict(c)])
-    return Table(["variant", "metric", "difference vs baseline", "seeds", "t", "p", "Holm p", "d_z",
+                     f"{fmt.shift(metric, c)} ({fmt.ci(metric, c.difference, as_delta=True)})",
+                     str(c.n), c.test or "none", fmt.number(c.statistic, 3), fmt.p_value(c.p_value),
+                     fmt.p_value(c.p_holm), fmt.number(c.effect_size, 2),
+                     fmt.delta(metric, detectable).lstrip("+") if detectable is not None else fmt.MISSING,
+                     fmt.seeds_needed(c.sensitivity.seeds_needed), fmt.verdict(c)])
+    return Table(["variant", "metric", "difference vs baseline (95% CI)", "n", "test", "t", "p", "Holm p",
+                  "d_z", f"detectable at {int(POWER * 100)}% power", "seeds to detect the difference",
                   "verdict"], rows,
-                 caption=f"Differences are variant minus baseline on the same seed; {c_name(analysis)}; "
-                         f"Holm's step-down correction across all variants, per metric; "
-                         f"family-wise alpha {ALPHA}.")
+                 caption=comparisons_caption(analysis))
 
 
-def c_name(analysis: StudyAnalysis) -> str:
-    return analysis.comparisons[0].test if analysis.comparisons else "paired t-test"
+def comparisons_caption(analysis: StudyAnalysis) -> str:
+    power = f"{int(POWER * 100)}%"
+    return (f"Differences are variant minus baseline on the same seed. {holm_family(analysis)} The CIs are "
+            f"unadjusted 95% t-intervals of the mean difference; the verdict uses the Holm-adjusted p "
+            f"(family-wise alpha {ALPHA}). \"Detectable\": the smallest difference a paired t-test at this "
+            f"spread and n finds with {power} power (alpha {ALPHA}, unadjusted); \"seeds to detect\": the "
+            f"seeds it would need for the observed difference (statsmodels TTestPower).")
 
+
+def holm_family(analysis: StudyAnalysis) -> str:
+    """The Holm family, stated: which tests are corrected together."""
+    sizes = [f"{family_size(analysis.comparisons, m.key)} for the {m.label}"
+             for m in (analysis.primary, analysis.test_metric)]
+    return ("Holm family: per metric, every comparison of a variant with the baseline that has a test "
+            f"(paired t-test, or exact sign test when the difference is the same on every seed): "
+            f"{' and '.join(sizes)}; comparisons without a test (fewer than 3 paired seeds, or no "
+            "difference on any seed) are outside it.")
 
 def diagnostics_table(analysis: StudyAnalysis) -> Table:
     rows = []
@@ -94,11 +114,17 @@ def diagnostics_table(analysis: StudyAnalysis) -> Table:
         m = s.metrics
         onset = "none" if s.overfit_seeds == 0 else \
             f"{fmt.epoch(m['overfit_onset'].mean)} ({s.overfit_seeds}/{s.n_used})"
+        if s.undetectable_seeds:
+            onset += f"; undetectable on {s.undetectable_seeds}/{s.n_used}"
+        if s.collapsed_seeds:
+            onset += f"; collapsed on {s.collapsed_seeds}/{s.n_used}"
         def gap(e: Estimate) -> str:
             return fmt.delta(analysis.primary, e.mean, unit=False) if classification else fmt.number(e.mean)
 
         def reached(e: Estimate, used: int = s.n_used) -> str:
-            return "not reached" if e.n == 0 and used else fmt.epoch(e.mean)
+            if e.n == 0 and used:
+                return "not reached"
+            return fmt.epoch(e.mean) + (f" ({e.n}/{used})" if e.n < used else "")
 
         rows.append([
             v.name, fmt.epoch(m["best_epoch_accuracy" if classification else "best_epoch_loss"].mean),
@@ -112,9 +138,12 @@ def diagnostics_table(analysis: StudyAnalysis) -> Table:
         ])
     gap_unit = "train - val accuracy, points" if classification else "val - train loss"
     return Table(["variant", "best epoch", "overfitting onset (seeds)", f"gap at best ({gap_unit})",
-                  "gap at last", "epochs to 95%", "time to 95%", "epochs to baseline best",
+                  "gap at last", "epochs to 95%", "time to 95%", "epochs to baseline best (seeds)",
                   "tail std" + (" (points)" if classification else ""), "loss spikes", "diverged"], rows,
-                 caption="Means over the usable seeds; definitions in the Methods section.")
+                 caption="Descriptive (no test): means over the usable seeds (n per variant in the ranking "
+                         "table); definitions in the Methods section. Onsets: the seeds with an onset, "
+                         "those where the rule cannot apply (undetectable) and those whose training "
+                         "collapsed (not overfitting) are counted apart.")
 
 
 def excluded_table(analysis: StudyAnalysis) -> Table | None:
@@ -125,7 +154,7 @@ def excluded_table(analysis: StudyAnalysis) -> Table | None:
 
 
 def cost_table(analysis: StudyAnalysis) -> Table:
-    metric = analysis.test_metric
+    metric = analysis.primary  # the front is chosen on validation, like every other choice
     rows = []
     for p in analysis.cost:
         fronts = (("params", "params"), ("FLOPs", "flops"), ("time", "train_seconds"))
@@ -140,7 +169,12 @@ METHODS = [
     "Best epoch: the epoch of maximum validation accuracy (minimum validation loss for regression).",
     "Overfitting onset: the epoch of minimum validation loss, provided at least 2 evaluated epochs "
     "follow it, the median validation loss after it is at least 5% above the minimum, and the "
-    "training loss at the last epoch is at least 5% below its value at that epoch; otherwise none.",
+    "training loss at the last epoch is at least 5% below its value at that epoch; otherwise none. "
+    f"\"Undetectable\" when fewer than {OVERFIT_MIN_EPOCHS_AFTER} evaluated epochs follow the minimum "
+    "(the rule cannot apply).",
+    f"Collapse: training accuracy ends more than {100 * COLLAPSE_ACCURACY_DROP:.0f} points below its peak "
+    f"(regression: training loss ends more than {100 * COLLAPSE_LOSS_RISE:.0f}% above its minimum). A "
+    "collapsed trial is diagnosed as collapsed, never as overfitting.",
     "Generalization gap: training minus validation accuracy (points) at the best and at the last "
     "epoch; for regression, validation minus training loss.",
     "Convergence speed: the first epoch (and training seconds up to it) at which validation accuracy "
@@ -151,17 +185,44 @@ METHODS = [
     "Divergence: the engine stopped the trial as diverged, a loss became non-finite, or the final "
     "training loss exceeds twice the first epoch's. Diverged and failed trials are excluded from the "
     "means and counted.",
-    f"Statistics: mean over seeds with a {int(CONFIDENCE * 100)}% t-interval (scipy.stats.t); "
-    "variants are compared with the baseline on the same seeds by a two-sided paired t-test "
-    "(scipy.stats.ttest_rel) with Holm's step-down correction across all variants (one family per "
-    "metric); effect size is Cohen's d_z (mean difference over the standard deviation of the "
-    "differences). With fewer than 3 paired seeds no test is run.",
+    f"Statistics: mean over seeds with a {int(CONFIDENCE * 100)}% t-interval (scipy.stats.t); for "
+    "accuracies, whose t-interval can leave 0-100%, the t-interval of the logits back-transformed "
+    "(\"logit-t\") when it would, or the t-interval cut at the bound when a seed is at 0% or 100%. "
+    "Accuracies are counts of examples: with the set's size known, ties are exact. "
+    "Variants are compared with the baseline on the same seeds by a two-sided paired t-test "
+    "(scipy.stats.ttest_rel); when the difference is the same on every seed (no variance) by the "
+    "exact sign test (scipy.stats.binomtest) and no effect size; with Holm's step-down correction "
+    "(statsmodels) per metric; effect size is Cohen's d_z (mean difference over the standard deviation "
+    "of the differences). With fewer than 3 paired seeds no test is run. Sensitivity: statsmodels' "
+    "TTestPower at the observed spread of the differences.",
 ]
 
 
 def methods_section() -> Section:
     return Section("Methods", "methods", bullets=list(METHODS),
                    paragraphs=["The full definitions and conventions are in docs/report.md of hyperlab."])
+
+
+def how_to_read(analysis: StudyAnalysis) -> Section:
+    """The plain-words box at the top: what is tested, what is descriptive, where the numbers come from."""
+    primary, test = analysis.primary, analysis.test_metric
+    return Section("How to read this report", "how-to-read", bullets=[
+        f"Tested: each variant against the baseline on the same seeds, on the {primary.label} and the "
+        f"{test.label}. Every such sentence gives the difference, its 95% CI (not adjusted for multiple "
+        f"comparisons), the test, the Holm-adjusted p and n, the number of paired seeds. It says "
+        f"\"differs\" only when the Holm-adjusted p is below {ALPHA}; otherwise \"no difference detected\", "
+        f"which is not evidence of no difference: the sentence then says what the study could have "
+        f"detected ({int(POWER * 100)}% power) and how many seeds the observed difference would need.",
+        holm_family(analysis),
+        "Descriptive: anything labelled so (variant means, the ordering of factors, overfitting, collapse, "
+        "speed and volatility) is not tested; it gives its n and spread.",
+        f"Where the numbers come from: the {primary.label} is the best over the evaluated epochs and "
+        f"chooses the best variant and the Pareto front (validation data only); the {test.label} is from "
+        "the final epoch's weights (the held-out test set is never used to choose).",
+        "Accuracies are counts of examples of a fixed set, so seeds can tie exactly; a difference that is "
+        "the same on every seed has no variance: it gets the exact sign test instead of a t-test, and "
+        "never an effect size.",
+    ])
 
 
 def findings_sections(findings: Findings, curve_figures: dict[str, FigureFile]) -> list[Section]:

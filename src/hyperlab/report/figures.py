@@ -115,8 +115,10 @@ def curves_figure(analysis: StudyAnalysis, factor: FactorInfo, folder: Path) -> 
         panels = [p for p in panels if any(p[2] in analysis.curves[n] for n in names)]
         fig = _figure(5.0 * max(1, len(panels)), 3.6)
         axes = fig.subplots(1, max(1, len(panels)), squeeze=False)[0]
+        any_log = False
         for ax, (title, train_key, val_key, scale, ylabel) in zip(axes, panels, strict=False):
             log = title == "loss" and _spans_decades(analysis, names, (train_key, val_key))
+            any_log = any_log or log
             bounds = (0.0, 100.0) if title == "accuracy" else (0.0, np.inf)  # losses and MSE are >= 0
             if log:  # a t-band can reach below zero; on a log axis it is cut at half the smallest mean
                 bounds = (0.5 * _smallest_mean(analysis, names, (train_key, val_key)), np.inf)
@@ -134,9 +136,12 @@ def curves_figure(analysis: StudyAnalysis, factor: FactorInfo, folder: Path) -> 
                 ax.set_yscale("log")
         axes[0].legend(title=factor.name, fontsize=8, frameon=False)
         fig.suptitle(f"{factor.name}: mean over seeds with 95% CI bands")
+    clipped = (" The loss axis is logarithmic: a band reaching below half the smallest mean loss is cut "
+               "there (a t-band can reach below zero, which a log axis cannot show)." if any_log else "")
     return save(fig, folder, f"curves-{slug(factor.name)}", f"Learning curves: {factor.name}",
                 f"Accuracy and loss against epochs for the baseline and each level of {factor.name}: "
-                f"validation solid, training dashed, mean over seeds with a 95% t-interval band.")
+                f"validation solid, training dashed, mean over seeds with a 95% t-interval band (accuracy "
+                f"bands cut at 0% and 100%).{clipped}")
 
 
 def _small_multiples(analysis: StudyAnalysis, factor: FactorInfo, folder: Path) -> FigureFile:
@@ -234,28 +239,54 @@ def per_class_figure(analysis: StudyAnalysis, folder: Path) -> FigureFile | None
         return None
     matrix = np.array([[np.nan if e.mean is None else 100 * e.mean for e in effects.effects[v]]
                        for v in effects.variants])
-    excludes_zero = np.array([[e.lo is not None and e.hi is not None and (e.lo > 0 or e.hi < 0)
-                               for e in effects.effects[v]] for v in effects.variants])
-    limit = float(np.nanmax(np.abs(matrix))) if np.isfinite(matrix).any() else 1.0
-    limit = limit if limit > 0 else 1.0
+    starred = significant_cells(effects)
+    limit = colour_limit(matrix)
     with mpl.rc_context(RC):
         n_rows, n_cols = matrix.shape
         fig = _figure(max(5.0, 0.55 * n_cols + 3.0), max(2.2, 0.38 * n_rows + 1.4))
         ax = fig.subplots()
-        image = ax.imshow(matrix, cmap="RdBu", norm=TwoSlopeNorm(0.0, -limit, limit), aspect="auto")
+        # The colour scale stops at a robust limit: one collapsed variant's -95 points would wash out
+        # every other row; cells beyond it take the end colour (colour bar arrows), keeping their number.
+        image = ax.imshow(np.clip(matrix, -limit, limit), cmap="RdBu", norm=TwoSlopeNorm(0.0, -limit, limit),
+                          aspect="auto")
         ax.set_xticks(range(n_cols), effects.classes, rotation=45 if n_cols > 12 else 0)
         ax.set_yticks(range(n_rows), effects.variants)
         if n_rows * n_cols <= 400:
             for (r, c), value in np.ndenumerate(matrix):
                 if math.isfinite(value):
-                    ax.text(c, r, f"{value:+.1f}" + ("*" if excludes_zero[r, c] else ""), ha="center",
+                    ax.text(c, r, cell_text(value) + ("*" if starred[r, c] else ""), ha="center",
                             va="center", fontsize=7,
                             color="white" if abs(value) > 0.6 * limit else "black")
         ax.set_xlabel("class")
-        fig.colorbar(image, ax=ax, label="change in test accuracy (points)")
+        fig.colorbar(image, ax=ax, label="change in test accuracy (points)", extend="both")
+    n_cells = sum(t.testable for tests in effects.tests.values() for t in tests)
     return save(fig, folder, "per-class", "Per-class effects",
-                "Change in per-class test accuracy against the baseline (points), mean over seeds "
-                "paired with the baseline; * marks a 95% CI that excludes zero (not multiplicity-corrected).")
+                f"Change in per-class test accuracy against the baseline (points), mean over seeds "
+                f"paired with the baseline. * marks a paired t-test that survives Holm's correction over "
+                f"the {n_cells} tested cells of this map; a cell whose difference is the same on every "
+                f"seed has no t-test and no star. Colours stop at +/-{limit:.1f} points (the 90th "
+                f"percentile of the absolute changes); larger cells take the end colour.")
+
+
+def significant_cells(effects) -> np.ndarray:
+    """Cells (variant x class) whose paired t-test survives Holm over the whole map (no-variance: never)."""
+    return np.array([[bool(t.significant and t.test == "paired t-test") for t in effects.tests.get(v, ())]
+                      or [False] * len(effects.classes) for v in effects.variants], dtype=bool)
+
+
+def colour_limit(matrix: np.ndarray) -> float:
+    """The colour scale's half-range: the 90th percentile of |changes| (robust to one extreme cell)."""
+    finite = np.abs(matrix[np.isfinite(matrix)])
+    if len(finite) == 0:
+        return 1.0
+    limit = float(np.percentile(finite, 90))
+    return limit if limit > 0 else (float(finite.max()) or 1.0)
+
+
+def cell_text(value: float) -> str:
+    """'+1.2' / '-0.7' / '0.0': rounding first, so a tiny negative never prints as '-0.0'."""
+    rounded = round(value, 1) + 0.0
+    return "0.0" if rounded == 0 else f"{rounded:+.1f}"
 
 
 def confusion_figure(analysis: StudyAnalysis, folder: Path) -> FigureFile | None:
@@ -282,17 +313,19 @@ def confusion_figure(analysis: StudyAnalysis, folder: Path) -> FigureFile | None
                     if value >= 0.5:
                         ax.text(c, r, f"{value:.0f}", ha="center", va="center", fontsize=7,
                                 color="white" if value > 60 else "black")
-            role = "baseline" if name == analysis.baseline else "best variant"
-            ax.set_title(f"{role}: {name}")
+            role = "baseline" if name == analysis.baseline else "highest mean"
+            ax.set_title(role if name == role else f"{role}: {name}")
             ax.set_xlabel("predicted")
             ax.set_ylabel("true")
     return save(fig, folder, "confusion", "Confusion matrices",
-                "Test-set confusion matrices summed over seeds, each row as a percentage of its true class.")
+                "Test-set confusion matrices of the baseline and of the variant with the highest mean "
+                f"{analysis.primary.label}, summed over seeds, each row as a percentage of its true class.")
 
 
 def cost_figure(analysis: StudyAnalysis, folder: Path) -> FigureFile | None:
-    """The test metric against params, FLOPs and training seconds per trial, with each Pareto front."""
-    metric = analysis.test_metric
+    """The primary (validation) metric against params, FLOPs and training seconds per trial, with each
+    Pareto front. Variants sharing one cost are spread sideways a little so none hides another."""
+    metric = analysis.primary
     scale = 100.0 if metric.percent else 1.0
     axes_spec = [("params", "parameters"), ("flops", "forward FLOPs per example"),
                  ("train_seconds", "training seconds per trial")]
@@ -302,31 +335,57 @@ def cost_figure(analysis: StudyAnalysis, folder: Path) -> FigureFile | None:
         return None
     with mpl.rc_context(RC):
         colour = colours(analysis)
-        fig = _figure(4.2 * len(axes_spec), 3.6)
+        fig = _figure(4.2 * len(axes_spec), 4.2)
         axes = fig.subplots(1, len(axes_spec), squeeze=False)[0]
+        handles: dict[str, object] = {}
         for ax, (key, label) in zip(axes, axes_spec, strict=True):
             points = [p for p in analysis.cost if getattr(p, key) is not None and p.score is not None]
-            for p in points:
+            values = [getattr(p, key) for p in points]
+            log = min(values) > 0 and max(values) / min(values) > 20
+            x = jittered(values, log=log)
+            for p, xi in zip(points, x, strict=True):
                 est = analysis.summaries[p.variant].metrics[metric.key]
                 err = None if est.lo is None else \
                     [[scale * (est.mean - est.lo)], [scale * (est.hi - est.mean)]]
-                ax.errorbar(getattr(p, key), scale * p.score, yerr=err, fmt="o", color=colour[p.variant],
-                            capsize=2, label=p.variant)
+                handles[p.variant] = ax.errorbar(xi, scale * p.score, yerr=err, fmt="o",
+                                                 color=colour[p.variant], capsize=2)
+            where = {p.variant: xi for p, xi in zip(points, x, strict=True)}
             front = [next(p for p in points if p.variant == v) for v in analysis.pareto.get(key, ())]
             if len(front) > 1:
-                ax.plot([getattr(p, key) for p in front], [scale * p.score for p in front],
+                ax.plot([where[p.variant] for p in front], [scale * p.score for p in front],
                         color="0.5", linestyle="-", linewidth=1, drawstyle="steps-post", zorder=0)
-            ax.scatter([getattr(p, key) for p in front], [scale * p.score for p in front], s=140,
-                       facecolors="none", edgecolors="0.4", linewidths=1, zorder=0,
-                       label="Pareto front" if key == axes_spec[-1][0] else None)
-            values = [getattr(p, key) for p in points]
-            if min(values) > 0 and max(values) / min(values) > 20:
+            ring = ax.scatter([where[p.variant] for p in front], [scale * p.score for p in front], s=140,
+                              facecolors="none", edgecolors="0.4", linewidths=1, zorder=0)
+            handles.setdefault("Pareto front", ring)
+            if log:
                 ax.set_xscale("log")
             ax.set_xlabel(label)
             ax.set_ylabel(metric.label + (" (%)" if metric.percent else ""))
             ax.grid(alpha=0.3)
-        axes[-1].legend(fontsize=7, frameon=False, loc="best")
-    return save(fig, folder, "cost", "Accuracy against cost",
+        names = [v.name for v in analysis.variants if v.name in handles] + ["Pareto front"]
+        fig.legend([handles[n] for n in names if n in handles], [n for n in names if n in handles],
+                   loc="outside lower center", ncols=min(4, len(names)), fontsize=7, frameon=False)
+    return save(fig, folder, "cost", "Validation accuracy against cost" if metric.percent else
+                "Validation metric against cost",
                 f"Mean {metric.label} (95% CI) against parameters, forward FLOPs and training seconds per "
-                f"trial; the Pareto-optimal variants are circled and joined by the grey step line (nothing "
-                f"cheaper is better).")
+                f"trial; the Pareto-optimal variants (chosen on validation, like everything else) are "
+                f"circled and joined by the grey step line (nothing cheaper is better). Variants with the "
+                f"same cost are spread sideways by up to {100 * JITTER:.0f}% of the axis so that none hides "
+                f"another; one legend serves every panel.")
+
+
+JITTER = 0.02  # share of the axis range that variants with one cost are spread over, each side
+
+
+def jittered(values: list[float], *, log: bool) -> list[float]:
+    """Positions for points sharing an x: spread symmetrically around it (multiplicatively on a log axis)."""
+    if not values:
+        return []
+    scaled = np.log10(values) if log else np.asarray(values, dtype=float)
+    span = float(np.ptp(scaled)) or (abs(float(scaled[0])) or 1.0)
+    out = scaled.astype(float).copy()
+    for x in np.unique(scaled):
+        same = np.nonzero(scaled == x)[0]
+        if len(same) > 1:
+            out[same] = x + np.linspace(-JITTER, JITTER, len(same)) * span
+    return list(10 ** out) if log else list(out)

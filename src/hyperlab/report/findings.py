@@ -1,19 +1,22 @@
 """Written findings: sentences generated from the analysis numbers (templates, no language model).
 
-Every sentence that compares carries its number, its 95% CI, the test and the number of seeds.
+Every sentence is one of two kinds (docs/report.md, "Written findings"): a tested comparison with
+the baseline (difference, 95% CI, test, Holm-adjusted p, n), worded "differs" only when it survives
+Holm's correction and "no difference detected" otherwise; or a descriptive observation labelled
+"descriptive", with its n and spread.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-from hyperlab.analysis.results import FactorInfo, MetricInfo, StudyAnalysis, VariantInfo
-from hyperlab.analysis.stats import Estimate, PairedComparison
+from hyperlab.analysis.diagnostics import COLLAPSE_ACCURACY_DROP, COLLAPSE_LOSS_RISE
+from hyperlab.analysis.results import FactorInfo, StudyAnalysis, VariantInfo
+from hyperlab.analysis.stats import Estimate, PairedComparison, family_size
 from hyperlab.report import fmt
 
-NOTABLE_RATIO = 1.5  # volatility / speed ratios below this are not worth a clause
-MAX_LEVEL_SENTENCES = 3  # factors with more levels get a best/worst summary instead
+MAX_LEVEL_SENTENCES = 3  # factors with more levels get a largest / smallest summary instead
+SURVIVES = "\u2020"  # dagger: the difference survives Holm's correction
 
 
 @dataclass(frozen=True)
@@ -22,8 +25,8 @@ class FactorFinding:
 
     factor: str
     sentences: tuple[str, ...]
-    strongest: str | None  # the variant with the largest |effect size| (or |difference|)
-    effect_size: float | None  # Cohen's d_z of that variant (primary metric)
+    strongest: str | None  # the variant with the largest |paired difference| on the primary metric
+    effect_size: float | None  # Cohen's d_z of that variant (None without a t-test)
     difference: Estimate | None  # its difference on the primary metric
     comparison: PairedComparison | None
 
@@ -34,7 +37,7 @@ class Findings:
     main effect."""
 
     summary: tuple[str, ...]
-    factors: tuple[FactorFinding, ...]  # ranked: largest effect first
+    factors: tuple[FactorFinding, ...]  # ranked: largest absolute paired difference first
     main_effects: tuple[str, ...] = ()
 
 
@@ -55,16 +58,16 @@ def _main_effect_sentence(analysis: StudyAnalysis, effect) -> str:
     sign = 1 if metric.higher_is_better else -1
     best = max(scored, key=lambda le: sign * le[1].mean)
     worst = min(scored, key=lambda le: sign * le[1].mean)
-    parts = "; ".join(f"{label}: {fmt.mean_ci(metric, e)}" for label, e in scored)
+    parts = "; ".join(f"{label}: {fmt.mean_ci_n(metric, e)}" for label, e in scored)
     high, low = ("highest", "lowest") if metric.higher_is_better else ("lowest", "highest")
-    return (f"Averaged over the other factors, {effect.factor} = {best[0]} gave the {high} {metric.label} "
-            f"and {effect.factor} = {worst[0]} the {low} ({parts}; {best[1].n} seeds).")
+    return (f"Descriptive (averaged over the other factors, no test): {effect.factor} = {best[0]} gave the "
+            f"{high} mean {metric.label} and {effect.factor} = {worst[0]} the {low} ({parts}).")
 
 
 def _rank_key(finding: FactorFinding) -> tuple:
-    dz = finding.effect_size
-    diff = finding.difference.mean if finding.difference and finding.difference.mean is not None else 0.0
-    return (dz is None, -abs(dz) if dz is not None else -abs(diff))
+    """Largest absolute paired difference first; factors with nothing to compare last."""
+    diff = finding.difference.mean if finding.difference and finding.difference.mean is not None else None
+    return (diff is None, -abs(diff) if diff is not None else 0.0)
 
 
 # --- per factor ---------------------------------------------------------------------------------
@@ -80,21 +83,19 @@ def _factor_finding(analysis: StudyAnalysis, factor: FactorInfo) -> FactorFindin
         sentences.append(f"The factor {factor.name} {reason}, so there is nothing to compare.")
         return FactorFinding(factor.name, tuple(sentences), None, None, None, None)
     if len(tested) <= MAX_LEVEL_SENTENCES:
-        sentences += [_level_sentence(analysis, v, c) for v, c in tested]
+        for v, c in tested:
+            sentences.append(_level_sentence(analysis, v, c))
+            described = _descriptive_sentence(analysis, v.name)
+            if described:
+                sentences.append(described)
     else:
         sentences += _many_levels(analysis, factor, tested)
     sentences.append(_test_set_sentence(analysis, tested))
     if skipped:
         sentences.append(f"Not trained (over budget): {', '.join(_level(v) for v in skipped)}.")
-    strongest_v, strongest_c = max(tested, key=lambda vc: _strength(vc[1]))
-    return FactorFinding(factor.name, tuple(sentences[:4]), strongest_v.name,
+    strongest_v, strongest_c = max(tested, key=lambda vc: abs(vc[1].difference.mean))
+    return FactorFinding(factor.name, tuple(sentences), strongest_v.name,
                          strongest_c.effect_size, strongest_c.difference, strongest_c)
-
-
-def _strength(comparison: PairedComparison) -> tuple[bool, float]:
-    if comparison.effect_size is not None:
-        return True, abs(comparison.effect_size)
-    return False, abs(comparison.difference.mean or 0.0)
 
 
 def _level(variant: VariantInfo) -> str:
@@ -128,102 +129,66 @@ def _change_phrase(variant: VariantInfo, factor_name: str) -> str:
     return f"Setting {name} to {_level(variant)}"
 
 
-def _difference_clause(metric: MetricInfo, comparison: PairedComparison) -> str:
-    d = comparison.difference
-    seeds = f"{comparison.n} seed{'s' if comparison.n != 1 else ''}"
-    if d.n >= 2 and d.std == 0.0:  # e.g. a small validation set where every seed hits the same count
-        if d.mean == 0.0:
-            return f"left the {metric.label} unchanged on every seed ({seeds}; no spread, so no test)"
-        return (f"changed the {metric.label} by {fmt.delta(metric, d.mean)} on every seed alike "
-                f"({seeds}; no spread, so no CI or test)")
-    return (f"changed the {metric.label} by {fmt.delta(metric, d.mean)} "
-            f"({fmt.ci(metric, d, as_delta=True)}; {fmt.test_clause(comparison)})")
-
-
 def _level_sentence(analysis: StudyAnalysis, variant: VariantInfo, comparison: PairedComparison) -> str:
-    clauses = [_difference_clause(analysis.primary, comparison)]
-    clauses += _diagnostic_clauses(analysis, variant.name)
     head = _change_phrase(variant, variant.factor or "variant")
-    if len(clauses) <= 2:
-        return f"{head} {' and '.join(clauses)}."
-    return f"{head} {', '.join(clauses[:-1])}, and {clauses[-1]}."
+    return f"{head}, {analysis.primary.label}: {fmt.finding(analysis.primary, comparison)}."
 
 
-def _mean(analysis: StudyAnalysis, variant: str, key: str) -> float | None:
-    summary = analysis.summaries.get(variant)
-    return None if summary is None else summary.metrics[key].mean
-
-
-def _diagnostic_clauses(analysis: StudyAnalysis, variant: str) -> list[str]:
-    """Volatility, overfitting onset and speed, each only when it changed notably."""
-    base = analysis.baseline
-    clauses: list[str] = []
-    curve = "validation accuracy" if analysis.task == "classification" else "validation loss"
-    ratio = _ratio(_mean(analysis, variant, "tail_std"), _mean(analysis, base, "tail_std"))
-    if ratio is not None and ratio >= NOTABLE_RATIO:
-        clauses.append(f"made {curve} {ratio:.1f}x more volatile over the last 10% of training")
-    elif ratio is not None and ratio <= 1 / NOTABLE_RATIO:
-        clauses.append(f"made {curve} {1 / ratio:.1f}x steadier over the last 10% of training")
-    onset = _onset_clause(analysis, variant)
-    if onset:
-        clauses.append(onset)
-    own, ref = _mean(analysis, variant, "epochs_to_95"), _mean(analysis, base, "epochs_to_95")
-    speed = _ratio(own, ref)
-    if speed is not None and (speed >= NOTABLE_RATIO or speed <= 1 / NOTABLE_RATIO):
-        clauses.append(f"reached 95% of its best validation accuracy after {fmt.epoch(own)} epochs "
-                       f"instead of {fmt.epoch(ref)}")
-    return clauses
-
-
-MIN_SPREAD = 1e-4  # a tail spread below this (0.01 accuracy points) is "flat": no ratio is stated
-
-
-def _ratio(a: float | None, b: float | None) -> float | None:
-    """a / b, or None when either is missing or flat (a ratio to ~0 spread is rounding noise)."""
-    if a is None or b is None or not (math.isfinite(a) and math.isfinite(b)):
+def _descriptive_sentence(analysis: StudyAnalysis, variant: str) -> str | None:
+    """Collapse and overfitting of a variant next to the baseline's, labelled descriptive (no test)."""
+    own, base = analysis.summaries.get(variant), analysis.summaries.get(analysis.baseline or "")
+    if own is None or base is None or own.n_used == 0 or base.n_used == 0:
         return None
-    if a < MIN_SPREAD or b < MIN_SPREAD:
+    parts = []
+    if own.collapsed_seeds:
+        drop = own.metrics.get("train_drop")
+        limit = (f"more than {100 * COLLAPSE_ACCURACY_DROP:.0f} points below its peak"
+                 if analysis.task == "classification" else f"more than {100 * COLLAPSE_LOSS_RISE:.0f}% "
+                 "above its minimum")
+        spread = ""
+        if drop is not None and drop.mean is not None and analysis.task == "classification":
+            spread = f", a fall of {100 * drop.mean:.0f} points on average, sd {100 * (drop.std or 0):.0f}"
+        parts.append(f"training collapsed on {own.collapsed_seeds} of {own.n_used} seeds (training "
+                     f"{'accuracy' if analysis.task == 'classification' else 'loss'} ended {limit}"
+                     f"{spread}; a collapse, not overfitting)")
+    if own.overfit_seeds != base.overfit_seeds:
+        parts.append(f"overfitting onset found on {_onset_share(own)}, against {_onset_share(base)} for the "
+                     "baseline")
+    if not parts:
         return None
-    return a / b
+    head = f"Descriptive (no test; n = {own.n_used} seeds, baseline n = {base.n_used}): "
+    return head + "; ".join(parts) + "."
 
 
-def _onset_clause(analysis: StudyAnalysis, variant: str) -> str | None:
-    own, base = analysis.summaries[variant], analysis.summaries.get(analysis.baseline or "")
-    if base is None or own.n_used == 0 or base.n_used == 0:
-        return None
-    own_onset, base_onset = own.metrics["overfit_onset"].mean, base.metrics["overfit_onset"].mean
-    own_share = "" if own.overfit_seeds == own.n_used else f" ({own.overfit_seeds} of {own.n_used} seeds)"
-    base_share = "" if base.overfit_seeds == base.n_used else \
-        f" ({base.overfit_seeds} of {base.n_used} seeds)"
-    if own_onset is not None and base_onset is not None:
-        if round(own_onset) == round(base_onset):
-            return None
-        return (f"moved the onset of overfitting from epoch {fmt.epoch(base_onset)}{base_share} "
-                f"to epoch {fmt.epoch(own_onset)}{own_share}")
-    if own_onset is not None:
-        return f"made the model overfit from epoch {fmt.epoch(own_onset)}{own_share}, where the baseline " \
-               f"did not"
-    if base_onset is not None:
-        return f"removed the overfitting the baseline showed from epoch {fmt.epoch(base_onset)}{base_share}"
-    return None
+def _onset_share(summary) -> str:
+    """'2 of 3 seeds (epoch 6.5 on average, sd 1.2; undetectable on 1)'."""
+    text = f"{summary.overfit_seeds} of {summary.n_used} seeds"
+    details = []
+    onset = summary.metrics["overfit_onset"]
+    if summary.overfit_seeds:
+        spread = f", sd {onset.std:.1f}" if onset.std is not None else ""
+        details.append(f"epoch {fmt.epoch(onset.mean)} on average{spread}")
+    if summary.undetectable_seeds:
+        details.append(f"undetectable on {summary.undetectable_seeds}: the minimum validation loss is too "
+                       "near the last epoch")
+    if summary.collapsed_seeds:
+        details.append(f"{summary.collapsed_seeds} collapsed")
+    return text + (f" ({'; '.join(details)})" if details else "")
 
 
 def _many_levels(analysis: StudyAnalysis, factor: FactorInfo, tested) -> list[str]:
     metric = analysis.primary
-    sign = 1 if metric.higher_is_better else -1
-    ordered = sorted(tested, key=lambda vc: sign * vc[1].difference.mean, reverse=True)
-    (best_v, best_c), (worst_v, worst_c) = ordered[0], ordered[-1]
+    ordered = sorted(tested, key=lambda vc: abs(vc[1].difference.mean), reverse=True)
+    (big_v, big_c), (small_v, small_c) = ordered[0], ordered[-1]
     n_sig = sum(c.significant for _, c in tested)
-    sentences = [
-        f"Of the {len(tested)} levels of {factor.name}, {_level(best_v)} did best: it "
-        f"{_difference_clause(metric, best_c)}; {_level(worst_v)} did worst: it "
-        f"{_difference_clause(metric, worst_c)}.",
-        f"{n_sig} of the {len(tested)} differences survive Holm correction.",
+    m = family_size(analysis.comparisons, metric.key)
+    return [
+        f"Of the {len(tested)} levels of {factor.name}, the largest difference in the {metric.label} is "
+        f"for {_level(big_v)}: {fmt.finding(metric, big_c, power=False)}; the smallest for "
+        f"{_level(small_v)}: {fmt.finding(metric, small_c, power=False)}.",
+        f"Descriptive count: {n_sig} of these {len(tested)} differences survive Holm correction (family of "
+        f"{m} tests, n = {big_c.n} seeds each; each one's CI is in the paired comparisons table).",
     ]
-    clauses = _diagnostic_clauses(analysis, best_v.name)
-    if clauses:
-        sentences.append(f"Compared with the baseline, {_level(best_v)} {' and '.join(clauses)}.")
-    return sentences
 
 
 def _test_set_sentence(analysis: StudyAnalysis, tested) -> str:
@@ -233,16 +198,14 @@ def _test_set_sentence(analysis: StudyAnalysis, tested) -> str:
         c = analysis.comparison(v.name, metric.key)
         if c is None or c.difference.mean is None:
             continue
-        parts.append(f"{fmt.delta(metric, c.difference.mean)} "
-                     f"({fmt.ci(metric, c.difference, as_delta=True)}) for {_level(v)}")
+        parts.append(f"for {_level(v)}, {fmt.finding(metric, c, power=False)}")
     if not parts:
         return f"No {metric.label} is recorded for these variants."
     if len(parts) > MAX_LEVEL_SENTENCES:
-        parts = parts[:MAX_LEVEL_SENTENCES] + [f"{len(parts) - MAX_LEVEL_SENTENCES} more in the table"]
-    joined = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-    word = "change was" if len(parts) == 1 else "changes were"
+        parts = parts[:MAX_LEVEL_SENTENCES]
+        parts[-1] += " (the other levels are in the paired comparisons table)"
     where = "test set" if analysis.study.get("validation_is_test") else "held-out test set"
-    return f"On the {where} the {word} {joined}."
+    return f"On the {where} ({metric.label} at the final epoch): " + "; ".join(parts) + "."
 
 
 # --- summary ------------------------------------------------------------------------------------
@@ -250,43 +213,52 @@ def _summary(analysis: StudyAnalysis, ranked: list[FactorFinding]) -> list[str]:
     metric = analysis.primary
     lines = []
     n_trials = sum(s.n_used for s in analysis.summaries.values())
-    test = analysis.comparisons[0].test if analysis.comparisons else "paired t-test"
     n_variants = len(analysis.variants)
     if n_variants == 1:  # a single recipe (no factor): nothing to compare
         lines.append(f"One variant, {n_trials} usable trial{'s' if n_trials != 1 else ''}; no factor "
                      "is varied, so there is no comparison.")
     else:
-        lines.append(f"{n_variants} variants, {n_trials} usable trials, compared with "
-                     f"'{analysis.baseline}' paired by seed ({test}, Holm-corrected).")
-    for name, role in ((analysis.baseline, "The baseline"), (analysis.best_variant, "The best variant")):
-        if name is None or (role == "The best variant" and name == analysis.baseline):
+        used = [s.n_used for s in analysis.summaries.values() if s.n_total]
+        n = f"{min(used)}" if used and min(used) == max(used) else f"{min(used or [0])} to {max(used or [0])}"
+        lines.append(f"Descriptive: {n_variants} variants, {n_trials} usable trials (n = {n} seeds per "
+                     f"variant); each variant is compared with '{analysis.baseline}' on the same seeds.")
+    for name, role in ((analysis.baseline, "the baseline"), (analysis.best_variant, "the highest mean")):
+        if name is None or (role == "the highest mean" and name == analysis.baseline):
             continue
         s = analysis.summaries[name]
         test = s.metrics.get(analysis.test_metric.key)
         who = role if name == "baseline" else f"{role} ({name})"
-        lines.append(f"{who} reached a {metric.label} of "
-                     f"{fmt.mean_ci(metric, s.metrics[metric.key])} over {s.n_used} "
-                     f"seed{'s' if s.n_used != 1 else ''}"
-                     + (f"; {analysis.test_metric.label} {fmt.mean_ci(analysis.test_metric, test)}."
-                        if test is not None and test.mean is not None else "."))
+        mean = fmt.mean_ci_n(metric, s.metrics[metric.key])
+        line = (f"Descriptive: {who} has a mean {metric.label} of {mean}"
+                + (f" and a {analysis.test_metric.label} of {fmt.mean_ci_n(analysis.test_metric, test)}"
+                   if test is not None and test.mean is not None else ""))
+        c = analysis.comparison(name, metric.key)
+        if role == "the highest mean" and c is not None and not c.significant:
+            line += "; it is not distinguishable from the baseline (see its comparison), so no variant is " \
+                    "named the best"
+        lines.append(line + ".")
     if analysis.best_variant == analysis.baseline and analysis.baseline is not None and n_variants > 1:
-        lines.append("No variant beat the baseline on average.")
+        lines.append("Descriptive: no variant has a higher mean than the baseline.")
     primary_tests = [c for c in analysis.comparisons if c.metric == metric.key]
+    m = family_size(analysis.comparisons, metric.key)
     significant = [c for c in primary_tests if c.significant]
     if significant:
-        lines.append("Differences in the " + metric.label + " that survive Holm correction: " + "; ".join(
-            f"{c.variant} ({fmt.delta(metric, c.difference.mean)}, Holm-adjusted {fmt.p_phrase(c.p_holm)})"
-            for c in significant) + ".")
-    elif any(c.testable for c in primary_tests):
+        lines.append(f"Differences in the {metric.label} that survive Holm correction (family of {m} tests): "
+                     + "; ".join(f"{c.variant}, {fmt.finding(metric, c)}" for c in significant) + ".")
+    elif m:
         n_seeds = max(c.n for c in primary_tests)
-        lines.append(f"No difference in the {metric.label} survives Holm correction at {n_seeds} seeds.")
+        lines.append(f"No difference in the {metric.label} survives Holm correction (family of {m} tests, "
+                     f"n = {n_seeds} seeds each; descriptive count).")
     effects = [f for f in ranked if f.comparison is not None]
     if effects:
         described = []
         for f in effects:
-            dz = "d_z " + fmt.number(f.effect_size, 2) if f.effect_size is not None else "no d_z"
-            described.append(f"{f.factor} ({dz}; {fmt.delta(metric, f.difference.mean)} "
-                             f"for {analysis.variant(f.strongest).level or f.strongest})")
-        lines.append("Factors ranked by the effect size (Cohen's d_z) of their strongest level: "
+            c = f.comparison
+            level = analysis.variant(f.strongest).level or f.strongest
+            mark = f" {SURVIVES}" if c.significant else ""
+            described.append(f"{f.factor}: {fmt.shift(metric, c)} for {level} "
+                             f"({fmt.ci(metric, c.difference, as_delta=True)}, n = {c.n}){mark}")
+        lines.append(f"Descriptive ordering of the factors by their largest absolute paired difference in "
+                     f"the {metric.label} ({SURVIVES}: survives Holm correction): "
                      + "; ".join(described) + ".")
     return lines

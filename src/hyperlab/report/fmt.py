@@ -8,7 +8,14 @@ from __future__ import annotations
 import math
 
 from hyperlab.analysis.results import MetricInfo
-from hyperlab.analysis.stats import Estimate, PairedComparison
+from hyperlab.analysis.stats import (
+    CLIPPED_INTERVAL,
+    LOGIT_INTERVAL,
+    MAX_SEEDS_NEEDED,
+    POWER,
+    Estimate,
+    PairedComparison,
+)
 
 MISSING = "n/a"
 
@@ -52,16 +59,23 @@ def delta(metric: MetricInfo, x: float | None, *, unit: bool = True) -> str:
     return f"{float(f'{x:.3g}') + 0.0:+.3g}"
 
 
+def _points(x: float) -> str:
+    return f"{round(100 * x, 1) + 0.0:.1f}"
+
+
 def ci(metric: MetricInfo, est: Estimate, *, as_delta: bool = False) -> str:
-    """'95% CI lo to hi' in the metric's unit, or the reason there is none."""
+    """'95% CI lo to hi' in the metric's unit (naming the interval when it is not the plain t-interval),
+    or the reason there is none."""
     if not (_ok(est.lo) and _ok(est.hi)):
         return "no CI with 1 seed" if est.n == 1 else "no CI"
     if est.std == 0.0:
-        return f"identical on all {est.n} seeds"
+        return f"no CI: the same on all {est.n} seeds"
+    label = {LOGIT_INTERVAL: "95% logit-t CI", CLIPPED_INTERVAL: "95% CI cut at the bound"}.get(
+        est.method, "95% CI")
     if metric.percent:
-        lo, hi = 100 * est.lo, 100 * est.hi
-        return f"95% CI {lo:.1f} to {hi:.1f}" if as_delta else f"95% CI {lo:.1f}% to {hi:.1f}%"
-    return f"95% CI {est.lo:.3g} to {est.hi:.3g}"
+        lo, hi = _points(est.lo), _points(est.hi)
+        return f"{label} {lo} to {hi}" if as_delta else f"{label} {lo}% to {hi}%"
+    return f"{label} {est.lo:.3g} to {est.hi:.3g}"
 
 
 def mean_ci(metric: MetricInfo, est: Estimate) -> str:
@@ -69,6 +83,73 @@ def mean_ci(metric: MetricInfo, est: Estimate) -> str:
     if est.mean is None:
         return MISSING
     return f"{value(metric, est.mean)} ({ci(metric, est)})"
+
+
+def mean_ci_n(metric: MetricInfo, est: Estimate) -> str:
+    """'90.1% (95% CI 89.0% to 91.2%, n = 3)' for sentences."""
+    if est.mean is None:
+        return MISSING
+    return f"{value(metric, est.mean)} ({ci(metric, est)}, n = {est.n})"
+
+
+def shift(metric: MetricInfo, comparison: PairedComparison) -> str:
+    """The difference as counted: '+1 example (+0.7 points)' when it is the same whole number of
+    examples on every seed, else the signed difference."""
+    d = comparison.difference
+    if comparison.count_difference is not None:
+        k = comparison.count_difference
+        if k == 0:
+            return "0 examples (0.0 points)" if metric.percent else "0 examples"
+        return f"{k:+d} example{'s' if abs(k) != 1 else ''} ({delta(metric, d.mean)})"
+    return delta(metric, d.mean)
+
+
+def finding(metric: MetricInfo, c: PairedComparison, *, power: bool = True) -> str:
+    """One tested comparison in words, always with its n and its CI (or why there is none):
+
+    'differs by -13.3 points (95% CI -17.0 to -9.7, paired t-test p = 0.004, Holm-adjusted 0.025, n = 3)',
+    'no difference detected (+0.5 points, 95% CI -0.6 to 1.6, paired t-test p = 0.18, Holm-adjusted
+    0.73, n = 3)', the exact treatment of a difference with no variance, or 'descriptive' with too
+    few seeds for a test.
+    """
+    d = c.difference
+    n = f"n = {c.n}"
+    if d.mean is None:
+        return f"no paired seeds ({n})"
+    if c.n < 3:
+        return (f"descriptive, not enough seeds for a test: {delta(metric, d.mean)} "
+                f"({ci(metric, d, as_delta=True)}, {n})")
+    if c.constant and d.mean == 0.0:
+        return (f"no difference on any seed (the same value on all {c.n} seeds: no CI, no variance, "
+                f"no test; {n})")
+    if c.constant:
+        verdict = "differs by" if c.significant else "no difference detected:"
+        return (f"{verdict} {shift(metric, c)} on all {c.n} seeds (no CI: no variance, so no t-test; "
+                f"{c.test} {p_phrase(c.p_value)}, Holm-adjusted {p_value(c.p_holm)}, {n})")
+    stats = f"{c.test} {p_phrase(c.p_value)}, Holm-adjusted {p_value(c.p_holm)}, {n}"
+    if c.significant:
+        return f"differs by {delta(metric, d.mean)} ({ci(metric, d, as_delta=True)}, {stats})"
+    text = f"no difference detected ({delta(metric, d.mean)}, {ci(metric, d, as_delta=True)}, {stats})"
+    return text + (f"; {sensitivity(metric, c)}" if power and sensitivity(metric, c) else "")
+
+
+def sensitivity(metric: MetricInfo, c: PairedComparison) -> str:
+    """'with this spread, 3 seeds detect a difference of 1.4 points at 80% power; +0.5 points would
+    need 9 seeds' ('' when not computable)."""
+    s = c.sensitivity
+    if s.detectable is None:
+        return ""
+    size = delta(metric, s.detectable).lstrip("+")
+    text = f"at this spread {c.n} seeds detect {size} with {int(POWER * 100)}% power"
+    if s.seeds_needed is not None:
+        text += f", and {delta(metric, c.difference.mean)} would need {seeds_needed(s.seeds_needed)}"
+    return text
+
+
+def seeds_needed(k: int | None) -> str:
+    if k is None:
+        return MISSING
+    return f"more than {MAX_SEEDS_NEEDED} seeds" if k > MAX_SEEDS_NEEDED else f"{k} seeds"
 
 
 def p_value(p: float | None) -> str:
@@ -86,23 +167,12 @@ def p_phrase(p: float | None) -> str:
     return f"p {text}" if text.startswith("<") else f"p = {text}"
 
 
-def test_clause(comparison: PairedComparison) -> str:
-    """'paired t-test p = 0.02, Holm-adjusted 0.04; 3 seeds' or the reason there is no test."""
-    seeds = f"{comparison.n} seed{'s' if comparison.n != 1 else ''}"
-    if not comparison.testable:
-        reason = "not enough seeds for a test" if comparison.note.startswith("not enough") \
-            else comparison.note
-        return f"{reason}; {seeds}"
-    return (f"{comparison.test} {p_phrase(comparison.p_value)}, Holm-adjusted "
-            f"{p_value(comparison.p_holm)}; {seeds}")
-
-
 def verdict(comparison: PairedComparison) -> str:
     """A short verdict for tables."""
     if not comparison.testable:
         return "not enough seeds for a test" if comparison.note.startswith("not enough") \
-            else "no test (no variance)"
-    return "differs (Holm p < 0.05)" if comparison.significant else "not distinguishable"
+            else "no difference on any seed (no test)"
+    return "differs (Holm p < 0.05)" if comparison.significant else "no difference detected"
 
 
 def seconds(x: float | None) -> str:

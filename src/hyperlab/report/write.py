@@ -109,7 +109,7 @@ def _document(analysis: StudyAnalysis, findings, curve_figures, ranking, per_cla
                     f"{classes}.")
     if study.get("updated"):
         meta.append(f"Store last updated {study['updated']}.")
-    sections = [doc.Section("Summary", "summary", bullets=list(findings.summary))]
+    sections = [doc.how_to_read(analysis), doc.Section("Summary", "summary", bullets=list(findings.summary))]
     subsections = doc.findings_sections(findings, curve_figures)
     if findings.main_effects:
         subsections.insert(0, doc.Section("Main effects", "main-effects",
@@ -117,7 +117,8 @@ def _document(analysis: StudyAnalysis, findings, curve_figures, ranking, per_cla
     if subsections:
         sections.append(doc.Section(
             "Findings by factor", "findings",
-            paragraphs=["Factors are ordered by the effect size of their strongest level."],
+            paragraphs=["Factors are ordered by the largest absolute paired difference of their levels in "
+                        f"the {analysis.primary.label} (a descriptive ordering)."],
             subsections=subsections))
     else:
         sections.append(doc.Section(
