@@ -140,7 +140,7 @@ def sensitivity(metric: MetricInfo, c: PairedComparison) -> str:
     if s.detectable is None:
         return ""
     size = delta(metric, s.detectable).lstrip("+")
-    text = f"at this spread {c.n} seeds detect {size} with {int(POWER * 100)}% power"
+    text = f"at this spread {c.n} seeds detect {size} with {int(POWER * 100)}% power before correction"
     if s.seeds_needed is not None:
         text += f", and {delta(metric, c.difference.mean)} would need {seeds_needed(s.seeds_needed)}"
     return text
