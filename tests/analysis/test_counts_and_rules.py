@@ -56,6 +56,21 @@ def test_one_example_more_on_every_seed_is_exact_with_no_variance_and_a_sign_tes
     assert not c.significant
 
 
+@pytest.mark.parametrize("with_sizes", [True, False])
+def test_a_float_spread_of_one_ulp_is_no_variance(with_sizes):
+    # 126/135 - 125/135, 127/135 - 126/135 and 130/135 - 129/135 differ in the last bit: the old
+    # std == 0.0 guard saw variance there and gave t = 2e14, p = 2.5e-29 (the reproduction)
+    floats = np.array([126, 127, 130]) / TOTAL - np.array([125, 126, 129]) / TOTAL
+    assert floats.std(ddof=1) > 0.0
+    a = analyze(count_frames({"baseline": {"val": [rising(125), rising(126), rising(129)]},
+                              "width=plus one": {"val": [rising(126), rising(127), rising(130)]}},
+                             with_sizes=with_sizes))
+    c = a.comparison("width=plus one", "best_val_accuracy")
+    assert c.statistic is None and c.effect_size is None and c.difference.std == 0.0
+    assert c.test == "exact sign test" and c.p_value == pytest.approx(0.25)
+    assert c.count_difference == (1 if with_sizes else None)
+
+
 def test_the_same_count_on_every_seed_is_an_exact_tie_without_a_test(counted):
     c = counted.comparison("width=same", "best_val_accuracy")
     assert c.difference.mean == 0.0 and c.difference.std == 0.0 and c.count_difference == 0

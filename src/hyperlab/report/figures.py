@@ -221,11 +221,13 @@ def ranking_figure(analysis: StudyAnalysis, folder: Path) -> FigureFile | None:
             tick.set_color(colour[name])
             if name == analysis.baseline:
                 tick.set_fontweight("bold")
-        ax.set_xlabel(f"{metric.label}" + (" (%)" if metric.percent else "") + ", mean and 95% CI")
+        ax.set_xlabel(f"{metric.label}" + (" (%)" if metric.percent else "") + ", mean and 95% interval")
         ax.grid(axis="x", alpha=0.3)
     return save(fig, folder, "ranking", "Ranking of the variants",
-                f"Mean {metric.label} over seeds with 95% t-intervals; the dotted line is the baseline's "
-                f"mean. Variants are chosen on validation data only.")
+                f"Mean {metric.label} over seeds with 95% intervals (t-intervals; for an accuracy whose "
+                f"t-interval would leave 0-100%, the logit-t interval, or the t-interval cut at the bound "
+                f"when a seed is at 0% or 100%: the ranking table names which); the dotted line is the "
+                f"baseline's mean. Descriptive: differences are tested in the paired comparisons.")
 
 
 def _ranking_label(analysis: StudyAnalysis, name: str) -> str:
