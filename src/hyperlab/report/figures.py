@@ -251,7 +251,9 @@ def per_class_figure(analysis: StudyAnalysis, folder: Path) -> FigureFile | None
         # every other row; cells beyond it take the end colour (colour bar arrows), keeping their number.
         image = ax.imshow(np.clip(matrix, -limit, limit), cmap="RdBu", norm=TwoSlopeNorm(0.0, -limit, limit),
                           aspect="auto")
-        ax.set_xticks(range(n_cols), effects.classes, rotation=45 if n_cols > 12 else 0)
+        long_names = n_cols > 12 or max(len(c) for c in effects.classes) > 5  # e.g. "automobile"
+        ax.set_xticks(range(n_cols), effects.classes, rotation=45 if long_names else 0,
+                      ha="right" if long_names else "center")
         ax.set_yticks(range(n_rows), effects.variants)
         if n_rows * n_cols <= 400:
             for (r, c), value in np.ndenumerate(matrix):
