@@ -100,6 +100,7 @@ def test_findings_carry_the_analysis_numbers(analysis, report):
 
 def test_the_page_states_how_to_read_it_and_its_holm_family(report):
     page = html.unescape(report.read_text())
+    assert '<section id="how-to-read" class="box">' in report.read_text()  # drawn as a box
     assert ">How to read this report</h" in report.read_text()
     assert "Holm family: per metric, every comparison of a variant with the baseline that has a test" in page
     assert "from the final epoch's weights" in page
