@@ -249,6 +249,11 @@ def _common(values: Iterable[int]) -> int | None:
     return distinct.pop() if len(distinct) == 1 else None
 
 
+def _shared_size(sizes: dict[tuple[str, str], int], places: list[tuple[str, str]]) -> int | None:
+    """The set size every one of these trials (trial key, variant) was evaluated on, if known for all."""
+    return _common(sizes[p] for p in places) if all(p in sizes for p in places) else None
+
+
 def _baseline_target(trials: pd.DataFrame, by_trial: dict, baseline: str | None, task: str,
                      val_sizes: dict[tuple[str, str], int]) -> float | None:
     """The baseline's best validation accuracy, mean over its usable seeds (counts when known)."""
@@ -257,7 +262,7 @@ def _baseline_target(trials: pd.DataFrame, by_trial: dict, baseline: str | None,
     rows = trials[(trials["variant"] == baseline) & trials["status"].isin(USABLE_STATUSES)]
     places = [(str(k), baseline) for k in rows["trial_key"] if (k, baseline) in by_trial]
     bests = [pd.to_numeric(by_trial[p]["val_accuracy"], errors="coerce").max() for p in places]
-    total = _common(val_sizes.get(p) for p in places) if all(p in val_sizes for p in places) else None
+    total = _shared_size(val_sizes, places)
     return estimate([float(b) for b in bests if pd.notna(b)], total=total).mean
 
 
@@ -316,9 +321,7 @@ def _summarize(variant: str, trials: pd.DataFrame, usable: Iterable[TrialDiagnos
         split = _accuracy_split(metric)
         if split is None:
             return estimate(values)
-        sizes = totals[split]
-        total = _common(sizes.get(p) for p in places) if all(p in sizes for p in places) else None
-        return estimate(values, total=total, bounds=ACCURACY_BOUNDS)
+        return estimate(values, total=_shared_size(totals[split], places), bounds=ACCURACY_BOUNDS)
 
     metrics = {key: summary(key, [_number(getattr(d, key)) for d in mine]) for key in DIAGNOSTIC_KEYS}
     rows = final_rows[final_rows["variant"] == variant] if len(final_rows) else final_rows
@@ -381,9 +384,7 @@ def _comparisons(variants, baseline, usable, final_rows, primary: MetricInfo, te
         for v in variants:
             if v.name != baseline and v.budget_ok:
                 places = [(d.trial_key, d.variant) for d in usable if d.variant in (baseline, v.name)]
-                sizes = totals[split] if split else {}
-                total = _common(sizes.get(p) for p in places) if split and all(p in sizes for p in places) \
-                    else None
+                total = _shared_size(totals[split], places) if split else None
                 found.append(paired_compare(v.name, metric, reference,
                                             _per_seed(v.name, metric, usable, final_rows), total=total))
     return with_holm(found)
