@@ -160,6 +160,9 @@ def test_a_baseline_only_study_gets_its_curves_and_no_empty_sections(tmp_path):
     page = write_report(analysis, tmp_path).read_text()
     text = _text_of(page)
     assert "This study has no factors" in text and "nothing to compare" in text
+    summary = write_findings(analysis).summary
+    assert summary[0] == "Descriptive: one variant, 3 usable trials (n = 3 seeds); no factor is varied, so " \
+                         "there is no comparison."
     assert (tmp_path / "figures" / "curves-baseline.png").is_file()
     assert "Learning curves: baseline" in page
     assert "<th>verdict</th>" not in page  # no header-only comparisons table

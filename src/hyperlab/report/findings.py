@@ -215,8 +215,8 @@ def _summary(analysis: StudyAnalysis, ranked: list[FactorFinding]) -> list[str]:
     n_trials = sum(s.n_used for s in analysis.summaries.values())
     n_variants = len(analysis.variants)
     if n_variants == 1:  # a single recipe (no factor): nothing to compare
-        lines.append(f"One variant, {n_trials} usable trial{'s' if n_trials != 1 else ''}; no factor "
-                     "is varied, so there is no comparison.")
+        lines.append(f"Descriptive: one variant, {n_trials} usable trial{'s' if n_trials != 1 else ''} "
+                     f"(n = {n_trials} seeds); no factor is varied, so there is no comparison.")
     else:
         used = [s.n_used for s in analysis.summaries.values() if s.n_total]
         n = f"{min(used)}" if used and min(used) == max(used) else f"{min(used or [0])} to {max(used or [0])}"
