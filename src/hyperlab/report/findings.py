@@ -187,7 +187,7 @@ def _many_levels(analysis: StudyAnalysis, factor: FactorInfo, tested) -> list[st
         f"for {_level(big_v)}: {fmt.finding(metric, big_c, power=False)}; the smallest for "
         f"{_level(small_v)}: {fmt.finding(metric, small_c, power=False)}.",
         f"Descriptive count: {n_sig} of these {len(tested)} differences survive Holm correction (family of "
-        f"{m} tests, n = {big_c.n} seeds each; each one's CI is in the paired comparisons table).",
+        f"{_tests(m)}, n = {big_c.n} seeds each; each one's CI is in the paired comparisons table).",
     ]
 
 
@@ -208,6 +208,10 @@ def _test_set_sentence(analysis: StudyAnalysis, tested) -> str:
     return f"On the {where} ({metric.label} at the final epoch): " + "; ".join(parts) + "."
 
 
+def _tests(m: int) -> str:
+    return f"{m} test{'s' if m != 1 else ''}"
+
+
 # --- summary ------------------------------------------------------------------------------------
 def _summary(analysis: StudyAnalysis, ranked: list[FactorFinding]) -> list[str]:
     metric = analysis.primary
@@ -222,8 +226,9 @@ def _summary(analysis: StudyAnalysis, ranked: list[FactorFinding]) -> list[str]:
         n = f"{min(used)}" if used and min(used) == max(used) else f"{min(used or [0])} to {max(used or [0])}"
         lines.append(f"Descriptive: {n_variants} variants, {n_trials} usable trials (n = {n} seeds per "
                      f"variant); each variant is compared with '{analysis.baseline}' on the same seeds.")
-    for name, role in ((analysis.baseline, "the baseline"), (analysis.best_variant, "the highest mean")):
-        if name is None or (role == "the highest mean" and name == analysis.baseline):
+    best = "the highest mean" if metric.higher_is_better else "the lowest mean"
+    for name, role in ((analysis.baseline, "the baseline"), (analysis.best_variant, best)):
+        if name is None or (role == best and name == analysis.baseline):
             continue
         s = analysis.summaries[name]
         test = s.metrics.get(analysis.test_metric.key)
@@ -233,21 +238,23 @@ def _summary(analysis: StudyAnalysis, ranked: list[FactorFinding]) -> list[str]:
                 + (f" and a {analysis.test_metric.label} of {fmt.mean_ci_n(analysis.test_metric, test)}"
                    if test is not None and test.mean is not None else ""))
         c = analysis.comparison(name, metric.key)
-        if role == "the highest mean" and c is not None and not c.significant:
+        if role == best and c is not None and not c.significant:
             line += "; it is not distinguishable from the baseline (see its comparison), so no variant is " \
                     "named the best"
         lines.append(line + ".")
     if analysis.best_variant == analysis.baseline and analysis.baseline is not None and n_variants > 1:
-        lines.append("Descriptive: no variant has a higher mean than the baseline.")
+        lines.append(f"Descriptive: no variant has a {'higher' if metric.higher_is_better else 'lower'} mean "
+                     "than the baseline.")
     primary_tests = [c for c in analysis.comparisons if c.metric == metric.key]
     m = family_size(analysis.comparisons, metric.key)
     significant = [c for c in primary_tests if c.significant]
     if significant:
-        lines.append(f"Differences in the {metric.label} that survive Holm correction (family of {m} tests): "
+        lines.append(f"Differences in the {metric.label} that survive Holm correction (family of "
+                     f"{_tests(m)}): "
                      + "; ".join(f"{c.variant}, {fmt.finding(metric, c)}" for c in significant) + ".")
     elif m:
         n_seeds = max(c.n for c in primary_tests)
-        lines.append(f"No difference in the {metric.label} survives Holm correction (family of {m} tests, "
+        lines.append(f"No difference in the {metric.label} survives Holm correction (family of {_tests(m)}, "
                      f"n = {n_seeds} seeds each; descriptive count).")
     effects = [f for f in ranked if f.comparison is not None]
     if effects:
