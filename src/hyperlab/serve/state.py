@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 from urllib.parse import quote
 
+import numpy as np
 import pandas as pd
 
 from hyperlab.analysis.stats import estimate
@@ -138,9 +139,11 @@ def _charts(frames: StudyFrames) -> list[dict]:
 
 def _series(rows: pd.DataFrame, metric: str) -> dict:
     """Mean, 95% band and per-seed points of one metric of one variant, by epoch."""
-    table = rows.assign(value=pd.to_numeric(rows[metric], errors="coerce")).dropna(subset=["value"])
-    table = table[table["value"].map(math.isfinite)]
+    values = pd.to_numeric(rows[metric], errors="coerce").astype(float)
+    table = rows.assign(value=values)[np.isfinite(values)]  # NaN/inf (a diverged loss) are not drawn
     mean, seeds = [], {}
+    if len(table) == 0:  # a variant that has not finished an epoch yet
+        return {"mean": mean, "seeds": seeds}
     for epoch, group in table.groupby("epoch"):
         point = estimate(list(group["value"]))
         mean.append([int(epoch), point.mean, point.lo, point.hi, point.n])
