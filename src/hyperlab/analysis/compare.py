@@ -9,7 +9,7 @@ identical trial config. A matched pair is compared
 - **unpaired** (Welch's t-test, unequal variances, with its 95% interval) otherwise.
 
 p-values are Holm-adjusted across the matched variants. Which test was used is part of every row.
-Definitions: docs/report.md ("Comparing two studies").
+Definitions: docs/serve.md ("Comparing two studies").
 """
 
 from __future__ import annotations
