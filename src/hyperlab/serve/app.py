@@ -57,7 +57,7 @@ def create_app(workspace: Path) -> Starlette:
 
     def api_studies(request: Request) -> Response:
         with open_readonly(workspace) as store:
-            return JSONResponse(state._json_safe(state.studies_overview(store)))
+            return JSONResponse(state.json_safe(state.studies_overview(store)))
 
     def study_page(request: Request) -> Response:
         name = request.path_params["name"]
@@ -69,7 +69,7 @@ def create_app(workspace: Path) -> Starlette:
         name = request.path_params["name"]
         with open_readonly(workspace) as store:
             known(store, name)
-            return JSONResponse(state._json_safe(state.study_state(store, name)))
+            return JSONResponse(state.json_safe(state.study_state(store, name)))
 
     def api_trial(request: Request) -> Response:
         name, key = request.path_params["name"], request.path_params["key"]

@@ -98,7 +98,7 @@ def trial_detail(store: Store, name: str, key: str) -> dict | None:
         "key": key, "variant": placed[0]["variant"], "seed": trial["seed"], "status": trial["status"],
         "stop_reason": trial["stop_reason"], "error": trial["error"], "best_epoch": trial["best_epoch"],
         "attempts": trial["attempts"], "seconds": trial["seconds"],
-        "epochs": [_json_safe(r) for r in store.epochs(key)], "final": _json_safe(scalars),
+        "epochs": [json_safe(r) for r in store.epochs(key)], "final": json_safe(scalars),
     }
 
 
@@ -166,7 +166,7 @@ def _trial_rows(frames: StudyFrames, done_epochs: dict) -> list[dict]:
     rows = []
     for t in frames.trials.to_dict("records"):
         at = (t["trial_key"], t["variant"])
-        rows.append(_json_safe({
+        rows.append(json_safe({
             "key": t["trial_key"], "variant": t["variant"], "seed": int(t["seed"]), "status": t["status"],
             "epochs": int(done_epochs.get(at, 0)), "best_epoch": t["best_epoch"],
             "best_val_accuracy": best_val.get(at), "test_accuracy": test.get(at),
@@ -175,12 +175,12 @@ def _trial_rows(frames: StudyFrames, done_epochs: dict) -> list[dict]:
     return rows
 
 
-def _json_safe(value: object) -> object:
+def json_safe(value: object) -> object:
     """NaN/inf become None (JSON has no NaN), pandas NA becomes None, numpy numbers become Python's."""
     if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     if value is None or value is pd.NA:
         return None
     if hasattr(value, "item") and not isinstance(value, str):

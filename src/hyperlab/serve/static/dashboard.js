@@ -1,7 +1,8 @@
 // hyperlab dashboard: polls the JSON API and redraws (no framework, no network beyond this server).
 "use strict";
-const COLORS = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#ca8a04", "#db2777",
-                "#4b5563", "#65a30d"];
+// matplotlib's tab10, the report's figure colours, in plan order
+const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+                "#bcbd22", "#17becf"];
 const SVG = "http://www.w3.org/2000/svg";
 
 function el(tag, attrs, text) {
@@ -144,8 +145,10 @@ function drawChart(chart, colorOf) {
   if (!isFinite(ymin)) { svg.append(el("svg:text", {x: L, y: H / 2}, "no epochs yet")); return svg; }
   if (ymax === ymin) { ymax += 0.5; ymin -= 0.5; }
   const pad = 0.04 * (ymax - ymin); ymin -= pad; ymax += pad;
+  // an accuracy's 95% band can leave [0, 1] with few seeds; the axis (and the band) stop there
+  if (chart.title === "accuracy") { ymin = Math.max(ymin, 0); ymax = Math.min(ymax, 1); }
   const x = (e) => L + ((e - 1) / Math.max(1, xmax - 1)) * (W - L - R);
-  const y = (v) => T + (1 - (v - ymin) / (ymax - ymin)) * (H - T - B);
+  const y = (v) => T + (1 - (Math.min(ymax, Math.max(ymin, v)) - ymin) / (ymax - ymin)) * (H - T - B);
   for (let i = 0; i <= 4; i++) {
     const v = ymin + (i / 4) * (ymax - ymin);
     svg.append(el("svg:line", {x1: L, x2: W - R, y1: y(v), y2: y(v), class: "gridline"}));
