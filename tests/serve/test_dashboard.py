@@ -12,7 +12,7 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from conftest import ENV, free_port, hyperlab_cmd, server_log
+from serve_helpers import ENV, free_port, hyperlab_cmd, server_log
 
 from hyperlab.store import Store, open_readonly
 
@@ -169,8 +169,10 @@ def test_non_loopback_host_prints_a_warning(workspace):
     assert line.startswith("hyperlab: warning: --host 0.0.0.0 makes the dashboard reachable")
 
 
-def test_missing_workspace_is_a_user_error(tmp_path):
-    proc = subprocess.run(hyperlab_cmd("serve", "--workspace", str(tmp_path / "none")), capture_output=True,
-                          text=True, env=ENV, timeout=120)
-    assert proc.returncode == 2 and "not a hyperlab workspace" in proc.stderr
-    assert "Traceback" not in proc.stderr
+def test_missing_workspace_is_a_user_error(tmp_path, capsys):
+    from hyperlab.cli.app import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["serve", "--workspace", str(tmp_path / "none")])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "not a hyperlab workspace" in err and "Traceback" not in err
