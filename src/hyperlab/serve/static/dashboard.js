@@ -135,18 +135,14 @@ function drawChart(chart, colorOf) {
   const svg = el("svg:svg", {width: W, height: H, viewBox: `0 0 ${W} ${H}`, class: "chart", "data-title": chart.title});
   let xmax = 1, ymin = Infinity, ymax = -Infinity;
   for (const s of chart.series) {
-    for (const [e, m, lo, hi] of s.mean) {
-      xmax = Math.max(xmax, e);
-      for (const y of [m, lo, hi]) if (y !== null) { ymin = Math.min(ymin, y); ymax = Math.max(ymax, y); }
-    }
+    // the axis fits the means and the seeds; a band wider than that (2 seeds: t = 12.7) is clipped
+    for (const [e, m] of s.mean) { xmax = Math.max(xmax, e); ymin = Math.min(ymin, m); ymax = Math.max(ymax, m); }
     for (const pts of Object.values(s.seeds)) for (const [, y] of pts) { ymin = Math.min(ymin, y); ymax = Math.max(ymax, y); }
   }
   svg.append(el("svg:text", {x: L, y: 14}, chart.title + " (train dashed, validation solid)"));
   if (!isFinite(ymin)) { svg.append(el("svg:text", {x: L, y: H / 2}, "no epochs yet")); return svg; }
   if (ymax === ymin) { ymax += 0.5; ymin -= 0.5; }
   const pad = 0.04 * (ymax - ymin); ymin -= pad; ymax += pad;
-  // an accuracy's 95% band can leave [0, 1] with few seeds; the axis (and the band) stop there
-  if (chart.title === "accuracy") { ymin = Math.max(ymin, 0); ymax = Math.min(ymax, 1); }
   const x = (e) => L + ((e - 1) / Math.max(1, xmax - 1)) * (W - L - R);
   const y = (v) => T + (1 - (Math.min(ymax, Math.max(ymin, v)) - ymin) / (ymax - ymin)) * (H - T - B);
   for (let i = 0; i <= 4; i++) {
@@ -166,7 +162,8 @@ function drawChart(chart, colorOf) {
   for (const s of chart.series) {
     const color = colorOf[s.variant] || "#000";
     const dash = s.split === "train" ? "5 3" : "none";
-    const band = s.mean.filter((p) => p[2] !== null && p[3] !== null);
+    // a band from 3 seeds on: with 2 the t-interval is 12.7 standard errors wide and hides the curves
+    const band = s.mean.filter((p) => p[2] !== null && p[3] !== null && p[4] >= 3);
     if (band.length > 1) {
       const pts = band.map((p) => [p[0], p[3]]).concat(band.map((p) => [p[0], p[2]]).reverse());
       svg.append(el("svg:polygon", {points: line(pts), fill: color, "fill-opacity": 0.12, stroke: "none"}));
