@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from hyperlab.store.frames import StudyFrames
 from hyperlab.store.owner import Owner
+from hyperlab.store.readonly import open_readonly
 from hyperlab.store.rows import (
     CLAIMABLE_STATUSES,
     FINISHED_STATUSES,
@@ -35,5 +36,6 @@ __all__ = [
     "StudyRow",
     "TrialRow",
     "VariantRow",
+    "open_readonly",
     "resolve_workspace",
 ]

@@ -1,0 +1,123 @@
+"""The dashboard's ASGI app (Starlette): HTML pages, a JSON API the pages poll, the study reports.
+
+Every request opens the workspace's database read-only (`hyperlab.store.open_readonly`), reads one
+snapshot and closes it, so the dashboard never blocks or writes what runners write. Live updates are
+polling: a study page asks `/api/study/NAME` once a second (see `static/dashboard.js`).
+
+Files are only served from two places: the package's `static/` folder (Starlette's StaticFiles, which
+refuses paths that leave it) and `<workspace>/reports/<study>/`, resolved and checked here. Anything
+else, including `..` tricks, is a 404.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+import jinja2
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from hyperlab import __version__
+from hyperlab.errors import UserError
+from hyperlab.serve import state
+from hyperlab.store import open_readonly
+
+HERE = Path(__file__).resolve().parent
+POLL_MS = 1000  # how often an open study page asks for news; an epoch shows within ~1 s of its commit
+
+
+def create_app(workspace: Path) -> Starlette:
+    """The dashboard over `workspace` (which must hold a hyperlab.db)."""
+    workspace = Path(workspace).resolve()
+    open_readonly(workspace).close()  # fail now (UserError) rather than on the first request
+    templates = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
+        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+    def page(template: str, **context: object) -> HTMLResponse:
+        html = templates.get_template(template).render(
+            version=__version__, workspace=str(workspace), poll_ms=POLL_MS, quote=quote, **context)
+        return HTMLResponse(html)
+
+    def known(store, name: str) -> None:
+        if store.study(name) is None:
+            raise HTTPException(404, f"no study named {name!r}")
+
+    def index(request: Request) -> Response:
+        with open_readonly(workspace) as store:
+            studies = state.studies_overview(store)
+        return page("index.html.j2", studies=studies)
+
+    def api_studies(request: Request) -> Response:
+        with open_readonly(workspace) as store:
+            return JSONResponse(state.json_safe(state.studies_overview(store)))
+
+    def study_page(request: Request) -> Response:
+        name = request.path_params["name"]
+        with open_readonly(workspace) as store:
+            known(store, name)
+        return page("study.html.j2", name=name)
+
+    def api_study(request: Request) -> Response:
+        name = request.path_params["name"]
+        with open_readonly(workspace) as store:
+            known(store, name)
+            return JSONResponse(state.json_safe(state.study_state(store, name)))
+
+    def api_trial(request: Request) -> Response:
+        name, key = request.path_params["name"], request.path_params["key"]
+        with open_readonly(workspace) as store:
+            detail = state.trial_detail(store, name, key)
+        if detail is None:
+            raise HTTPException(404, "no such trial in this study")
+        return JSONResponse(detail)
+
+    def report_file(request: Request) -> Response:
+        name, rel = request.path_params["name"], request.path_params["path"]
+        with open_readonly(workspace) as store:
+            known(store, name)
+        folder = (workspace / "reports" / name).resolve()
+        target = (folder / rel).resolve()
+        if not target.is_relative_to(folder) or not target.is_file() or not folder.is_relative_to(workspace):
+            raise HTTPException(404, "no such file in the study's report")
+        return FileResponse(target)
+
+    def compare_page(request: Request) -> Response:
+        a, b = request.query_params.get("a", ""), request.query_params.get("b", "")
+        metric = request.query_params.get("metric") or None
+        with open_readonly(workspace) as store:
+            names = store.study_names()
+            comparison, error = None, None
+            if a and b:
+                if a not in names or b not in names:
+                    raise HTTPException(404, "no such study")
+                try:
+                    from hyperlab.analysis.compare import compare_studies
+
+                    comparison = compare_studies(store.frames(a), store.frames(b), metric)
+                except UserError as exc:
+                    error = str(exc)
+        from hyperlab.report.compare import comparison_rows
+
+        return page("compare.html.j2", names=names, a=a, b=b, error=error, comparison=comparison,
+                    rows=comparison_rows(comparison) if comparison else [])
+
+    routes = [
+        Route("/", index),
+        Route("/compare", compare_page),
+        Route("/study/{name}", study_page),
+        Route("/study/{name}/report/{path:path}", report_file),
+        Route("/api/studies", api_studies),
+        Route("/api/study/{name}", api_study),
+        Route("/api/study/{name}/trial/{key}", api_trial),
+        Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    # gzip: the script and a study's JSON shrink ~3x (page weight: docs/serve.md)
+    return Starlette(routes=routes, middleware=[Middleware(GZipMiddleware, minimum_size=1000)])

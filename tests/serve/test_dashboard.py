@@ -1,0 +1,178 @@
+"""`hyperlab serve` as a real subprocess over a real workspace, read over real HTTP and in Chromium."""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import sqlite3
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+
+import pytest
+from serve_helpers import ENV, free_port, hyperlab_cmd, server_log
+
+from hyperlab.store import Store, open_readonly
+
+
+def get(url: str) -> tuple[int, bytes]:
+    """GET the path exactly as written (no client-side normalisation of `..` or %2F)."""
+    parts = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        conn.request("GET", url[len(f"{parts.scheme}://{parts.netloc}"):])
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def test_pages_and_api_read_the_store_without_writing_it(workspace, server):
+    db = workspace / "hyperlab.db"
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    status, body = get(server + "/")
+    assert status == 200 and b'href="/study/narrow"' in body and b'href="/study/wide"' in body
+    status, body = get(server + "/api/study/narrow")
+    state = json.loads(body)
+    with Store.open(workspace, create=False) as store:
+        frames = store.frames("narrow")
+    assert state["epochs_total"] == len(frames.epochs) == 2 * 3 * 4
+    assert [v["name"] for v in state["variants"]] == ["baseline", "learning rate=0.01"]
+    assert state["counts"]["done"] == 6 and not state["running"]
+    assert state["report_url"] == "/study/narrow/report/index.html"
+    loss = next(c for c in state["charts"] if c["title"] == "loss")
+    series = next(s for s in loss["series"] if s["variant"] == "baseline" and s["metric"] == "val_loss")
+    stored = frames.epochs[frames.epochs["variant"] == "baseline"]
+    assert series["mean"][0][1] == pytest.approx(stored[stored["epoch"] == 1]["val_loss"].mean())
+    key = state["trials"][0]["key"]
+    detail = json.loads(get(f"{server}/api/study/narrow/trial/{key}")[1])
+    assert [r["epoch"] for r in detail["epochs"]] == [1, 2, 3, 4] and detail["status"] == "completed"
+    assert get(server + "/api/study/nothing")[0] == 404
+    assert get(server + "/study/wide/report/index.html")[0] == 404  # wide was run without its report
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+
+
+def test_read_only_connection_refuses_writes(workspace):
+    with open_readonly(workspace) as store, pytest.raises(sqlite3.OperationalError, match="readonly"):
+        store._conn.execute("UPDATE studies SET description = 'x'")
+
+
+@pytest.mark.parametrize("path", [
+    "/study/narrow/report/../../hyperlab.db",
+    "/study/narrow/report/..%2F..%2Fhyperlab.db",
+    "/study/narrow/report/%2e%2e/%2e%2e/hyperlab.db",
+    "/study/narrow/report//etc/passwd",
+    "/study/narrow/report/../../../../../../etc/passwd",
+    "/study/..%2F..%2Fetc/report/passwd",
+    "/static/../../store/sqlite.py",
+    "/static/..%2F..%2Fstore%2Fsqlite.py",
+    "/static/%2e%2e/serve/app.py",
+])
+def test_path_traversal_gets_404(server, path):
+    status, body = get(server + path)
+    assert status == 404, body[:200]
+    assert b"SQLite format" not in body and b"root:" not in body and b"import" not in body
+
+
+def test_the_served_report_and_static_files_are_there(server):
+    status, body = get(server + "/study/narrow/report/index.html")
+    assert status == 200 and b"<html" in body  # the positive control of the traversal test
+    assert get(server + "/static/dashboard.js")[0] == 200
+
+
+def test_live_study_page_updates_without_reload(workspace, server, browser, tmp_path):
+    """A real `hyperlab run` trains while the study page is open: the epoch count grows, the curves
+    are drawn, the report link appears when it finishes, and the console stays clean."""
+    study = workspace.parent / "live.toml"
+    run = subprocess.Popen(hyperlab_cmd("run", str(study), "--workspace", str(workspace), "--no-vectorize",
+                                        "--threads", "1", "--quiet"),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    try:
+        deadline = time.monotonic() + 120
+        while True:  # wait until the run has registered the study (it creates the plan first)
+            with open_readonly(workspace) as store:
+                if store.study("live") is not None:
+                    break
+            assert run.poll() is None and time.monotonic() < deadline, run.communicate()[1][-2000:]
+            time.sleep(0.1)
+        page.goto(server + "/study/live")
+        page.evaluate("window.__sameDocument = true")
+        count = page.locator("#epoch-count")
+        page.wait_for_function("Number(document.querySelector('#epoch-count').textContent) > 0",
+                               timeout=120_000)
+        first = int(count.text_content())
+        page.wait_for_function(f"Number(document.querySelector('#epoch-count').textContent) > {first}",
+                               timeout=60_000)
+        assert int(count.text_content()) > first
+        assert page.locator("#charts svg polyline.mean").count() >= 2  # train and validation, drawn
+        assert run.wait(timeout=240) == 0, run.stderr.read()[-2000:]
+        page.wait_for_selector("#report-link", timeout=10_000)
+        assert int(count.text_content()) == int(page.locator("#epoch-planned").text_content()) == 4 * 30
+        assert page.evaluate("window.__sameDocument") is True  # never reloaded
+        points = page.locator("#charts svg polyline.mean").first.get_attribute("points")
+        assert len(points.split()) == 30
+        page.locator("#trials tbody tr").first.click()
+        page.wait_for_selector("#trial-epochs tbody tr:nth-child(30)")
+        assert "Stop reason" in page.locator("#trial-detail").text_content()
+        page.select_option("#status-filter", "completed")
+        assert page.locator("#trials tbody tr").count() == 4
+        shot = tmp_path / "live.png"
+        page.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 20_000
+        assert problems == [], server_log(workspace)
+    finally:
+        page.close()
+        if run.poll() is None:
+            run.terminate()
+            run.communicate(timeout=60)
+
+
+def test_compare_page_pairs_two_finished_studies(server, browser):
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    try:
+        page.goto(server + "/compare?a=narrow&b=wide")
+        rows = page.locator("#comparison tbody tr.paired")
+        assert rows.count() == 2
+        text = page.locator("#comparison").text_content()
+        assert "paired t-test" in text and "model.hidden: [16] -> [32]" in text
+        assert "unpaired" not in text
+        assert errors == []
+    finally:
+        page.close()
+
+
+def test_compare_cli_prints_the_paired_table(workspace, capsys):
+    from hyperlab.cli.app import main
+
+    main(["compare", "narrow", "wide", "--workspace", str(workspace)])
+    out = capsys.readouterr().out
+    assert "wide - narrow on test accuracy: 2 matched variants (2 paired by seed" in out.replace("\n", " ")
+
+
+def test_non_loopback_host_prints_a_warning(workspace):
+    proc = subprocess.Popen(hyperlab_cmd("serve", "--workspace", str(workspace), "--host", "0.0.0.0",
+                                         "--port", str(free_port())),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    try:
+        line = proc.stderr.readline()  # printed before the server binds
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+    assert line.startswith("hyperlab: warning: --host 0.0.0.0 makes the dashboard reachable")
+
+
+def test_missing_workspace_is_a_user_error(tmp_path, capsys):
+    from hyperlab.cli.app import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["serve", "--workspace", str(tmp_path / "none")])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "not a hyperlab workspace" in err and "Traceback" not in err
