@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
@@ -10,7 +11,8 @@ from hyperlab.errors import UserError
 
 
 def command(
-    study: str = typer.Argument(..., help="Study file, or the name of a study in the workspace."),
+    study: str = typer.Argument(..., help="Study file (selects the trials it plans), or a study name "
+                                "(selects everything stored under it)."),
     tensorboard: Path | None = typer.Option(
         None, "--tensorboard", metavar="DIR", help="Write TensorBoard runs here (one folder per trial)."),
     set_: list[str] | None = typer.Option(
@@ -21,13 +23,12 @@ def command(
 ) -> None:
     """Export a study's per-epoch scalars and hyperparameters (HParams plugin) for TensorBoard:
     `tensorboard --logdir DIR` then shows every trial, grouped by variant and seed."""
-    from hyperlab.api import find_study
+    from hyperlab.api import select
     from hyperlab.report.tensorboard import export_tensorboard
-    from hyperlab.store import Store
 
     if tensorboard is None:
         raise UserError("export: choose a format: --tensorboard DIR")
-    name, _ = find_study(study, set_ or [])
-    with Store.open(workspace, create=False) as store:
-        runs = export_tensorboard(store.frames(name), tensorboard)
+    frames = select(study, set_ or [], workspace)
+    print(f"hyperlab: {frames.study['selection']}", file=sys.stderr)
+    runs = export_tensorboard(frames, tensorboard)
     typer.echo(f"{len(runs)} TensorBoard runs written to {tensorboard}")
