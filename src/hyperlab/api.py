@@ -35,7 +35,7 @@ class Study:
     """A loaded, validated study file: plan it, run it, read its results."""
 
     def __init__(self, spec: Any, path: Path | None = None, overrides: Sequence[str] = ()) -> None:
-        self.spec = spec  # hyperlab.spec.Study
+        self.spec = spec  # hyperlab.spec.StudySpec: the validated file
         self.path = path
         self.overrides = tuple(overrides)
         self._plan: Any = None

@@ -11,11 +11,11 @@ from hyperlab.data.config import DataConfig
 from hyperlab.engine import LOSSES, OPTIMIZERS, SCHEDULES, Augment, EarlyStopping, TrainConfig
 from hyperlab.models import KINDS, Penalties
 from hyperlab.plan import NOT_IN_KEY
-from hyperlab.spec import Budget, Factor, Study
+from hyperlab.spec import Budget, Factor, StudySpec
 from hyperlab.spec.docs import DOC_PATH, field_doc, main, render_reference, splice
 
 # (key prefix in the doc, model): every section a study file has, every choice of every table
-SECTIONS = [("", Study), ("data", DataConfig), ("train", TrainConfig), ("budget", Budget),
+SECTIONS = [("", StudySpec), ("data", DataConfig), ("train", TrainConfig), ("budget", Budget),
             ("factor", Factor), ("train.early_stopping", EarlyStopping), ("train.augment", Augment),
             ("model.l1", Penalties)]
 SECTIONS += [("model", spec) for spec, _ in KINDS.values()]
