@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import re
 import sys
 from typing import Any
 
@@ -83,7 +84,7 @@ def _polish(cmd: Any) -> None:
     for attr in ("help", "short_help", "epilog"):
         text = getattr(cmd, attr, None)
         if isinstance(text, str) and not getattr(cmd, "_hyperlab_escaped", False):
-            setattr(cmd, attr, escape(text))
+            setattr(cmd, attr, escape(_reflow(text)))
     cmd._hyperlab_escaped = True
     for param in getattr(cmd, "params", []):
         if param.param_type_name == "argument" and param.metavar is None:
@@ -104,6 +105,12 @@ def _polish(cmd: Any) -> None:
         cmd.get_help_option = help_option
     for sub in getattr(cmd, "commands", {}).values():
         _polish(sub)
+
+
+def _reflow(text: str) -> str:
+    """A docstring's paragraphs as single lines (the help formatter wraps them to the terminal);
+    blank lines still separate paragraphs."""
+    return re.sub(r"[ \t]*(?<!\n)\n(?!\n)[ \t]*", " ", text.strip())
 
 
 def main(argv: list[str] | None = None) -> None:

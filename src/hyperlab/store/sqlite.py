@@ -147,6 +147,40 @@ class Store:
                 [(study.name, t.variant, t.seed, t.key) for t in trials],
             )
 
+    def study_summaries(self) -> list[dict]:
+        """One dict per study, by name: name, description, design, trials (of its last run's plan),
+        finished (completed, early stopped, diverged or failed), created and updated (Unix seconds:
+        the last registration or trial end)."""
+        finished = tuple(sorted(FINISHED_STATUSES))
+        rows = self._conn.execute(
+            "SELECT s.name, s.description, s.design, s.created, "
+            "MAX(s.updated, COALESCE(MAX(t.finished), 0)) AS updated, COUNT(st.trial_key) AS trials, "
+            f"COALESCE(SUM(t.status IN ({','.join('?' * len(finished))})), 0) AS finished "
+            "FROM studies s LEFT JOIN study_trials st ON st.study = s.name "
+            "LEFT JOIN trials t ON t.key = st.trial_key GROUP BY s.name ORDER BY s.name", finished)
+        return [dict(r) for r in rows]
+
+    def remove_study(self, name: str) -> list[str]:
+        """Forget a study in one transaction: its rows, and the trials no other study uses (their
+        epochs, results and artifact rows). Returns those trials' keys, whose artifact folders
+        (`trial_dir`) the caller deletes once this has committed."""
+        with self._write() as db:
+            if db.execute("SELECT 1 FROM studies WHERE name = ?", (name,)).fetchone() is None:
+                raise UserError(f"{self.workspace}: no study named {name!r} (known: "
+                                f"{', '.join(self.study_names()) or 'none'})")
+            orphans = [r[0] for r in db.execute(
+                "SELECT DISTINCT trial_key FROM study_trials WHERE study = ? AND trial_key NOT IN "
+                "(SELECT trial_key FROM study_trials WHERE study != ?)", (name, name))]
+            db.execute("DELETE FROM study_trials WHERE study = ?", (name,))
+            db.execute("DELETE FROM variants WHERE study = ?", (name,))
+            db.execute("DELETE FROM studies WHERE name = ?", (name,))
+            for chunk in _chunks(orphans):
+                marks = ",".join("?" * len(chunk))
+                for table, column in (("epochs", "trial_key"), ("results", "trial_key"),
+                                      ("artifacts", "trial_key"), ("trials", "key")):
+                    db.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", chunk)
+        return orphans
+
     def study_names(self) -> list[str]:
         return [r[0] for r in self._conn.execute("SELECT name FROM studies ORDER BY name")]
 
