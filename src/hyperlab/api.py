@@ -18,14 +18,16 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Literal
 
 from hyperlab.errors import UserError
-from hyperlab.runner.events import EventSink, JsonlSink, ListSink, QuietSink
-from hyperlab.runner.run import RunSummary, run_study
 from hyperlab.store import DB_NAME, DEFAULT_STALE_AFTER, Store, StudyFrames, resolve_workspace
+
+if TYPE_CHECKING:  # the runner (and torch) load only when a study is loaded or run
+    import pandas as pd
+
+    from hyperlab.runner.events import EventSink
+    from hyperlab.runner.run import RunSummary
 
 Progress = Literal["rich", "quiet", "jsonl", "events"]
 DEVICES = ("auto", "cpu", "cuda")
@@ -93,6 +95,9 @@ class Study:
             raise UserError(f"--threads: must be >= 1, got {threads}")
         if device is not None and device not in DEVICES:
             raise UserError(f"--device: must be one of {', '.join(DEVICES)}, got {device!r}")
+        from hyperlab.runner.events import ListSink
+        from hyperlab.runner.run import run_study
+
         sink = _sink(progress)
         summary = run_study(self.spec, self.plan(), workspace=workspace, workers=workers, rerun=rerun,
                             retry_failed=retry_failed, device=device, threads=threads, events=sink,
@@ -194,6 +199,8 @@ def find_study(target: str, overrides: Sequence[str] = ()) -> tuple[str, Study |
 
 
 def _sink(progress: Progress | EventSink) -> EventSink:
+    from hyperlab.runner.events import JsonlSink, ListSink, QuietSink
+
     if not isinstance(progress, str):
         return progress
     if progress == "rich":

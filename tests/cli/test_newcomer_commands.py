@@ -30,8 +30,9 @@ def test_init_writes_a_commented_study_that_parses_and_runs(tmp_path):
     again = cli("init", "first.toml", cwd=tmp_path)
     assert again.returncode == 2 and "--force" in again.stderr and "Traceback" not in again.stderr
     # it runs as written (here shortened: 1 seed, 1 epoch, 200 examples)
-    summary = hyperlab.Study.load(tmp_path / "first.toml", ["seeds=1", "train.epochs=1", "data.subset=200"]).run(
-        tmp_path / "ws", progress="quiet", report=False)
+    short = ["seeds=1", "train.epochs=1", "data.subset=200"]
+    summary = hyperlab.Study.load(tmp_path / "first.toml", short).run(tmp_path / "ws", progress="quiet",
+                                                                       report=False)
     assert summary.exit_code == 0 and summary.statuses == {"completed": 5}
 
 
