@@ -156,12 +156,21 @@ METHODS = [
     "(scipy.stats.ttest_rel) with Holm's step-down correction across all variants (one family per "
     "metric); effect size is Cohen's d_z (mean difference over the standard deviation of the "
     "differences). With fewer than 3 paired seeds no test is run.",
+    "Which trials count: completed and early-stopped trials with recorded epochs that did not diverge; "
+    "failed, diverged and unfinished (pending, running, interrupted) trials are excluded and listed "
+    "with their reason; variants over budget are never trained. A trial shared by two variants counts "
+    "once under each.",
+    "Times: wall-clock seconds on the machine that trained the trial; s / epoch covers training and "
+    "validation, s / trial also the final test evaluation. A trial trained with others as one stacked "
+    "model is charged its share (1/K of the stack's time for K trials), so times compare with trials "
+    "trained alone. Accuracies are fractions shown as percentages; losses are the configured loss.",
 ]
 
 
 def methods_section() -> Section:
+    # Complete here: a report is read where hyperlab's docs are not (a wheel ships no docs/).
     return Section("Methods", "methods", bullets=list(METHODS),
-                   paragraphs=["The full definitions and conventions are in docs/report.md of hyperlab."])
+                   paragraphs=["These are the complete definitions of every number in this report."])
 
 
 def findings_sections(findings: Findings, curve_figures: dict[str, FigureFile]) -> list[Section]:
