@@ -25,7 +25,7 @@ class Budget(_Table):
     the reason and are not trained. Counts are for one example's forward pass (hyperlab.measure)."""
 
     max_params: int | None = Field(default=None, ge=1)
-    """Most parameters (trainable or not) a variant's model may have (seed 004: 256000)."""
+    """Most parameters (trainable or not) a variant's model may have (notebook 004: 256000)."""
 
     max_macs: int | None = Field(default=None, ge=1)
     """Most multiply-accumulates of conv and dense layers for one example's forward pass."""

@@ -2,7 +2,7 @@
 
 The raw file (`cal_housing.data`, 20,640 rows: longitude, latitude, housingMedianAge, totalRooms,
 totalBedrooms, population, households, medianIncome, medianHouseValue) is turned into exactly what
-`sklearn.datasets.fetch_california_housing` returns, so results match the seed notebooks.
+`sklearn.datasets.fetch_california_housing` returns, so results match the notebooks.
 
 Where it is looked for, in order: the data root (`--data-root`, $HYPERLAB_DATA), the cache
 (`<cache>/datasets/california-housing/cal_housing.data`, where a file found in a data root is copied
