@@ -74,3 +74,9 @@ def test_attribute_docstrings_are_read_from_the_source() -> None:
     assert field_doc(_Plain, "size") == "How many."
     assert field_doc(_Plain, "colour") == ""
     assert field_doc(_Plain, "shape") == "What it looks like,\non two lines."
+
+
+def test_no_type_reads_as_a_pydantic_internal() -> None:
+    document = DOC_PATH.read_text(encoding="utf-8")
+    assert "PydanticUndefined" not in document and "Undefined" not in render_reference()
+    assert "| `model` | table with `kind` (choices below) | required |" in document
