@@ -88,8 +88,10 @@ def test_one_selection_rule_file_plus_overrides_or_name(trained):
     assert len(pd.read_csv(StringIO(by_name.stdout))) == 4
     refused = cli("results", "tiny", "--set", "train.epochs=3", *args)
     assert refused.returncode == 2 and "study name" in refused.stderr
-    report = cli("report", str(study), "--set", "train.epochs=3", "--workspace", str(workspace))
-    assert report.returncode == 0 and "with --set train.epochs=3" in report.stderr
+    report = cli("report", str(study), "--workspace", str(workspace))
+    assert report.returncode == 0 and "the 4 trials planned by" in report.stderr
+    markdown = (workspace / "reports" / "tiny" / "report.md").read_text()
+    assert f"Trials reported: the 4 trials planned by {study} (4 finished" in markdown
 
 
 def test_status_says_where_an_interrupted_trial_resumes(trained, tmp_path):

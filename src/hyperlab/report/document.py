@@ -167,10 +167,12 @@ METHODS = [
 ]
 
 
-def methods_section() -> Section:
+def methods_section(selection: str | None = None) -> Section:
     # Complete here: a report is read where hyperlab's docs are not (a wheel ships no docs/).
-    return Section("Methods", "methods", bullets=list(METHODS),
-                   paragraphs=["These are the complete definitions of every number in this report."])
+    paragraphs = ["These are the complete definitions of every number in this report."]
+    if selection:  # a study file selects its planned trials, a study name everything stored under it
+        paragraphs.append(f"Trials reported: {selection}.")
+    return Section("Methods", "methods", bullets=list(METHODS), paragraphs=paragraphs)
 
 
 def findings_sections(findings: Findings, curve_figures: dict[str, FigureFile]) -> list[Section]:
