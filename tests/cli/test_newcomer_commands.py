@@ -149,3 +149,14 @@ def test_datasets_list_as_json():
     rows = {r["name"]: r for r in json.loads(proc.stdout)}
     assert rows["digits"]["task"] == "classification" and rows["digits"]["input_shape"] == [1, 8, 8]
     assert {"where", "verified", "n_train", "n_test"} <= set(rows["cifar10"])
+
+
+def test_datasets_list_wraps_long_paths_instead_of_cutting_them(tmp_path):
+    root = tmp_path / ("a-folder-with-a-long-name-" * 3) / "data"
+    (root / "california-housing").mkdir(parents=True)
+    (root / "california-housing" / "cal_housing.data").write_text("1,2,3,4,5,6,7,8,9\n")
+    proc = cli("datasets", "list", "--data-root", str(root), env={"COLUMNS": "60"})
+    assert proc.returncode == 0, proc.stderr
+    assert max(len(line) for line in proc.stdout.splitlines()) <= 60
+    assert str(root / "california-housing" / "cal_housing.data") in "".join(proc.stdout.split())
+    assert "…" not in proc.stdout
