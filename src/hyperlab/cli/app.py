@@ -91,8 +91,9 @@ def _polish(cmd: Any) -> None:
             param.metavar = param.name.upper()
         if param.param_type_name == "option" and getattr(param, "is_flag", False) and param.metavar is None:
             param.metavar = ""  # a flag takes no value: show no type for it
-        if isinstance(getattr(param, "help", None), str):
+        if isinstance(getattr(param, "help", None), str) and not getattr(param, "_hyperlab_escaped", False):
             param.help = escape(param.help)
+            param._hyperlab_escaped = True
     if not hasattr(cmd, "_hyperlab_help_option"):
         cmd._hyperlab_help_option = cmd.get_help_option  # built per context: patch what it returns
 
