@@ -6,7 +6,7 @@ import re
 import subprocess
 import sys
 
-from conftest import cli
+from cli_helpers import cli
 
 import hyperlab
 
