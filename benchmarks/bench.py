@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         print_vectorized(vector_results)
     overhead = None
     if args.only in (None, "overhead"):
-        print("... study overhead (seed-000 MLP, 5 trials, real runner)", flush=True)
+        print("... study overhead (notebook-000 MLP, 5 trials, real runner)", flush=True)
         epochs = args.overhead_epochs or (2 if args.quick else 3)
         overhead = measure_overhead(images, labels, epochs=epochs, threads=args.threads)
         one = overhead["one_by_one"]

@@ -1,4 +1,4 @@
-"""What is benchmarked: the seed notebooks' models at their batch sizes and at the engine's best
+"""What is benchmarked: the notebooks' models at their batch sizes and at the engine's best
 settings, and groups of variants for the vectorized trainer."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ LENET = {"kind": "sequential", "layers": ["conv 6 k5", "relu", "maxpool 2", "con
                                           "flatten", "dense 120", "relu", "dense 84", "relu"]}  # 62,006
 SEED004_164K = {"kind": "sequential", "layers": [
     "conv 25 k5", "bn", "relu", "maxpool 2", "conv 50 k5", "bn", "relu", "maxpool 2", "flatten",
-    "dense 100", "bn", "relu", "dense 50", "bn", "relu"]}  # 164,310: seed 004's final network
+    "dense 100", "bn", "relu", "dense 50", "bn", "relu"]}  # 164,310: notebook 004's final network
 RESNET8 = {"kind": "resnet", "widths": [16, 32, 64], "blocks": 1}  # 78,042 parameters
 
 
@@ -21,7 +21,7 @@ class ModelCase:
 
     name: str
     spec: dict
-    seed_batch: int  # the batch size its seed notebook trains with
+    seed_batch: int  # the batch size its notebook trains with
     best_batch: int  # the engine's batch size for speed
     optimizer: dict  # the seed's optimizer
     convolutional: bool
@@ -30,14 +30,14 @@ class ModelCase:
 
 
 MODELS = [
-    ModelCase("seed-000 MLP", SEED000_MLP, 256, 512, {"name": "sgd", "lr": 0.01, "momentum": 0.45}, False,
-              "seed 000 main model, batch 256", best_precision="fp32"),
+    ModelCase("notebook-000 MLP", SEED000_MLP, 256, 512, {"name": "sgd", "lr": 0.01, "momentum": 0.45}, False,
+              "notebook 000 main model, batch 256", best_precision="fp32"),
     ModelCase("LeNet", LENET, 8, 256, {"name": "sgd", "lr": 0.001, "momentum": 0.9}, True,
-              "seed 004's tutorial LeNet, batch 8"),
-    ModelCase("seed-004 164k net", SEED004_164K, 8, 256, {"name": "sgd", "lr": 0.001, "momentum": 0.9}, True,
-              "seed 004's final network (163,860 + batch norm = 164,310), batch 8"),
+              "notebook 004's tutorial LeNet, batch 8"),
+    ModelCase("notebook-004 164k", SEED004_164K, 8, 256, {"name": "sgd", "lr": 0.001, "momentum": 0.9}, True,
+              "notebook 004's final network (163,860 + batch norm = 164,310), batch 8"),
     ModelCase("ResNet-8 (78k)", RESNET8, 128, 256, {"name": "sgd", "lr": 0.01, "momentum": 0.9}, True,
-              "hyperlab's resnet kind, widths 16/32/64, 1 block per stage; batch 128 as seed 002"),
+              "hyperlab's resnet kind, widths 16/32/64, 1 block per stage; batch 128 as notebook 002"),
 ]
 
 
@@ -53,7 +53,7 @@ class VectorCase:
 
 
 def seed000_variants() -> tuple[list[dict], list[dict]]:
-    """The 8 factor levels of the seed-000 study that share the architecture and batch size:
+    """The 8 factor levels of the notebook-000 study that share the architecture and batch size:
     lr 0.0005 / 0.05, momentum 0 / 0.95, output L2 0.01 / 0.5, dropout 0.2 every other / every layer."""
     base_opt = {"name": "sgd", "lr": 0.01, "momentum": 0.45}
     specs, trains = [], []
@@ -83,8 +83,8 @@ def vector_cases(quick: bool) -> list[VectorCase]:
     mlp_specs, mlp_trains = seed000_variants()
     lenet_specs, lenet_trains = lenet_variants()
     cases = [
-        VectorCase("8 seed-000 MLP variants, batch 256, fp32", 256, "fp32", mlp_specs, mlp_trains),
-        VectorCase("8 seed-000 MLP variants, batch 256, bf16", 256, "bf16", mlp_specs, mlp_trains),
+        VectorCase("8 notebook-000 MLP variants, batch 256, fp32", 256, "fp32", mlp_specs, mlp_trains),
+        VectorCase("8 notebook-000 MLP variants, batch 256, bf16", 256, "bf16", mlp_specs, mlp_trains),
         VectorCase("8 LeNet variants, batch 8, fp32", 8, "fp32", lenet_specs, lenet_trains),
         VectorCase("8 LeNet variants, batch 64, fp32", 64, "fp32", lenet_specs, lenet_trains),
     ]

@@ -1,4 +1,4 @@
-"""The "notebook way" reference, as seeds 002 and 004 train: a per-sample Dataset whose __getitem__
+"""The "notebook way" reference, as notebooks 002 and 004 train: a per-sample Dataset whose __getitem__
 converts one uint8 HWC image with ToTensor + Normalize((0.5,)*3, (0.5,)*3), a torch DataLoader
 (shuffle, main process), and the tutorial loop with `loss.item()` after every step.
 

@@ -1,4 +1,4 @@
-"""The whole seed-000 study (studies/cifar10-mlp-ablation.toml: 15 variants, 1 seed) through the
+"""The whole notebook-000 study (studies/cifar10-mlp-ablation.toml: 15 variants, 1 seed) through the
 real `hyperlab run`, for N epochs per trial, timed from outside; projected to the notebook's 500.
 
     .venv/bin/python benchmarks/seed000_study.py --epochs 20 --workers 2 --threads 1
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     per_variant = per_variant.sort_values("sum", ascending=False)
     epoch_part = float(epochs["seconds"].sum())  # trial-epochs' time (stacked trials: their share)
     projected = wall * NOTEBOOK_EPOCHS / args.epochs
-    print(f"seed-000 study, 15 variants x 1 seed x {args.epochs} epochs, --workers {args.workers}, "
+    print(f"notebook-000 study, 15 variants x 1 seed x {args.epochs} epochs, --workers {args.workers}, "
           f"--threads {args.threads or 'default'}{', --no-vectorize' if args.no_vectorize else ''}")
     print(f"wall {wall:.1f} s; sum of trial-epoch seconds {epoch_part:.1f} s (over {args.workers} worker(s))")
     print(f"projected to {NOTEBOOK_EPOCHS} epochs (wall x {NOTEBOOK_EPOCHS}/{args.epochs}, an upper bound): "

@@ -8,8 +8,8 @@ trainer multiplies large dense layers weight-first and leaves huge ones to the e
               (K, in, out) and is copied, transposed, into W's layout;
 - W x^T:      `torch.bmm(W, x.transpose(1, 2)).transpose(1, 2)`: the gradient is born in W's layout.
 
-Shapes: seed 001's first dense layer (300 x 25,088, batch 32), a 512 x 4,096 layer, the sizes around
-the 65,536-weight switch (`hyperlab.vectorized.layers.WEIGHT_FIRST_FROM`) and the seed-000 MLP's tiny
+Shapes: notebook 001's first dense layer (300 x 25,088, batch 32), a 512 x 4,096 layer, the sizes around
+the 65,536-weight switch (`hyperlab.vectorized.layers.WEIGHT_FIRST_FROM`) and the notebook-000 MLP's tiny
 layers. Not a test: nothing asserts a time.
 """
 

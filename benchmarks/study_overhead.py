@@ -1,4 +1,4 @@
-"""The study machinery's cost per trial: a small seed-000 study through the real runner (store
+"""The study machinery's cost per trial: a small notebook-000 study through the real runner (store
 writes, an evaluation per epoch, a checkpoint per epoch), against the training time its own epoch
 records report; then the same study with the vectorized executor, wall time against wall time."""
 

@@ -6,16 +6,16 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["Study", "__version__"]
+__all__ = ["Study", "__version__", "results"]
 
 if TYPE_CHECKING:
-    from hyperlab.api import Study
+    from hyperlab.api import Study, results
 
 
 def __getattr__(name: str) -> Any:
     # Lazy: `import hyperlab` stays cheap (no torch) until the Python API is used.
-    if name == "Study":
-        from hyperlab.api import Study
+    if name in ("Study", "results"):
+        from hyperlab import api
 
-        return Study
+        return getattr(api, name)
     raise AttributeError(f"module 'hyperlab' has no attribute {name!r}")

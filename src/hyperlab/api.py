@@ -5,6 +5,12 @@
     study.plan()                       # variants x seeds, keys, costs, budget verdicts
     summary = study.run(workspace="hyperlab-runs", workers=2)
     frames = study.results()           # pandas: frames.epochs, frames.finals, frames.trials, ...
+    study.report()                     # the HTML + Markdown report of exactly these trials
+    study.export(tensorboard="tb/")    # TensorBoard runs, one per trial
+
+Selection, the same for every command and this API: a study *file* (with its overrides) selects
+the trials it plans; a study *name* (`hyperlab.results("quickstart")`, `hyperlab report quickstart`)
+selects everything stored under that name. `frames.study["selection"]` says which.
 """
 
 from __future__ import annotations
@@ -12,14 +18,16 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Literal
 
 from hyperlab.errors import UserError
-from hyperlab.runner.events import EventSink, JsonlSink, ListSink, QuietSink
-from hyperlab.runner.run import RunSummary, run_study
 from hyperlab.store import DB_NAME, DEFAULT_STALE_AFTER, Store, StudyFrames, resolve_workspace
+
+if TYPE_CHECKING:  # the runner (and torch) load only when a study is loaded or run
+    import pandas as pd
+
+    from hyperlab.runner.events import EventSink
+    from hyperlab.runner.run import RunSummary
 
 Progress = Literal["rich", "quiet", "jsonl", "events"]
 DEVICES = ("auto", "cpu", "cuda")
@@ -29,7 +37,7 @@ class Study:
     """A loaded, validated study file: plan it, run it, read its results."""
 
     def __init__(self, spec: Any, path: Path | None = None, overrides: Sequence[str] = ()) -> None:
-        self.spec = spec  # hyperlab.spec.Study
+        self.spec = spec  # hyperlab.spec.StudySpec: the validated file
         self.path = path
         self.overrides = tuple(overrides)
         self._plan: Any = None
@@ -87,6 +95,9 @@ class Study:
             raise UserError(f"--threads: must be >= 1, got {threads}")
         if device is not None and device not in DEVICES:
             raise UserError(f"--device: must be one of {', '.join(DEVICES)}, got {device!r}")
+        from hyperlab.runner.events import ListSink
+        from hyperlab.runner.run import run_study
+
         sink = _sink(progress)
         summary = run_study(self.spec, self.plan(), workspace=workspace, workers=workers, rerun=rerun,
                             retry_failed=retry_failed, device=device, threads=threads, events=sink,
@@ -96,10 +107,32 @@ class Study:
         return summary
 
     def results(self, workspace: str | os.PathLike | None = None) -> StudyFrames:
-        """The study's tables as pandas DataFrames: `epochs` (one row per trial and epoch), `finals`
-        (test metrics, per-class accuracies, confusion matrices), `trials`, `variants`, and `study`."""
+        """The trials this study file plans (with its overrides), as the workspace holds them, as
+        pandas DataFrames: `trials` (one row per trial: status, cost, headline metrics, one column
+        per factor), `epochs` (per trial and epoch), `finals` (test metrics, per-class accuracies,
+        confusion matrices), `variants`, and `study` (a dict; `study["selection"]` says what was
+        selected). Columns and units: docs/results.md."""
+        from hyperlab.runner.register import study_row, trial_rows, variant_rows
+
+        plan = self.plan()
         with Store.open(workspace, create=False) as store:
-            return store.frames(self.name)
+            return store.planned_frames(study_row(self.spec, plan), variant_rows(plan), trial_rows(plan),
+                                        source=self.describe())
+
+    def report(self, workspace: str | os.PathLike | None = None,
+               out: str | os.PathLike | None = None) -> Path:
+        """Write the report of `results()` (default: WORKSPACE/reports/NAME/) and return the path of
+        its index.html."""
+        frames = self.results(workspace)
+        return write_frames_report(frames, workspace, out)
+
+    def export(self, *, tensorboard: str | os.PathLike,
+               workspace: str | os.PathLike | None = None) -> list[Path]:
+        """Write one TensorBoard run per started trial of `results()` under `tensorboard`
+        (`<variant>/seed-<seed>/`); returns the run folders."""
+        from hyperlab.report.tensorboard import export_tensorboard
+
+        return export_tensorboard(self.results(workspace), Path(tensorboard))
 
     def status(self, workspace: str | os.PathLike | None = None) -> pd.DataFrame:
         """Per variant of the current plan: trials done / running / pending / failed."""
@@ -111,9 +144,46 @@ class Study:
         with Store.open(workspace, create=False) as store:
             return status_frame(store, variants, trials)
 
+    def describe(self) -> str:
+        """Where this study comes from: `studies/x.toml` plus its overrides, if any."""
+        where = str(self.path) if self.path else f"study {self.name!r}"
+        return where + (f" with --set {' --set '.join(self.overrides)}" if self.overrides else "")
+
     def __repr__(self) -> str:
         where = f" from {self.path}" if self.path else ""
-        return f"<hyperlab.Study {self.name!r}{where}>"
+        sets = f", overrides={list(self.overrides)}" if self.overrides else ""
+        return f"<hyperlab.Study {self.name!r}{where}{sets}>"
+
+
+def results(name: str, workspace: str | os.PathLike | None = None) -> StudyFrames:
+    """Everything stored under a study name (the trials of its last run's plan), whatever study
+    file is at hand: the counterpart of `hyperlab results NAME`."""
+    with Store.open(workspace, create=False) as store:
+        return store.frames(name)
+
+
+def write_frames_report(frames: StudyFrames, workspace: str | os.PathLike | None = None,
+                        out: str | os.PathLike | None = None) -> Path:
+    """Analyse `frames` and write the report to `out` (default: WORKSPACE/reports/NAME/)."""
+    from hyperlab.analysis import analyze
+    from hyperlab.report import write_report
+
+    root = resolve_workspace(workspace)
+    out_dir = Path(out) if out is not None else root / "reports" / frames.study["name"]
+    return Path(write_report(analyze(frames), out_dir, artifacts_dir=root / "artifacts"))
+
+
+def select(target: str, overrides: Sequence[str] = (),
+           workspace: str | os.PathLike | None = None) -> StudyFrames:
+    """The one selection rule of every command that reads results: a study file (+ overrides)
+    selects the trials it plans; a study name selects everything stored under it."""
+    name, study = find_study(target, overrides)
+    if study is not None:
+        return study.results(workspace)
+    if overrides:
+        raise UserError(f"--set: applies to a study file, and {target!r} is a study name (a name "
+                        f"selects everything stored under it); pass the study file to select its plan")
+    return results(name, workspace)
 
 
 def find_study(target: str, overrides: Sequence[str] = ()) -> tuple[str, Study | None]:
@@ -129,6 +199,8 @@ def find_study(target: str, overrides: Sequence[str] = ()) -> tuple[str, Study |
 
 
 def _sink(progress: Progress | EventSink) -> EventSink:
+    from hyperlab.runner.events import JsonlSink, ListSink, QuietSink
+
     if not isinstance(progress, str):
         return progress
     if progress == "rich":

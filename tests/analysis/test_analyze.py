@@ -172,6 +172,7 @@ def test_time_on_the_pareto_front_is_a_whole_trial_not_an_epoch():
     frames = ablation_frames()
     cheap = frames.epochs["variant"] == "learning rate=0.001"
     frames.epochs.loc[cheap, "seconds"] *= 0.01
+    frames.trials.loc[frames.trials["variant"] == "learning rate=0.001", "seconds"] *= 0.01
     a = analyze(frames)
     point = next(p for p in a.cost if p.variant == "learning rate=0.001")
     per_trial = frames.epochs[cheap].groupby("seed")["seconds"].sum().mean()
@@ -179,3 +180,13 @@ def test_time_on_the_pareto_front_is_a_whole_trial_not_an_epoch():
     assert point.seconds_per_epoch == pytest.approx(per_trial / 40)
     assert a.pareto["train_seconds"][0] == "learning rate=0.001"
     assert "learning rate=0.001" not in a.pareto["params"]
+
+
+def test_a_trials_time_is_the_stored_one_the_run_printed():
+    """One definition of a trial's time: the report's s / trial is the trials frame's `seconds` (what
+    the run printed: a stacked trial's share), not a recount of the epoch records."""
+    frames = ablation_frames()
+    frames.trials["seconds"] = 7.0
+    a = analyze(frames)
+    assert {d.train_seconds for d in a.trials} == {7.0}
+    assert all(p.train_seconds == pytest.approx(7.0) for p in a.cost)

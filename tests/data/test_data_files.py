@@ -11,7 +11,7 @@ import pytest
 from data_fakes import images, write_tar
 from PIL import Image
 
-from hyperlab.data import DataConfig, describe, load_dataset, make_splits
+from hyperlab.data import DataConfig, clear_memo, describe, load_dataset, make_splits
 from hyperlab.data.sources import california, files
 from hyperlab.errors import DataNotFoundError, UserError
 
@@ -156,7 +156,23 @@ def test_california_archive_with_an_escaping_member_is_refused(tmp_path):
 def test_california_offline_without_a_file_says_what_to_do(tmp_path):
     with pytest.raises(DataNotFoundError, match="HYPERLAB_DATA") as error:
         load_dataset("california-housing", root=tmp_path)
-    assert "\n" not in str(error.value)
+    message = str(error.value)
+    assert "\n" not in message and "failed" not in message  # nothing was tried
+    assert "HYPERLAB_OFFLINE is set so nothing was downloaded" in message
+    assert california.ARCHIVE_URL in message and str(california.cached_copy().parent) in message
+    assert "shared" not in message  # no path from this repository's development layout
+
+
+def test_california_found_once_in_a_data_root_is_remembered_in_the_cache(tmp_path):
+    root = tmp_path / "data"
+    root.mkdir()
+    (root / "cal_housing.data").write_text(_statlib_text())
+    first = load_dataset("california-housing", root=root)
+    (root / "cal_housing.data").unlink()
+    clear_memo()
+    again = load_dataset("california-housing")  # no data root: a later `hyperlab report`
+    assert again.source == str(california.cached_copy())
+    assert np.array_equal(again.x_train, first.x_train) and again.verified == first.verified
 
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"

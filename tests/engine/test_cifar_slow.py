@@ -1,4 +1,4 @@
-"""By hand, on real CIFAR-10: the seed-004 LeNet with the PyTorch-tutorial recipe (SGD lr 0.001,
+"""By hand, on real CIFAR-10: the notebook-004 LeNet with the PyTorch-tutorial recipe (SGD lr 0.001,
 momentum 0.9, batch 4, 2 epochs, inputs in [-1, 1], the whole training set, evaluated on the test set)
 reaches about 50-55% test accuracy, as the notebook reports (50% then 54%).
 

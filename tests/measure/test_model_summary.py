@@ -112,7 +112,7 @@ def test_modes_are_restored_and_nothing_is_updated():
 
 
 class NotebookNet(nn.Module):
-    """Seed 004's style: one pooling module used twice, functional relu, an extra matmul in forward."""
+    """Notebook 004's style: one pooling module used twice, functional relu, an extra matmul in forward."""
 
     def __init__(self) -> None:
         super().__init__()

@@ -12,7 +12,7 @@ from hyperlab.measure import summarize
 from hyperlab.models import build_model, parse_model_spec
 
 DOC = Path(__file__).parents[2] / "docs" / "models.md"
-# Per-example input shape and outputs of the datasets the seed notebooks use (torch layout).
+# Per-example input shape and outputs of the datasets the notebooks use (torch layout).
 DATASETS = {"cifar10": ((3, 32, 32), 10), "mnist": ((1, 28, 28), 10), "california-housing": ((8,), 1),
             "cubic": ((2,), 2)}
 
@@ -31,7 +31,7 @@ def test_every_seed_notebook_has_architectures_in_the_doc():
     titles = [title for title, _ in doc_blocks()]
     assert len(titles) >= 19
     for seed in ("000", "001", "002", "003", "004"):
-        assert any(title.startswith(f"seed {seed}") for title in titles), seed
+        assert any(title.startswith(f"notebook {seed}") for title in titles), seed
 
 
 @pytest.mark.parametrize("title, block", doc_blocks(), ids=[t[:40] for t, _ in doc_blocks()])

@@ -1,4 +1,4 @@
-"""Builders: the seed notebooks' exact parameter counts, seeding, initialisation, layer order, shapes."""
+"""Builders: the notebooks' exact parameter counts, seeding, initialisation, layer order, shapes."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def n_params(model: nn.Module) -> int:
 
 
 def lenet(c1: int, c2: int, f1: int, f2: int, bn: bool = False) -> dict:
-    """Seed 004's Net: conv-(bn)-relu-pool twice, flatten, two hidden dense layers, output 10."""
+    """Notebook 004's Net: conv-(bn)-relu-pool twice, flatten, two hidden dense layers, output 10."""
     b = ["bn"] if bn else []
     return {"kind": "sequential", "layers": [
         f"conv {c1} k5", *b, "relu", "maxpool 2", f"conv {c2} k5", *b, "relu", "maxpool 2", "flatten",
@@ -29,12 +29,13 @@ def lenet(c1: int, c2: int, f1: int, f2: int, bn: bool = False) -> dict:
 
 
 @pytest.mark.parametrize("spec, shape, expected", [
-    (lenet(6, 16, 120, 84), CIFAR, 62_006),  # seed 004, the tutorial LeNet
-    (lenet(25, 50, 100, 50), CIFAR, 163_860),  # seed 004, 2-2 (kept)
-    (lenet(25, 50, 100, 50, bn=True), CIFAR, 164_310),  # seed 004, 3-1 batch norm
-    (lenet(32, 64, 128, 64), CIFAR, 267_530),  # seed 004, 2-1 (over the 256k budget)
-    ({"kind": "mlp", "hidden": [256, 256, 128]}, (1, 28, 28), 300_938),  # seed 003, MNIST
-    ({"kind": "mlp", "hidden": [32, 16, 64, 32, 16, 64], "init": "he_normal"}, CIFAR, 104_298),  # seed 000
+    (lenet(6, 16, 120, 84), CIFAR, 62_006),  # notebook 004, the tutorial LeNet
+    (lenet(25, 50, 100, 50), CIFAR, 163_860),  # notebook 004, 2-2 (kept)
+    (lenet(25, 50, 100, 50, bn=True), CIFAR, 164_310),  # notebook 004, 3-1 batch norm
+    (lenet(32, 64, 128, 64), CIFAR, 267_530),  # notebook 004, 2-1 (over the 256k budget)
+    ({"kind": "mlp", "hidden": [256, 256, 128]}, (1, 28, 28), 300_938),  # notebook 003, MNIST
+    # notebook 000
+    ({"kind": "mlp", "hidden": [32, 16, 64, 32, 16, 64], "init": "he_normal"}, CIFAR, 104_298),
 ])
 def test_seed_notebook_parameter_counts(spec, shape, expected):
     assert n_params(build_model(spec, shape, 10, seed=0)) == expected
@@ -43,7 +44,7 @@ def test_seed_notebook_parameter_counts(spec, shape, expected):
 def test_lenet_layer_by_layer_matches_the_notebook_summary():
     model = build_model(lenet(6, 16, 120, 84), CIFAR, 10, seed=0)
     counts = {name: n_params(m) for name, m in model.named_children() if n_params(m)}
-    # torchsummary in seed 004: 456, 2,416, 48,120, 10,164, 850
+    # torchsummary in notebook 004: 456, 2,416, 48,120, 10,164, 850
     assert counts == {"conv1": 456, "conv2": 2416, "dense1": 48120, "dense2": 10164, "output": 850}
     assert model(torch.zeros(2, *CIFAR)).shape == (2, 10)
 

@@ -100,7 +100,7 @@ def test_mlp_dropout_rules():
     assert errors_of({"kind": "mlp", "hidden": [8], "dropout": 1.0})[0][0][0] == "dropout"
     spec = parse_model_spec({"kind": "mlp", "hidden": [32, 16, 64, 32, 16, 64], "dropout": 0.2,
                              "dropout_every": 2})
-    assert spec.dropout_rates() == [0.2, 0, 0.2, 0, 0.2, 0]  # seed 000: n % 2 == 0, n 0-based
+    assert spec.dropout_rates() == [0.2, 0, 0.2, 0, 0.2, 0]  # notebook 000: n % 2 == 0, n 0-based
 
 
 def test_unknown_keys_activation_and_init_are_rejected():

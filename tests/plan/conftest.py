@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from plan_text import BASE
 
-from hyperlab.spec import Study, load_study
+from hyperlab.spec import StudySpec, load_study
 
 
 @pytest.fixture
@@ -24,10 +24,10 @@ def write_study(tmp_path: Path) -> Callable[..., Path]:
 
 
 @pytest.fixture
-def study_of(write_study) -> Callable[..., Study]:
+def study_of(write_study) -> Callable[..., StudySpec]:
     """study_of(text=BASE, overrides=()) -> the loaded study."""
 
-    def load(text: str = BASE, overrides: tuple[str, ...] = ()) -> Study:
+    def load(text: str = BASE, overrides: tuple[str, ...] = ()) -> StudySpec:
         return load_study(write_study(text), list(overrides))
 
     return load

@@ -44,7 +44,8 @@ def register(workspace: Path, study_path: Path) -> list[str]:
 def test_table_lists_every_variant_with_cost_and_counts(write_study, capsys, tmp_path) -> None:
     code, out, err = run_plan(capsys, str(write_study()), "--workspace", str(tmp_path / "ws"))
     assert code == 0 and err == ""
-    assert "ablation: 8 variants x 2 seeds (seeds 0, 1) = 16 trials, 16 distinct, 16 to train" in out
+    assert ("ablation: 8 variants x 2 seeds (seeds 0, 1) = 16 trials, 16 distinct; "
+            "16 left to train of 16 within budget") in out
     for name in ("baseline", "lr=0.01", "width=[64]", "activation=activation=linear"):
         assert name in out
     assert "1,482" in out  # the baseline's parameters (64*16+16 + 16*16+16 + 16*10+10)

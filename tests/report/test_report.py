@@ -167,3 +167,13 @@ def test_a_baseline_only_study_gets_its_curves_and_no_empty_sections(tmp_path):
     assert "Learning curves: baseline" in page
     assert "<th>verdict</th>" not in page  # no header-only comparisons table
     assert not PLACEHOLDERS.findall(text)
+
+
+def test_methods_are_self_contained(report):
+    """A report is read where hyperlab's docs/ is not (a wheel ships none): it points at no file of
+    the source tree and defines every kind of number it shows."""
+    for text in (_text_of(report.read_text()), (report.parent / "report.md").read_text()):
+        assert "docs/" not in text
+        methods = text[text.index("Methods"):]
+        for term in ("Best epoch", "Statistics", "Which trials count", "Times:", "Generalization gap"):
+            assert term in methods, term

@@ -56,7 +56,7 @@ def test_tensorboard_export_reads_back(tiny_study, tmp_path):
     assert proc.returncode == 0, proc.stderr
     with Store.open(workspace, create=False) as store:
         frames = store.frames("tiny")
-    runs = sorted(p.parent for p in out.rglob("events.out.tfevents.*"))
+    runs = sorted(p.parent for p in out.rglob("events.out.tfevents.*") if p.parent != out)
     assert len(set(runs)) == len(frames.trials)
     accumulator = EventAccumulator(str(out / "learning_rate=0.005" / "seed-1"))
     accumulator.Reload()
@@ -65,10 +65,20 @@ def test_tensorboard_export_reads_back(tiny_study, tmp_path):
     assert [e.step for e in events] == list(stored["epoch"])
     assert [e.value for e in events] == [float(v) for v in stored["val_accuracy"].astype("float32")]
     content = accumulator.PluginTagToContent("hparams")["_hparams_/session_start_info"]
-    hparams = plugin_data_pb2.HParamsPluginData.FromString(content).session_start_info.hparams
+    session = plugin_data_pb2.HParamsPluginData.FromString(content).session_start_info
+    hparams = session.hparams
     assert hparams["variant"].string_value == "learning rate=0.005"
     assert hparams["train.optimizer.lr"].number_value == 0.005
     assert hparams["model.hidden"].string_value == "[32]"
+    assert hparams["seed"].string_value == "1" and session.group_name == "learning rate=0.005"
+    # one experiment at the root: `differs` marks what varies across the study
+    root = EventAccumulator(str(out))
+    root.Reload()
+    experiment = plugin_data_pb2.HParamsPluginData.FromString(
+        root.PluginTagToContent("hparams")["_hparams_/experiment"]).experiment
+    differs = {info.name: info.differs for info in experiment.hparam_infos}
+    assert differs["variant"] and differs["seed"] and differs["train.optimizer.lr"]
+    assert differs["status"] is (frames.trials["status"].nunique() > 1)
 
 
 def test_cli_user_errors_are_one_line(tmp_path):

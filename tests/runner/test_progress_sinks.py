@@ -33,3 +33,30 @@ def test_jsonl_lines_are_strict_json():
     line = out.getvalue()
     assert "NaN" not in line and "Infinity" not in line
     assert json.loads(line)["metrics"] == {"train_loss": None, "lr": 0.1, "per_class": [None, 1.0]}
+
+
+def test_the_overall_bar_starts_where_the_last_run_stopped_and_never_moves_back():
+    sink = RichSink(Console(file=io.StringIO(), width=100, force_terminal=True))
+    seen = []
+
+    def emit(event: dict) -> None:
+        sink.emit(event)
+        seen.append(sink.completed)
+
+    emit({"event": "run_started", "study": "s", "planned": 5, "to_train": 2, "reused": 3, "over_budget": 0,
+          "workspace": "ws"})
+    assert sink.completed == 3.0  # the 3 trials stored before this run count as done
+    # two trials trained as one stack: their epochs interleave; one resumes at epoch 2 of 4
+    emit({"event": "trial_started", "key": "a", "variant": "a", "seed": 0, "epochs": 4, "resumed_from": 2})
+    emit({"event": "trial_started", "key": "b", "variant": "b", "seed": 0, "epochs": 4, "resumed_from": 0})
+    assert sink.completed == 3.5
+    for epoch in (3, 4):
+        emit({"event": "epoch", "key": "a", "variant": "a", "seed": 0, "epoch": epoch, "epochs": 4,
+              "metrics": {}})
+        emit({"event": "epoch", "key": "b", "variant": "b", "seed": 0, "epoch": epoch - 2, "epochs": 4,
+              "metrics": {}})
+    emit({"event": "trial_finished", "key": "a", "variant": "a", "seed": 0, "status": "completed"})
+    emit({"event": "epoch", "key": "b", "variant": "b", "seed": 0, "epoch": 3, "epochs": 4, "metrics": {}})
+    emit({"event": "trial_finished", "key": "b", "variant": "b", "seed": 0, "status": "completed"})
+    sink.close()
+    assert seen == sorted(seen) and seen[-1] == 5.0

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from study_text import BASE, edit
 
 from hyperlab.errors import UserError
-from hyperlab.spec import Study, expand_variants, load_study, parse_override
+from hyperlab.spec import StudySpec, expand_variants, load_study, parse_override
 
 
 def test_the_base_study_loads_with_defaults_filled_in(write_study) -> None:
@@ -24,7 +26,7 @@ def test_the_base_study_loads_with_defaults_filled_in(write_study) -> None:
 
 def test_study_load_is_load_study(write_study) -> None:
     path = write_study()
-    assert Study.load(str(path), ["seeds=1"]) == load_study(path, ["seeds=1"])
+    assert StudySpec.load(str(path), ["seeds=1"]) == load_study(path, ["seeds=1"])
 
 
 def test_seeds_as_a_list_are_sorted(write_study) -> None:
@@ -104,3 +106,30 @@ def test_a_level_equal_to_the_baseline_is_its_own_variant(write_study) -> None:
     assert problems == []
     same = next(v for v in variants if v.name == "lr=0.05")
     assert same.config == variants[0].config and not same.is_baseline and variants[0].is_baseline
+
+
+def test_validation_has_the_two_stages_study_file_md_documents(tmp_path):
+    """Stage 1, the file (levels included), all at once; stage 2, the plan (models built for their
+    data, losses for the task), only once the file is valid (docs/study-file.md, Errors)."""
+    from hyperlab.plan import make_plan
+
+    written = edit(BASE, ('"model.activation" = "linear"', '"model.activation" = "lineer"'),
+                   ("epochs = 2", "epochs = 0"), ("batch_size = 32", "batch_size = 0"))
+    path = tmp_path / "written.toml"
+    path.write_text(written)
+    with pytest.raises(UserError) as error:
+        load_study(path)
+    lines = str(error.value).splitlines()
+    assert len(lines) == 3 and "factor[2].levels[1]: model.activation" in lines[2]
+
+    planned = edit(BASE, ("levels = [0.01, 0.1]", 'levels = [0.01, 0.1]\n\n[[factor]]\nname = "loss"\n'
+                          'path = "train.loss"\nlevels = ["bce"]'))
+    path.write_text(edit(planned, ("epochs = 2", "epochs = 0")))
+    with pytest.raises(UserError) as error:
+        make_plan(load_study(path))
+    assert str(error.value).splitlines() == [f"{path}: train.epochs: must be >= 1, got 0"]
+    path.write_text(planned)
+    with pytest.raises(UserError, match=r"factor\[1\]\.levels\[0\]: train.loss: .*needs exactly 2 classes"):
+        make_plan(load_study(path))
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "study-file.md").read_text()
+    assert "The check has two stages" in doc and "only after the file's problems are fixed" in doc

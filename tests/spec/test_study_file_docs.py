@@ -11,11 +11,11 @@ from hyperlab.data.config import DataConfig
 from hyperlab.engine import LOSSES, OPTIMIZERS, SCHEDULES, Augment, EarlyStopping, TrainConfig
 from hyperlab.models import KINDS, Penalties
 from hyperlab.plan import NOT_IN_KEY
-from hyperlab.spec import Budget, Factor, Study
+from hyperlab.spec import Budget, Factor, StudySpec
 from hyperlab.spec.docs import DOC_PATH, field_doc, main, render_reference, splice
 
 # (key prefix in the doc, model): every section a study file has, every choice of every table
-SECTIONS = [("", Study), ("data", DataConfig), ("train", TrainConfig), ("budget", Budget),
+SECTIONS = [("", StudySpec), ("data", DataConfig), ("train", TrainConfig), ("budget", Budget),
             ("factor", Factor), ("train.early_stopping", EarlyStopping), ("train.augment", Augment),
             ("model.l1", Penalties)]
 SECTIONS += [("model", spec) for spec, _ in KINDS.values()]
@@ -74,3 +74,9 @@ def test_attribute_docstrings_are_read_from_the_source() -> None:
     assert field_doc(_Plain, "size") == "How many."
     assert field_doc(_Plain, "colour") == ""
     assert field_doc(_Plain, "shape") == "What it looks like,\non two lines."
+
+
+def test_no_type_reads_as_a_pydantic_internal() -> None:
+    document = DOC_PATH.read_text(encoding="utf-8")
+    assert "PydanticUndefined" not in document and "Undefined" not in render_reference()
+    assert "| `model` | table with `kind` (choices below) | required |" in document

@@ -126,3 +126,18 @@ def test_bf16_stack_trains_close_to_the_engine(digits):
         assert mine.status == theirs.status == "completed"
         assert abs(mine.final["test_accuracy"] - theirs.final["test_accuracy"]) < 0.05
         assert torch.isfinite(torch.tensor(mine.epochs[-1]["train_loss"]))
+
+
+def test_a_stacked_trials_time_is_its_share_of_the_stack(digits):
+    """One definition of a trial's time everywhere: trained in a stack of K, a trial is charged 1/K
+    of the stack's shared wall time (plus its own final evaluation), so the run's per-trial line, the
+    store and the report agree and the trials' times add up to the stack's, not K times it."""
+    import time
+
+    configs = [trial(), trial(optimizer={"name": "sgd", "lr": 0.01, "momentum": 0.0}), trial(epochs=2)]
+    started = time.perf_counter()
+    stacked = train_group(configs, [0, 0, 0], splits=digits)
+    wall = time.perf_counter() - started
+    assert sum(r.seconds for r in stacked) <= wall
+    for result in stacked:  # at least the epochs it was charged for
+        assert result.seconds >= sum(r["seconds"] for r in result.epochs) * 0.999

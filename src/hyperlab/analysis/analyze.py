@@ -277,11 +277,16 @@ def _diagnose_all(trials: pd.DataFrame, by_trial: dict, task: str, baseline_targ
             reason = _exclusion_reason(status, _text(row.get("error")), recorded)
             excluded.append(ExcludedTrial(key, variant, int(row["seed"]), status, reason))
             continue
-        diagnostics.append(diagnose_trial(
+        diagnosed = diagnose_trial(
             key, variant, int(row["seed"]), status, by_trial[(key, variant)],
             classification=task == "classification", baseline_target=baseline_target,
-            val_total=val_sizes.get((key, variant))))
+            val_total=val_sizes.get((key, variant)))
+        stored = _number(row.get("seconds"))
+        if stored is not None and stored > 0:  # one trial time everywhere: the one the run printed and
+            diagnosed = replace(diagnosed, train_seconds=stored)  # the store holds (docs/results.md)
+        diagnostics.append(diagnosed)
     return diagnostics, tuple(excluded)
+
 
 
 def _exclusion_reason(status: str, error: str | None, has_epochs: bool) -> str:

@@ -2,16 +2,24 @@
 
 Exit codes (a contract other tools rely on): 0 done, 1 internal error, 2 user error (one line,
 no traceback unless --debug), 130 interrupted.
+
+`hyperlab --help` and `--version` must stay fast: the subcommand modules import only typer, rich
+and the standard library at module level; torch, pandas and pydantic are imported inside the
+command functions (tests/cli/test_app.py checks it in a subprocess).
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import re
 import sys
+from typing import Any
 
 import typer
+from rich.markup import escape
 
+from hyperlab import __version__
 from hyperlab.errors import UserError
 
 app = typer.Typer(
@@ -19,15 +27,23 @@ app = typer.Typer(
     help="Find out how each hyperparameter changes what a neural network learns.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 _DEBUG = False
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"hyperlab {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     debug: bool = typer.Option(False, "--debug", help="Show full tracebacks for errors."),
+    version: bool = typer.Option(False, "--version", "-V", callback=_show_version, is_eager=True,
+                                 help="Print the version and exit."),
 ) -> None:
     global _DEBUG
     _DEBUG = debug
@@ -36,8 +52,8 @@ def _root(
 # --- subcommands ------------------------------------------------------------------------------
 # One module per subcommand under hyperlab.cli; each exposes either `app` (a typer group) or
 # `command` (a function). A module that does not exist yet is simply absent from the CLI.
-_SUBCOMMANDS = ["run", "plan", "status", "inspect", "results", "report", "export", "datasets", "serve",
-                "compare"]
+_SUBCOMMANDS = ["init", "run", "plan", "status", "inspect", "results", "report", "export", "studies",
+                "datasets", "serve", "compare", "doctor"]
 
 
 def _register() -> None:
@@ -55,12 +71,55 @@ def _register() -> None:
 _register()
 
 
+def command() -> Any:
+    """The click command tree behind `app`, with the conventions every subcommand shares applied:
+    arguments named in capitals (`{STUDY}`, `{FILE}`), flags shown without a `<bool>` type, and
+    help text taken literally (a `[model]` in a docstring is not rich markup)."""
+    root = typer.main.get_command(app)
+    _polish(root)
+    return root
+
+
+def _polish(cmd: Any) -> None:
+    for attr in ("help", "short_help", "epilog"):
+        text = getattr(cmd, attr, None)
+        if isinstance(text, str) and not getattr(cmd, "_hyperlab_escaped", False):
+            setattr(cmd, attr, escape(_reflow(text)))
+    cmd._hyperlab_escaped = True
+    for param in getattr(cmd, "params", []):
+        if param.param_type_name == "argument" and param.metavar is None:
+            param.metavar = param.name.upper()
+        if param.param_type_name == "option" and getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""  # a flag takes no value: show no type for it
+        if isinstance(getattr(param, "help", None), str) and not getattr(param, "_hyperlab_escaped", False):
+            param.help = escape(param.help)
+            param._hyperlab_escaped = True
+    if not hasattr(cmd, "_hyperlab_help_option"):
+        cmd._hyperlab_help_option = cmd.get_help_option  # built per context: patch what it returns
+
+        def help_option(ctx: Any, original: Any = cmd._hyperlab_help_option) -> Any:
+            option = original(ctx)
+            if option is not None and option.metavar is None:
+                option.metavar = ""
+            return option
+
+        cmd.get_help_option = help_option
+    for sub in getattr(cmd, "commands", {}).values():
+        _polish(sub)
+
+
+def _reflow(text: str) -> str:
+    """A docstring's paragraphs as single lines (the help formatter wraps them to the terminal);
+    blank lines still separate paragraphs."""
+    return re.sub(r"[ \t]*(?<!\n)\n(?!\n)[ \t]*", " ", text.strip())
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI, mapping exceptions to the documented exit codes."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
-        rv = app(args=args, prog_name="hyperlab", standalone_mode=False)
+        rv = command().main(args=args, prog_name="hyperlab", standalone_mode=False)
     except (typer.Abort, KeyboardInterrupt):
         _err("interrupted")
         sys.exit(130)

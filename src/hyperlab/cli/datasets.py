@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
 
 from hyperlab.errors import UserError
 
@@ -22,21 +23,31 @@ def _shape(shape: tuple[int, ...]) -> str:
 def list_(
     data_root: Path | None = typer.Option(None, "--data-root", help="Folder with official files "
                                           "(default: $HYPERLAB_DATA)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the list as JSON (one object per dataset)."),
 ) -> None:
     """List the datasets: task, shapes, where each one is and whether it is verified."""
+    from dataclasses import asdict
+
     from hyperlab.data import list_datasets
 
-    table = Table(title="hyperlab datasets")
-    for column in ("name", "task", "input", "train / test", "where", "verified"):
-        table.add_column(column, overflow="fold")
-    for row in list_datasets(data_root):
-        sizes = "generated" if row.n_train is None else (
-            f"{row.n_train:,} / {row.n_test:,}" if row.n_test else f"{row.n_train:,} (test split held out)")
-        table.add_row(row.name, row.task, _shape(row.input_shape), sizes, row.where, row.verified)
+    rows = list_datasets(data_root)
+    if as_json:
+        typer.echo(json.dumps([asdict(row) for row in rows], indent=2))
+        return
+    # One line per dataset, then where it is on its own line: a path is wrapped (folded where it must
+    # be), never cut, at any terminal width.
     console = Console()
     if not console.is_terminal and "COLUMNS" not in os.environ:
         console = Console(width=160)  # piped into a log: do not fold the paths into 80 columns
-    console.print(table)
+    width = max(len(row.name) for row in rows)
+    for row in rows:
+        sizes = "generated" if row.n_train is None else (
+            f"{row.n_train:,} train / {row.n_test:,} test" if row.n_test else
+            f"{row.n_train:,} (test split held out)")
+        console.print(f"[bold]{escape(row.name.ljust(width))}[/]  {row.task:<14}  "
+                      f"{_shape(row.input_shape):<8}  {sizes}", highlight=False)
+        console.print(f"{' ' * width}  {escape(row.where)}  [dim]({escape(row.verified)})[/]",
+                      overflow="fold", highlight=False)
     console.print("Also: npz:PATH (arrays in the Keras layout), folder:PATH (PATH/train/<class>/*.png).")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
@@ -10,7 +11,8 @@ from hyperlab.errors import UserError
 
 
 def command(
-    study: str = typer.Argument(..., help="Study file, or the name of a study in the workspace."),
+    study: str = typer.Argument(..., help="Study file (selects the trials it plans), or a study name "
+                                "(selects everything stored under it)."),
     tensorboard: Path | None = typer.Option(
         None, "--tensorboard", metavar="DIR", help="Write TensorBoard runs here (one folder per trial)."),
     mlflow: str | None = typer.Option(
@@ -23,16 +25,15 @@ def command(
         None, "--workspace", envvar="HYPERLAB_WORKSPACE", help="Results folder (default: ./hyperlab-runs)."),
 ) -> None:
     """Export a study's per-epoch metrics and hyperparameters: for TensorBoard (HParams plugin;
-    `tensorboard --logdir DIR` shows every trial) and/or to an MLflow tracking store."""
-    from hyperlab.api import find_study
-    from hyperlab.store import open_readonly
+    `tensorboard --logdir DIR` shows every trial, grouped by variant and seed) and/or to an MLflow
+    tracking store."""
+    from hyperlab.api import select
+    from hyperlab.store import resolve_workspace
 
     if tensorboard is None and mlflow is None:
         raise UserError("export: choose a format: --tensorboard DIR or --mlflow URI")
-    name, _ = find_study(study, set_ or [])
-    with open_readonly(workspace) as store:
-        frames = store.frames(name)
-        report = store.workspace / "reports" / name / "index.html"
+    frames = select(study, set_ or [], workspace)
+    print(f"hyperlab: {frames.study['selection']}", file=sys.stderr)
     if tensorboard is not None:
         from hyperlab.report.tensorboard import export_tensorboard
 
@@ -41,6 +42,8 @@ def command(
     if mlflow is not None:
         from hyperlab.report.mlflow import export_mlflow
 
+        name = frames.study["name"]
+        report = resolve_workspace(workspace) / "reports" / name / "index.html"
         done = export_mlflow(frames, mlflow, report=report)
         typer.echo(f"MLflow experiment {name!r} (id {done.experiment_id}) at {mlflow}: "
                    f"{done.created} runs created, {done.updated} updated")

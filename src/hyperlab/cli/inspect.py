@@ -11,13 +11,16 @@ import json
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from pydantic import ValidationError
 
-from hyperlab.data.config import DataConfig
 from hyperlab.errors import UserError
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+    from hyperlab.data.config import DataConfig
 
 # Top-level keys that only a study file has; a file with none of them is a model file.
 _STUDY_KEYS = ("name", "design", "seeds", "train", "budget", "factor", "description")
@@ -29,7 +32,7 @@ class Variant:
 
     name: str
     model: Any  # a ModelSpec
-    data: DataConfig
+    data: DataConfig  # hyperlab.data.config.DataConfig
     n_outputs: int | None = None  # None: the dataset's (classes, or 1 for regression)
 
 
@@ -52,6 +55,9 @@ def load_variants(file: Path) -> list[Variant]:
         return _study_variants(file)
     if "model" not in raw:
         raise UserError(f"{file}: model: missing; add a [model] table (see docs/models.md)")
+    from pydantic import ValidationError
+
+    from hyperlab.data.config import DataConfig
     from hyperlab.models import parse_model_spec  # torch is imported only when the command runs
 
     problems: list[str] = []

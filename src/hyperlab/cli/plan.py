@@ -7,13 +7,19 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from hyperlab.plan import Plan, make_plan
-from hyperlab.spec import load_study
+if TYPE_CHECKING:
+    from hyperlab.plan import Plan
+
+
+# Finished trials are results: a run reuses them (hyperlab.store.FINISHED_STATUSES, not imported here
+# so that `hyperlab --help` does not load the store).
+_FINISHED = frozenset({"completed", "early_stopped", "diverged", "failed"})
 
 
 def command(
@@ -27,6 +33,9 @@ def command(
         help="Workspace whose store is checked for trials already run (default: ./hyperlab-runs)."),
 ) -> None:
     """List a study's variants, their cost and budget verdict, and its trials with their status."""
+    from hyperlab.plan import make_plan
+    from hyperlab.spec import load_study
+
     plan = make_plan(load_study(study, overrides or []))
     statuses = stored_statuses(workspace, plan.keys())
     if as_json:
@@ -71,12 +80,14 @@ def print_plan(plan: Plan, statuses: dict[str, str], console: Console) -> None:
     distinct = plan.keys()
     to_train = plan.trials_to_train()
     stored = sum(1 for k in distinct if k in statuses)
+    left = sum(1 for t in to_train if statuses.get(t.key) not in _FINISHED)
+    training = (f"nothing left to train (all {len(to_train)} within budget are stored)" if not left else
+                f"{left} left to train of {len(to_train)} within budget, {stored} in the store")
     console.print(f"[bold]{study.name}[/bold]" + (f": {study.description}" if study.description else ""))
     console.print(
         f"{study.design}: {len(plan.variants)} variants x {len(plan.seeds)} seeds "
         f"(seeds {', '.join(map(str, plan.seeds))}) = {len(plan.trials)} trials, "
-        f"{len(distinct)} distinct, {len(to_train)} to train within budget, {stored} in the store "
-        f"(engine {plan.engine_version})",
+        f"{len(distinct)} distinct; {training} (engine {plan.engine_version})",
         highlight=False,
     )
     table = Table(show_lines=False, header_style="bold")

@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
 
 
 def command(
-    study: str = typer.Argument(..., help="Study file, or the name of a study in the workspace."),
+    study: str = typer.Argument(..., help="Study file (selects the trials it plans), or a study name "
+                                "(selects everything stored under it)."),
     set_: list[str] | None = typer.Option(
         None, "--set", metavar="KEY=VALUE", help="Override a key of the study file, as for `hyperlab run` "
-        "(repeatable)."),
+        "(repeatable); selects that configuration's trials."),
     workspace: Path | None = typer.Option(
         None, "--workspace", envvar="HYPERLAB_WORKSPACE", help="Results folder (default: ./hyperlab-runs)."),
 ) -> None:
     """Write WORKSPACE/reports/STUDY/index.html (one self-contained page), report.md and figures/, and
     print the page's path. A study still running is reported as far as it is done."""
-    from hyperlab.analysis import analyze
-    from hyperlab.api import find_study
-    from hyperlab.report import write_report
-    from hyperlab.store import Store
+    from hyperlab.api import select, write_frames_report
 
-    name, _ = find_study(study, set_ or [])
-    with Store.open(workspace, create=False) as store:
-        frames = store.frames(name)
-        index = write_report(analyze(frames), store.workspace / "reports" / name,
-                             artifacts_dir=store.artifacts_dir)
-    typer.echo(str(index))
+    frames = select(study, set_ or [], workspace)
+    print(f"hyperlab: {frames.study['selection']}", file=sys.stderr)
+    typer.echo(str(write_frames_report(frames, workspace)))

@@ -5,7 +5,7 @@
     loss = loss + (regularization_loss(model) or 0)
 
 Kinds: mlp, sequential (a list of layer strings), resnet, python (a user factory). docs/models.md
-is the reference, with every seed-notebook architecture written as a spec.
+is the reference, with every notebook architecture written as a spec.
 """
 
 from __future__ import annotations

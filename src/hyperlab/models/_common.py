@@ -44,10 +44,10 @@ class Penalties(SpecBase):
     """Coefficient on the biases of the hidden conv/dense layers."""
 
     output_kernel: float = Field(default=0.0, ge=0.0)
-    """Coefficient on the output layer's weights (seed 000: 0.01 or 0.5 for L2)."""
+    """Coefficient on the output layer's weights (notebook 000: 0.01 or 0.5 for L2)."""
 
     output_bias: float = Field(default=0.0, ge=0.0)
-    """Coefficient on the output layer's bias (seed 000: same value as the kernel)."""
+    """Coefficient on the output layer's bias (notebook 000: same value as the kernel)."""
 
 
 def make_activation(name: str) -> nn.Module:

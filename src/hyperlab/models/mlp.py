@@ -29,7 +29,7 @@ class MLPSpec(SpecBase):
     """Model family: a multi-layer perceptron."""
 
     hidden: list[PositiveInt]
-    """Width of each hidden layer, input side first (seed 000: [32, 16, 64, 32, 16, 64]). Empty:
+    """Width of each hidden layer, input side first (notebook 000: [32, 16, 64, 32, 16, 64]). Empty:
     a linear model."""
 
     activation: Activation = "relu"
@@ -40,7 +40,7 @@ class MLPSpec(SpecBase):
     glorot_normal, lecun_normal (biases zero, Keras semantics) or default (torch's own)."""
 
     output_init: Init | None = None
-    """Initialisation of the output layer; None: the same as `init` (seed 000 uses he_normal hidden
+    """Initialisation of the output layer; None: the same as `init` (notebook 000 uses he_normal hidden
     layers and Keras' default glorot_uniform output layer)."""
 
     dropout: Rate | list[Rate] = 0.0
@@ -48,10 +48,10 @@ class MLPSpec(SpecBase):
 
     dropout_every: PositiveInt = 1
     """With one dropout rate: put dropout after hidden layers 1, 1+k, 1+2k, ... (1-based); 2 is
-    seed 000's "every other layer" (after layers 1, 3, 5)."""
+    notebook 000's "every other layer" (after layers 1, 3, 5)."""
 
     batchnorm: bool = False
-    """Batch normalisation between each hidden Linear layer and its activation (seed 002)."""
+    """Batch normalisation between each hidden Linear layer and its activation (notebook 002)."""
 
     l1: Penalties = Penalties()
     """L1 penalty coefficients per layer group (hidden_kernel, hidden_bias, output_kernel, output_bias)."""

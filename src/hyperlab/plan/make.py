@@ -14,7 +14,7 @@ from hyperlab.engine import ENGINE_VERSION, TrialConfig
 from hyperlab.errors import UserError
 from hyperlab.plan.cost import Cost, variant_cost
 from hyperlab.plan.keys import trial_key
-from hyperlab.spec import Problem, Study, expand_variants
+from hyperlab.spec import Problem, StudySpec, expand_variants
 from hyperlab.spec.study import Budget
 
 
@@ -71,11 +71,16 @@ class Variant:
 class Plan:
     """A study expanded into variants and trials (variants x seeds)."""
 
-    study: Study
+    study: StudySpec
     variants: list[Variant]
     trials: list[PlannedTrial]
     seeds: list[int] = field(default_factory=list)
     engine_version: str = ENGINE_VERSION
+
+    def __repr__(self) -> str:  # the default repr prints every config (~30 KB in a notebook)
+        return (f"<Plan {self.study.name!r}: {len(self.variants)} variants x {len(self.seeds)} seeds = "
+                f"{len(self.trials)} trials, {len(self.keys())} distinct, {len(self.trials_to_train())} "
+                f"within budget>")
 
     def keys(self) -> list[str]:
         """Distinct trial keys, in plan order."""
@@ -135,7 +140,7 @@ def budget_verdict(cost: Cost, budget: Budget | None) -> tuple[bool, str | None]
     return not over, "; ".join(over) or None
 
 
-def make_plan(study: Study) -> Plan:
+def make_plan(study: StudySpec) -> Plan:
     """Expand `study` into its plan. Raises UserError listing every problem: those of the factor
     levels, and those found when building each variant's model for its data."""
     specs, problems = expand_variants(study)

@@ -195,12 +195,23 @@ METHODS = [
     "(statsmodels) per metric; effect size is Cohen's d_z (mean difference over the standard deviation "
     "of the differences). With fewer than 3 paired seeds no test is run. Sensitivity: statsmodels' "
     "TTestPower at the observed spread of the differences.",
+    "Which trials count: completed and early-stopped trials with recorded epochs that did not diverge; "
+    "failed, diverged and unfinished (pending, running, interrupted) trials are excluded and listed "
+    "with their reason; variants over budget are never trained. A trial shared by two variants counts "
+    "once under each.",
+    "Times: wall-clock seconds on the machine that trained the trial; s / epoch covers training and "
+    "validation, s / trial also the final test evaluation. A trial trained with others as one stacked "
+    "model is charged its share (1/K of the stack's time for K trials), so times compare with trials "
+    "trained alone. Accuracies are fractions shown as percentages; losses are the configured loss.",
 ]
 
 
-def methods_section() -> Section:
-    return Section("Methods", "methods", bullets=list(METHODS),
-                   paragraphs=["The full definitions and conventions are in docs/report.md of hyperlab."])
+def methods_section(selection: str | None = None) -> Section:
+    # Complete here: a report is read where hyperlab's docs are not (a wheel ships no docs/).
+    paragraphs = ["These are the complete definitions of every number in this report."]
+    if selection:  # a study file selects its planned trials, a study name everything stored under it
+        paragraphs.append(f"Trials reported: {selection}.")
+    return Section("Methods", "methods", bullets=list(METHODS), paragraphs=paragraphs)
 
 
 def how_to_read(analysis: StudyAnalysis) -> Section:

@@ -150,7 +150,7 @@ def _document(analysis: StudyAnalysis, findings, curve_figures, ranking, per_cla
     sections.append(doc.Section(
         "Excluded trials", "excluded", tables=[excluded] if excluded else [],
         paragraphs=[] if excluded else ["Every trial finished and is included."]))
-    sections.append(doc.methods_section())
+    sections.append(doc.methods_section(analysis.study.get("selection")))
     warnings = list(analysis.warnings)
     if info is not None and analysis.task == "classification" and 0 < info.n_val < 1000:
         warnings.append(f"The validation set has {info.n_val} examples: validation accuracy moves in steps "

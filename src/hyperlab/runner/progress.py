@@ -39,8 +39,11 @@ class RichSink:
         self._overall: TaskID | None = None
         self._workers: dict[int, TaskID] = {}
         self._epochs: dict[str, int] = {}  # key -> planned epochs of a trial in flight
+        self._fractions: dict[str, float] = {}  # key -> share of its epochs done, per trial in flight
+        self._reused = 0  # trials finished before this run: the bar starts where the last run stopped
         self._done = 0
         self._total = 0
+        self.completed = 0.0  # trials' worth of work done (the overall bar), never decreasing
         self._started = False
         # Live bars only where they can redraw; a log file or pipe gets the per-trial lines alone.
         self._live = self.console.is_terminal or self.console.is_jupyter
@@ -68,8 +71,11 @@ class RichSink:
             self._progress.start()
             self._started = True
             self._total = e["to_train"]
+            self._reused = int(e.get("reused") or 0)
+            self.completed = float(self._reused)
             info = f"0/{self._total} trials"
-            self._overall = self._progress.add_task("trials", total=self._total, info=info)
+            self._overall = self._progress.add_task("trials", total=self._total + self._reused,
+                                                    completed=self.completed, info=info)
 
     def _worker_task(self, e: dict) -> TaskID:
         worker = int(e.get("worker", 0))
@@ -79,6 +85,8 @@ class RichSink:
 
     def _on_trial_started(self, e: dict) -> None:
         self._epochs[e["key"]] = e["epochs"]
+        self._fractions[e["key"]] = min((e.get("resumed_from") or 0) / max(e["epochs"], 1), 0.999)
+        self._advance()
         resumed = f" (resumed after epoch {e['resumed_from']})" if e.get("resumed_from") else ""
         self._progress.update(self._worker_task(e), description=f"  {e['variant']} seed {e['seed']}",
                               total=e["epochs"], completed=e.get("resumed_from", 0), info=resumed)
@@ -88,17 +96,24 @@ class RichSink:
         info = "  ".join(f"{name} {_fmt(metrics[name])}" for name in _SHOWN_METRICS
                          if metrics.get(name) is not None)
         self._progress.update(self._worker_task(e), completed=e["epoch"], info=info)
+        self._fractions[e["key"]] = min(min(e["epoch"], e["epochs"]) / max(e["epochs"], 1), 0.999)
+        self._advance()
+
+    def _advance(self) -> None:
+        """The overall bar: trials reused and finished, plus each trial in flight's share of its
+        epochs (all of them: stacked trials and workers train several at once). It only moves forward."""
+        self.completed = max(self.completed, self._reused + self._done + sum(self._fractions.values()))
         if self._overall is not None:
-            fraction = min(e["epoch"], e["epochs"]) / max(e["epochs"], 1)
-            self._progress.update(self._overall, completed=self._done + min(fraction, 0.999))
+            self._progress.update(self._overall, completed=self.completed)
 
     def _on_trial_finished(self, e: dict) -> None:
         self._epochs.pop(e["key"], None)
+        self._fractions.pop(e["key"], None)
         if e["status"] != "interrupted":
             self._done += 1
+        self._advance()
         if self._overall is not None:
-            info = f"{self._done}/{self._total} trials"
-            self._progress.update(self._overall, completed=self._done, info=info)
+            self._progress.update(self._overall, info=f"{self._done}/{self._total} trials")
         final = "  ".join(f"{k} {_fmt(v)}" for k, v in list((e.get("final") or {}).items())[:2])
         style = _STATUS_STYLE.get(e["status"], "white")
         seconds = f" {e['seconds']:.1f}s" if isinstance(e.get("seconds"), int | float) else ""

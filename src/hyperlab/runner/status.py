@@ -11,7 +11,7 @@ import pandas as pd
 from hyperlab.store import DEFAULT_STALE_AFTER, Store
 
 STATUS_COLUMNS = ["variant", "factor", "level", "budget_ok", "trials", "done", "running", "pending", "failed",
-                  "running_epochs"]
+                  "running_epochs", "resumes"]
 _GROUP = {"completed": "done", "early_stopped": "done", "failed": "failed", "diverged": "failed",
           "running": "running", "pending": "pending", "interrupted": "pending"}
 
@@ -49,18 +49,28 @@ def placed_from_store(store: Store, study_name: str) -> tuple[list[dict], list[P
 def status_frame(store: Store | None, variants: Sequence[dict], trials: Sequence[PlacedTrial],
                  stale_after: float = DEFAULT_STALE_AFTER) -> pd.DataFrame:
     """One row per variant (plan order) with trial counts; `running_epochs` lists, for each trial in
-    flight, `seed S: E/N` (last stored epoch of N). A running trial whose owner died counts as pending.
-    Without a store (no workspace yet) every trial is pending."""
-    counts = {"trials": 0, "done": 0, "running": 0, "pending": 0, "failed": 0, "running_epochs": ""}
+    flight, `seed S: E/N` (last stored epoch of N); `resumes` lists the pending trials that stopped
+    part way, `seed S: interrupted at epoch E, resumes there` (a running trial whose owner died counts
+    as pending and reads "stopped at epoch E (its process died)"). Without a store (no workspace
+    yet) every trial is pending."""
+    counts = {"trials": 0, "done": 0, "running": 0, "pending": 0, "failed": 0, "running_epochs": "",
+              "resumes": ""}
     rows = {v["variant"]: {**v, **counts} for v in variants}
     for t in trials:
         unknown = {"variant": t.variant, "factor": None, "level": None, "budget_ok": True}
         row = rows.setdefault(t.variant, {**unknown, **counts})
         trial = None if store is None else store.trial(t.key)
         status = "pending" if trial is None else trial["status"]
+        how = "interrupted"
         if status == "running" and store.is_dead(trial, stale_after):
-            status = "pending"
+            status, how = "interrupted", "stopped"
         group = _GROUP[status]
+        if status == "interrupted":
+            epochs = store.epochs(t.key)
+            if epochs:
+                note = f"seed {t.seed}: {how} at epoch {epochs[-1]['epoch']}"
+                note += " (its process died), resumes there" if how == "stopped" else ", resumes there"
+                row["resumes"] = "; ".join(filter(None, [row["resumes"], note]))
         row["trials"] += 1
         row[group] += 1
         if group == "running":

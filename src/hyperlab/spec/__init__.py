@@ -1,11 +1,12 @@
-"""Study files: the schema (`Study`), the loader with every problem at once (`load_study`), and the
+"""Study files: the schema (`StudySpec`; `hyperlab.Study` is the API handle that loads, runs and reads
+one), the loader with every problem at once (`load_study`), and the
 expansion of factors into variant configs (`expand_variants`). docs/study-file.md is the reference."""
 
 from __future__ import annotations
 
 from hyperlab.spec.load import load_study, parse_override
 from hyperlab.spec.messages import Problem, problems_from
-from hyperlab.spec.study import Budget, Factor, Study
+from hyperlab.spec.study import Budget, Factor, StudySpec
 from hyperlab.spec.variants import SECTIONS, VariantSpec, expand_variants, label_of
 
 __all__ = [
@@ -13,7 +14,7 @@ __all__ = [
     "Budget",
     "Factor",
     "Problem",
-    "Study",
+    "StudySpec",
     "VariantSpec",
     "expand_variants",
     "label_of",

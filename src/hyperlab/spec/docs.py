@@ -27,7 +27,7 @@ from pydantic_core import PydanticUndefined
 
 from hyperlab.data.config import DataConfig
 from hyperlab.engine import TrainConfig
-from hyperlab.spec.study import Budget, Factor, Study
+from hyperlab.spec.study import Budget, Factor, StudySpec
 
 BEGIN = "<!-- BEGIN GENERATED REFERENCE: python -m hyperlab.spec.docs -->"
 END = "<!-- END GENERATED REFERENCE -->"
@@ -35,9 +35,9 @@ DOC_PATH = Path(__file__).resolve().parents[3] / "docs" / "study-file.md"
 
 # (heading, key prefix, model) of the top-level sections, in the order a study file has them.
 _SECTIONS: list[tuple[str, str, Any]] = [
-    ("Top level", "", Study),
+    ("Top level", "", StudySpec),
     ("[data]", "data", DataConfig),
-    ("[model]", "model", Study.model_fields["model"]),
+    ("[model]", "model", StudySpec.model_fields["model"]),
     ("[train]", "train", TrainConfig),
     ("[budget]", "budget", Budget),
     ("[[factor]]", "factor", Factor),
@@ -173,7 +173,7 @@ def documented_type(info: FieldInfo) -> Any:
     engine's named choices validate a union of choices through a plain validator)."""
     for meta in info.metadata:
         declared = getattr(meta, "json_schema_input_type", Any)
-        if declared is not Any:
+        if declared is not Any and declared is not PydanticUndefined:  # a wrap validator declares none
             return declared
     return info.annotation
 
@@ -238,7 +238,7 @@ def render_reference() -> str:
             visit(2, target, key, False)
 
     heading_of = {model: heading for heading, _, model in _SECTIONS if not isinstance(model, FieldInfo)}
-    model_kinds = _nested(Study.model_fields["model"].annotation)
+    model_kinds = _nested(StudySpec.model_fields["model"].annotation)
     out: list[str] = []
     for level, model, choice in order:
         if model is model_kinds[0]:

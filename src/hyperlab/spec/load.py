@@ -21,11 +21,11 @@ from pydantic import ValidationError
 from hyperlab.errors import UserError
 from hyperlab.spec.messages import Problem, problems_from
 from hyperlab.spec.paths import Path, format_path, parse_path, set_path
-from hyperlab.spec.study import Factor, Study
+from hyperlab.spec.study import Factor, StudySpec
 from hyperlab.spec.variants import SECTIONS, expand_sections, expand_variants
 
 
-def load_study(path: str | FilePath, overrides: Sequence[str] = ()) -> Study:
+def load_study(path: str | FilePath, overrides: Sequence[str] = ()) -> StudySpec:
     """Read, override and validate a study file. Raises UserError listing every problem."""
     source = str(path)
     raw = _read_toml(source)
@@ -41,11 +41,11 @@ def load_study(path: str | FilePath, overrides: Sequence[str] = ()) -> Study:
             continue
         overridden.append((format_path(key_path), option))
 
-    study: Study | None = None
+    study: StudySpec | None = None
     try:
-        study = Study.model_validate(raw)
+        study = StudySpec.model_validate(raw)
     except ValidationError as exc:
-        found = problems_from(exc, Study, raw) + _check_the_rest(raw)
+        found = problems_from(exc, StudySpec, raw) + _check_the_rest(raw)
         problems += [(_blame(p, source, overridden), p) for p in found]
     else:
         _, found = expand_variants(study)
@@ -107,7 +107,7 @@ def _toml_error(source: str, exc: tomllib.TOMLDecodeError) -> str:
 def _resolved_or_none(raw: dict[str, Any]) -> dict[str, Any] | None:
     """The file's study with defaults filled in (to complete tables an override goes into)."""
     try:
-        return Study.model_validate(raw).model_dump(mode="python")
+        return StudySpec.model_validate(raw).model_dump(mode="python")
     except ValidationError:
         return None
 

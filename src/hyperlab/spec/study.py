@@ -25,7 +25,7 @@ class Budget(_Table):
     the reason and are not trained. Counts are for one example's forward pass (hyperlab.measure)."""
 
     max_params: int | None = Field(default=None, ge=1)
-    """Most parameters (trainable or not) a variant's model may have (seed 004: 256000)."""
+    """Most parameters (trainable or not) a variant's model may have (notebook 004: 256000)."""
 
     max_macs: int | None = Field(default=None, ge=1)
     """Most multiply-accumulates of conv and dense layers for one example's forward pass."""
@@ -68,7 +68,7 @@ class Factor(_Table):
         return labels
 
 
-class Study(_Table):
+class StudySpec(_Table):
     """A study file: a baseline trial config (data, model, train), the factors to vary around it,
     the seeds every variant is trained with, and an optional budget."""
 
@@ -147,7 +147,7 @@ class Study(_Table):
         return TrialConfig(data=self.data, model=self.model, train=self.train)
 
     @classmethod
-    def load(cls, path: str, overrides: list[str] | tuple[str, ...] = ()) -> Study:
+    def load(cls, path: str, overrides: list[str] | tuple[str, ...] = ()) -> StudySpec:
         """Read and validate a study file (see `hyperlab.spec.load_study`)."""
         from hyperlab.spec.load import load_study  # the loader builds on this module
 

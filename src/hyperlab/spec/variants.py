@@ -20,7 +20,7 @@ from pydantic import TypeAdapter, ValidationError
 from hyperlab.engine import TrialConfig
 from hyperlab.spec.messages import Problem, problems_from, show
 from hyperlab.spec.paths import Path, PathNotFound, dotted, format_path, get_path, parse_path, set_path
-from hyperlab.spec.study import Factor, Study
+from hyperlab.spec.study import Factor, StudySpec
 
 SECTIONS = ("data", "model", "train")  # the parts of a trial config a factor may change
 
@@ -158,7 +158,7 @@ def factor_levels(index: int, factor: Factor, resolved: dict) -> tuple[list[Leve
     return ([] if problems else levels), problems
 
 
-def _baseline_raw(study: Study) -> dict[str, Any]:
+def _baseline_raw(study: StudySpec) -> dict[str, Any]:
     """The trial-config sections as the file wrote them (only keys it set; defaults left out)."""
     return {s: getattr(study, s).model_dump(mode="python", exclude_unset=True) for s in SECTIONS}
 
@@ -179,7 +179,7 @@ def _errors_of(level_changes: dict[Path, Any], raw: dict, resolved: dict) -> lis
     return [] if exc is None else problems_from(exc, TrialConfig, data)
 
 
-def expand_variants(study: Study) -> tuple[list[VariantSpec], list[Problem]]:
+def expand_variants(study: StudySpec) -> tuple[list[VariantSpec], list[Problem]]:
     """The study's variants in plan order (baseline first, factors in file order, levels in order;
     for a grid, the product of the levels with the first factor varying slowest), or the problems
     found in the baseline and in the factors (every one of them)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -11,8 +12,11 @@ from hyperlab.store.frames import StudyFrames
 
 TRIAL_COLUMNS = [
     "trial_key", "variant", "factor", "level", "is_baseline", "seed", "status", "stop_reason", "error",
-    "params", "macs", "flops", "train_flops", "seconds", "best_epoch", "config",
+    "params", "macs", "flops", "train_flops", "seconds", "best_epoch", "best_val_accuracy", "best_val_loss",
+    "config",
 ]
+"""Then, per factor of the study: `level:<factor>` (the trial's value at the factor's path) and
+`label:<factor>` (the level's label when the variant sets that factor). docs/results.md."""
 EPOCH_BASE_COLUMNS = ["trial_key", "variant", "seed", "epoch"]
 FINAL_BASE_COLUMNS = ["trial_key", "variant", "seed"]
 VARIANT_COLUMNS = [
@@ -35,6 +39,12 @@ def build_frames(study: dict, variants: list[dict], trials: list[dict], epochs: 
                 seed_rank.get(row["seed"], len(seed_rank)), row["seed"])
 
     trials = sorted(trials, key=sort_key)
+    epochs_by_key: dict[str, list[dict]] = {}
+    for e in epochs:
+        epochs_by_key.setdefault(e["trial_key"], []).append(json.loads(e["metrics"]))
+    spec = study["spec"]
+    factors = [f for f in (spec.get("factor") or []) if isinstance(f, dict)] if isinstance(spec, dict) else []
+    factor_names = [str(f["name"]) for f in factors]
     trial_rows = []
     for t in trials:
         v = variant_by_name.get(t["variant"], {})
@@ -46,15 +56,17 @@ def build_frames(study: dict, variants: list[dict], trials: list[dict], epochs: 
             "stop_reason": t["stop_reason"], "error": t["error"],
             "params": t["params"] if t["params"] is not None else v.get("params"),
             "macs": v.get("macs"), "flops": v.get("flops"), "train_flops": v.get("train_flops"),
-            "seconds": t["seconds"], "best_epoch": t["best_epoch"], "config": t["config"],
+            "seconds": t["seconds"], "best_epoch": t["best_epoch"],
+            "best_val_accuracy": _best(epochs_by_key.get(t["key"], []), "val_accuracy", max),
+            "best_val_loss": _best(epochs_by_key.get(t["key"], []), "val_loss", min),
+            "config": t["config"],
+            **factor_cells(factors, _config(t["config"]), v, t["variant"]),
         })
-    trials_df = _frame(trial_rows, TRIAL_COLUMNS)
+    factor_columns = [f"{kind}:{name}" for name in factor_names for kind in ("level", "label")]
+    trials_df = _frame(trial_rows, TRIAL_COLUMNS + factor_columns)
 
     # A trial shared by two variants of the study (a level equal to the baseline) appears under both.
     placements = [(t["key"], t["variant"], t["seed"]) for t in trials]
-    epochs_by_key: dict[str, list[dict]] = {}
-    for e in epochs:
-        epochs_by_key.setdefault(e["trial_key"], []).append(json.loads(e["metrics"]))
     epoch_rows, metric_names = [], _ordered_keys(r for rs in epochs_by_key.values() for r in rs)
     for key, variant, seed in placements:
         for record in epochs_by_key.get(key, []):
@@ -82,7 +94,6 @@ def build_frames(study: dict, variants: list[dict], trials: list[dict], epochs: 
     } for v in sorted(variants, key=lambda v: v["order"])]
     variants_df = _frame(variant_rows, VARIANT_COLUMNS)
 
-    spec = study["spec"]
     data = spec.get("data", {}) if isinstance(spec, dict) else {}
     study_info = {
         "name": study["name"], "description": study["description"], "design": study["design"],
@@ -96,6 +107,80 @@ def build_frames(study: dict, variants: list[dict], trials: list[dict], epochs: 
     }
     return StudyFrames(trials=trials_df, epochs=epochs_df, finals=finals_df, variants=variants_df,
                        study=study_info)
+
+
+def factor_cells(factors: list[dict], config: dict, variant: dict, name: str) -> dict:
+    """`level:<factor>` and `label:<factor>` of one trial. The value is read from the trial's resolved
+    config (a factor whose levels are tables gives a dict of the keys they set); the label is the
+    level's, read from the variant's name ("<factor>=<label>" or, for a grid point, those joined by
+    ", ": cut at ", <next factor>=" so a label such as "[64, 64]" stays whole), and empty when the
+    variant leaves the factor at the baseline's value."""
+    labels = _labels(name, [str(f["name"]) for f in factors], variant)
+    cells: dict = {}
+    for f in factors:
+        if f.get("path"):
+            value = _hashable(_get(config, str(f["path"])))
+        else:
+            tables = [level for level in f.get("levels") or [] if isinstance(level, dict)]
+            keys = dict.fromkeys(k for level in tables for k in level)
+            value = json.dumps({k: _get(config, k) for k in keys}, sort_keys=True)
+        cells[f"level:{f['name']}"] = value
+        cells[f"label:{f['name']}"] = labels.get(str(f["name"]))
+    return cells
+
+
+def _labels(name: str, factor_names: list[str], variant: dict) -> dict[str, str]:
+    """Factor -> level label of a variant named "f=l" or "f1=l1, f2=l2" (factors in study order)."""
+    if variant.get("factor") and variant.get("level") is not None and "," not in str(variant["factor"]):
+        return {str(variant["factor"]): str(variant["level"])}  # an ablation level: exact
+    out: dict[str, str] = {}
+    present = [n for n in factor_names if f"{n}=" in name]
+    rest = name
+    for i, factor in enumerate(present):
+        if not rest.startswith(f"{factor}="):
+            return {}
+        rest = rest[len(factor) + 1:]
+        cut = rest.find(f", {present[i + 1]}=") if i + 1 < len(present) else len(rest)
+        if cut < 0:
+            return {}
+        out[factor], rest = rest[:cut], rest[cut + 2:]
+    return out
+
+
+def _get(config: dict, dotted: str) -> object:
+    node: object = config
+    for part in dotted.split("."):
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return None
+    return node
+
+
+def _hashable(value: object) -> object:
+    """Lists as tuples (so `pivot_table` can group by them); tables as their JSON text."""
+    if isinstance(value, list):
+        return tuple(_hashable(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True)
+    return value
+
+
+def _config(text: object) -> dict:
+    try:
+        config = json.loads(text) if isinstance(text, str) else text
+    except ValueError:
+        return {}
+    return config if isinstance(config, dict) else {}
+
+
+def _best(records: list[dict], name: str, pick) -> float | None:
+    """The best finite value of `name` over a trial's epoch records (max accuracy, min loss)."""
+    values = [float(r[name]) for r in records if isinstance(r.get(name), int | float)
+              and math.isfinite(float(r[name]))]
+    return pick(values) if values else None
 
 
 def _ordered_keys(records) -> list[str]:

@@ -15,4 +15,11 @@ class StudyFrames:
     epochs: pd.DataFrame  # one row per trial and evaluated epoch
     finals: pd.DataFrame  # one row per finished trial: test metrics, per-class, confusion matrices
     variants: pd.DataFrame  # one row per variant, in plan order, with cost and budget verdict
-    study: dict = field(default_factory=dict)  # name, description, design, seeds, data, running, ...
+    study: dict = field(default_factory=dict)  # name, description, design, seeds, data, selection, ...
+
+    def __repr__(self) -> str:  # a notebook shows this: a summary, not every cell of every table
+        tables = ", ".join(f"{name}={len(getattr(self, name))}x{len(getattr(self, name).columns)}"
+                           for name in ("trials", "epochs", "finals", "variants"))
+        selection = self.study.get("selection")
+        return (f"<StudyFrames {self.study.get('name', '?')!r}: {tables}"
+                + (f"; {selection}" if selection else "") + ">")

@@ -14,13 +14,14 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 
 from hyperlab.errors import UserError
 from hyperlab.store.build_frames import build_frames
 from hyperlab.store.frames import StudyFrames
 from hyperlab.store.owner import Owner
-from hyperlab.store.rows import CLAIMABLE_STATUSES, StudyRow, TrialRow, VariantRow
+from hyperlab.store.rows import CLAIMABLE_STATUSES, FINISHED_STATUSES, StudyRow, TrialRow, VariantRow
 from hyperlab.store.schema import SCHEMA, SCHEMA_VERSION
 
 DB_NAME = "hyperlab.db"
@@ -145,6 +146,40 @@ class Store:
                 "INSERT INTO study_trials (study, variant, seed, trial_key) VALUES (?, ?, ?, ?)",
                 [(study.name, t.variant, t.seed, t.key) for t in trials],
             )
+
+    def study_summaries(self) -> list[dict]:
+        """One dict per study, by name: name, description, design, trials (of its last run's plan),
+        finished (completed, early stopped, diverged or failed), created and updated (Unix seconds:
+        the last registration or trial end)."""
+        finished = tuple(sorted(FINISHED_STATUSES))
+        rows = self._conn.execute(
+            "SELECT s.name, s.description, s.design, s.created, "
+            "MAX(s.updated, COALESCE(MAX(t.finished), 0)) AS updated, COUNT(st.trial_key) AS trials, "
+            f"COALESCE(SUM(t.status IN ({','.join('?' * len(finished))})), 0) AS finished "
+            "FROM studies s LEFT JOIN study_trials st ON st.study = s.name "
+            "LEFT JOIN trials t ON t.key = st.trial_key GROUP BY s.name ORDER BY s.name", finished)
+        return [dict(r) for r in rows]
+
+    def remove_study(self, name: str) -> list[str]:
+        """Forget a study in one transaction: its rows, and the trials no other study uses (their
+        epochs, results and artifact rows). Returns those trials' keys, whose artifact folders
+        (`trial_dir`) the caller deletes once this has committed."""
+        with self._write() as db:
+            if db.execute("SELECT 1 FROM studies WHERE name = ?", (name,)).fetchone() is None:
+                raise UserError(f"{self.workspace}: no study named {name!r} (known: "
+                                f"{', '.join(self.study_names()) or 'none'})")
+            orphans = [r[0] for r in db.execute(
+                "SELECT DISTINCT trial_key FROM study_trials WHERE study = ? AND trial_key NOT IN "
+                "(SELECT trial_key FROM study_trials WHERE study != ?)", (name, name))]
+            db.execute("DELETE FROM study_trials WHERE study = ?", (name,))
+            db.execute("DELETE FROM variants WHERE study = ?", (name,))
+            db.execute("DELETE FROM studies WHERE name = ?", (name,))
+            for chunk in _chunks(orphans):
+                marks = ",".join("?" * len(chunk))
+                for table, column in (("epochs", "trial_key"), ("results", "trial_key"),
+                                      ("artifacts", "trial_key"), ("trials", "key")):
+                    db.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", chunk)
+        return orphans
 
     def study_names(self) -> list[str]:
         return [r[0] for r in self._conn.execute("SELECT name FROM studies ORDER BY name")]
@@ -344,7 +379,8 @@ class Store:
 
     # --- analysis -------------------------------------------------------------------------------
     def frames(self, study_name: str) -> StudyFrames:
-        """The study's tidy tables (columns: docs/architecture.md), read in one snapshot."""
+        """Everything stored under a study name: the trials of the plan its last run registered
+        (columns: docs/results.md), read in one snapshot."""
         self._conn.execute("BEGIN")  # one read transaction: a consistent view while runners write
         try:
             study = self.study(study_name)
@@ -354,17 +390,67 @@ class Store:
             trials = [dict(r) for r in self._conn.execute(
                 "SELECT st.variant, st.seed, t.* FROM study_trials st JOIN trials t ON t.key = st.trial_key "
                 "WHERE st.study = ?", (study_name,))]
-            epochs = [dict(r) for r in self._conn.execute(
-                "SELECT e.trial_key, e.epoch, e.metrics FROM epochs e WHERE e.trial_key IN "
-                "(SELECT trial_key FROM study_trials WHERE study = ?) ORDER BY e.trial_key, e.epoch",
-                (study_name,))]
-            finals = [dict(r) for r in self._conn.execute(
-                "SELECT r.trial_key, r.final FROM results r WHERE r.trial_key IN "
-                "(SELECT trial_key FROM study_trials WHERE study = ?)", (study_name,))]
+            epochs, finals = self._epochs_and_finals({t["key"] for t in trials})
             variants = self.variants(study_name)
         finally:
             self._conn.execute("COMMIT")
-        return build_frames(study, variants, trials, epochs, finals)
+        frames = build_frames(study, variants, trials, epochs, finals)
+        frames.study["selection"] = (f"everything stored under the study name {study_name!r} in "
+                                     f"{self.workspace}: the {len(trials)} trials of its last run's plan")
+        return frames
+
+    def planned_frames(self, study: StudyRow, variants: Sequence[VariantRow], trials: Sequence[TrialRow],
+                       source: str = "the study file") -> StudyFrames:
+        """The frames of a plan (the rows `register_study` takes) as this store holds them: exactly
+        the planned trials, whatever another configuration of the same study name stored; a planned
+        trial the store does not know yet is `pending`. `source` names the plan in `selection`."""
+        keys = sorted({t.key for t in trials})
+        self._conn.execute("BEGIN")
+        try:
+            stored = self.study(study.name)
+            by_key: dict[str, dict] = {}
+            for chunk in _chunks(keys):
+                marks = ",".join("?" * len(chunk))
+                by_key.update((r["key"], dict(r)) for r in self._conn.execute(
+                    f"SELECT * FROM trials WHERE key IN ({marks})", chunk))
+            epochs, finals = self._epochs_and_finals(keys)
+        finally:
+            self._conn.execute("COMMIT")
+        now = time.time()
+        study_dict = {"name": study.name, "description": study.description, "design": study.design,
+                      "spec": study.spec, "seeds": list(study.seeds),
+                      "created": stored["created"] if stored else now,
+                      "updated": stored["updated"] if stored else now}
+        trial_dicts = []
+        for t in trials:
+            row = by_key.get(t.key) or {"key": t.key, "config": t.config, "seed": t.seed, "status": "pending",
+                                       "stop_reason": None, "error": None, "params": None, "seconds": None,
+                                       "best_epoch": None, "finished": None}
+            trial_dicts.append({**row, "variant": t.variant, "seed": t.seed})
+        variant_dicts = [{**asdict(v), "is_baseline": bool(v.is_baseline)} for v in variants]
+        frames = build_frames(study_dict, variant_dicts, trial_dicts, epochs, finals)
+        done = sum(1 for t in trial_dicts if t["status"] in FINISHED_STATUSES)
+        frames.study["selection"] = (f"the {len(trial_dicts)} trials planned by {source} "
+                                     f"({done} finished in {self.workspace})")
+        return frames
+
+    def _epochs_and_finals(self, keys: Iterable[str]) -> tuple[list[dict], list[dict]]:
+        epochs: list[dict] = []
+        finals: list[dict] = []
+        for chunk in _chunks(sorted(keys)):
+            marks = ",".join("?" * len(chunk))
+            epochs += [dict(r) for r in self._conn.execute(
+                f"SELECT trial_key, epoch, metrics FROM epochs WHERE trial_key IN ({marks}) "
+                f"ORDER BY trial_key, epoch", chunk)]
+            finals += [dict(r) for r in self._conn.execute(
+                f"SELECT trial_key, final FROM results WHERE trial_key IN ({marks})", chunk)]
+        return epochs, finals
+
+
+def _chunks(keys: Sequence[str], size: int = 500) -> Iterator[list[str]]:
+    """Slices of `keys` under SQLite's bound-parameter limit."""
+    for start in range(0, len(keys), size):
+        yield list(keys[start : start + size])
 
 
 def _finite(value: float | None) -> float | None:

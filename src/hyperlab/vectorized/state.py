@@ -41,6 +41,7 @@ class TrialState:
         self.stopped_early = False
         self.initial_loss = math.nan
         self.epoch = 0
+        self.seconds = 0.0  # this trial's share of the stack's wall time (vectorized.train._Group.charge)
         self.n_train = len(splits.x_train)
         # the engine seeds the global generator with this; only dropout draws from it
         self.dropout = torch.Generator().manual_seed(derive_seed(seed, "global"))

@@ -30,7 +30,7 @@ SUPPORTED_LOSSES = ("cross_entropy", "nll", "categorical_cross_entropy")  # pred
 
 # On a CPU a stack loses once one trial's dense layer is this big: forward + backward of 7 stacked
 # (300, 25088) weights took ~2x as long as 7 separate F.linear calls, even multiplied weight-first
-# (benchmarks/stacked_dense.py), and seed 001's 7.6M-parameter CNN trained 0.55x as fast stacked as
+# (benchmarks/stacked_dense.py), and notebook 001's 7.6M-parameter CNN trained 0.55x as fast stacked as
 # one by one (docs/performance.md). On CUDA batched products are the win, so the rule is CPU-only.
 CPU_MAX_DENSE_WEIGHTS = 1_000_000
 

@@ -106,6 +106,7 @@ class _Group:
     def __init__(self, states: list[TrialState], splits: Splits, device: torch.device) -> None:
         self.states, self.splits, self.device = states, splits, device
         self.started = time.perf_counter()
+        self._charged = self.started  # wall time up to here is split among the trials (charge)
         self.cfg = states[0].config.train  # what every trial shares (batch size, precision, eval)
         for state in states:
             state.model.to(device)
@@ -167,16 +168,18 @@ class _Group:
         saved_epoch = 0
         while self.states:
             if should_stop is not None and should_stop():
+                self.charge()
                 for k, state in enumerate(self.states):
                     if state.workdir is not None and saved_epoch != self.epoch:
                         self._save(k)
                     deliver(state, state.result("interrupted", f"interrupted after epoch {self.epoch}",
-                                                self.elapsed()))
+                                                state.seconds))
                 return
             self.epoch += 1
             epoch_started = time.perf_counter()
             sums = self._train_epoch()
             train_seconds = time.perf_counter() - epoch_started
+            self.charge()
             leaving: dict[int, TrialResult] = {}
             for k, state in enumerate(self.states):
                 state.epoch = self.epoch
@@ -184,15 +187,16 @@ class _Group:
                 divergence = state.divergence(sums["train_loss"][k], sums["finite"][k])
                 if divergence:
                     leaving[k] = state.result("diverged", f"diverged at epoch {self.epoch}: {divergence}",
-                                              self.elapsed())
+                                              state.seconds)
             evaluated = [k for k, s in enumerate(self.states) if k not in leaving and s.evaluates(self.epoch)]
             if evaluated:
                 val = self._evaluate_val()
+                self.charge()
                 for k in evaluated:
                     state = self.states[k]
                     if not math.isfinite(val[k]["loss"]):
                         leaving[k] = state.result("diverged", f"diverged at epoch {self.epoch}: val loss is "
-                                                  f"{val[k]['loss']}", self.elapsed())
+                                                  f"{val[k]['loss']}", state.seconds)
                         continue
                     # Timing is each trial's share of the stack's epoch (the stack's time / trials in it),
                     # so seconds per epoch compare with trials trained alone and add up to the wall time.
@@ -212,7 +216,9 @@ class _Group:
             for k, state in enumerate(self.states):
                 if k not in leaving and (state.stopped_early or self.epoch >= state.config.train.epochs):
                     state.model.load_state_dict(self.net.state_dict_of(k))
-                    leaving[k] = finish_trial(state, self.splits, self.autocast, self.elapsed())
+                    self.charge()  # the final evaluation below is this trial's alone
+                    leaving[k] = finish_trial(state, self.splits, self.autocast, state.seconds)
+                    self._charged = time.perf_counter()
             for k in sorted(leaving):
                 deliver(self.states[k], leaving[k])
             if leaving:
@@ -220,6 +226,16 @@ class _Group:
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
+
+    def charge(self) -> None:
+        """Split the wall time since the last charge equally among the trials in the stack. A trial's
+        `seconds` is its share, so a stacked trial's time means what a lone trial's does (docs/results.md)
+        and the trials' times add up to the stack's."""
+        now = time.perf_counter()
+        share = (now - self._charged) / max(len(self.states), 1)
+        for state in self.states:
+            state.seconds += share
+        self._charged = now
 
     def _drop(self, gone: list[int]) -> None:
         kept = [k for k in range(len(self.states)) if k not in gone]
@@ -377,4 +393,4 @@ class _Group:
         augmenter = self.augmenters.get(state.augment_key)
         save_trial(state, self.net.state_dict_of(k), self.optimizer, k, self.net.parameter_names(),
                    self.orders[seed].get_state(), augmenter.generator.get_state() if augmenter else None,
-                   self.elapsed())
+                   state.seconds)

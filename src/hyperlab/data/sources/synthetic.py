@@ -1,6 +1,6 @@
 """2-D synthetic classification sets (data.n points, data.noise, data.seed), for decision boundaries.
 
-`cubic` is seed notebook 002's set: x uniform in [-1, 1]^2, label x0^3 < x1. Noise is Gaussian,
+`cubic` is notebook 002's set: x uniform in [-1, 1]^2, label x0^3 < x1. Noise is Gaussian,
 added to the points after labelling (so it blurs the boundary, as in scikit-learn's make_moons).
 """
 
@@ -59,7 +59,7 @@ def gauss(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 GENERATORS: dict[str, tuple[Generator, tuple[str, str], str]] = {
-    "cubic": (cubic, ("x1 <= x0^3", "x1 > x0^3"), "seed notebook 002: uniform in [-1, 1]^2, x0^3 < x1"),
+    "cubic": (cubic, ("x1 <= x0^3", "x1 > x0^3"), "notebook 002: uniform in [-1, 1]^2, x0^3 < x1"),
     "moons": (moons, ("upper", "lower"), "two interleaved half circles"),
     "circles": (circles, ("outer", "inner"), "two concentric circles, radii 1 and 0.5"),
     "spirals": (spirals, ("arm 0", "arm 1"), "two interleaved spirals, 1.5 turns"),

@@ -1,5 +1,5 @@
 """Losses over class scores (logits): cross entropy on integer labels, NLL on log-softmax, and
-categorical cross entropy on one-hot targets (Keras' sparse vs one-hot pair, seed 003)."""
+categorical cross entropy on one-hot targets (Keras' sparse vs one-hot pair, notebook 003)."""
 
 from __future__ import annotations
 

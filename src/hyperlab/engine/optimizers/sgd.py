@@ -12,7 +12,7 @@ from hyperlab.engine.optimizers.base import OptimizerChoice
 
 
 class SGD(OptimizerChoice):
-    """torch.optim.SGD. The default lr is Keras' (0.01), which the seed notebooks' `"sgd"` used."""
+    """torch.optim.SGD. The default lr is Keras' (0.01), which the notebooks' `"sgd"` used."""
 
     torch_class = torch.optim.SGD
 

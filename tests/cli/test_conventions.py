@@ -1,0 +1,59 @@
+"""The conventions every command follows, checked through real `hyperlab` subprocesses."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from cli_helpers import cli
+
+import hyperlab
+
+COMMANDS = ["init", "run", "plan", "status", "inspect", "results", "report", "export", "studies",
+            "studies rm", "datasets list", "datasets import", "datasets verify"]
+
+
+def test_version_and_short_help():
+    proc = cli("--version")
+    assert proc.returncode == 0 and proc.stdout.strip() == f"hyperlab {hyperlab.__version__}"
+    assert cli("-V").stdout == proc.stdout
+    short, long = cli("-h"), cli("--help")
+    assert short.returncode == 0 and short.stdout == long.stdout and "studies" in short.stdout
+    sub = cli("results", "-h")
+    assert sub.returncode == 0 and "--table" in sub.stdout
+
+
+def test_every_help_names_arguments_in_capitals_and_shows_no_bool_type():
+    for command in COMMANDS:
+        proc = cli(*command.split(), "--help", env={"COLUMNS": "200"})
+        assert proc.returncode == 0, (command, proc.stderr)
+        assert "<bool>" not in proc.stdout, command
+        usage = next(line for line in proc.stdout.splitlines() if "Usage:" in line)
+        for name in re.findall(r"[{\[]([A-Za-z_]+)[}\]]", usage):
+            assert name.isupper() or name == "OPTIONS", (command, usage)
+
+
+def test_help_keeps_square_brackets_literal():
+    proc = cli("inspect", "--help", env={"COLUMNS": "200"})
+    assert "a TOML file with [model] (and [data])" in proc.stdout
+
+
+def test_shell_completion_completes_commands():
+    proc = cli(env={"_HYPERLAB_COMPLETE": "complete_bash", "COMP_WORDS": "hyperlab stu", "COMP_CWORD": "1"})
+    assert proc.returncode == 0 and proc.stdout.split() == ["studies"]
+    script = cli("--show-completion", "bash")
+    assert script.returncode == 0 and "_HYPERLAB_COMPLETE" in script.stdout
+
+
+def test_help_and_version_do_not_import_torch_or_pandas():
+    # An import check, not a timing: `hyperlab --help` must not pay for torch (2-5 s cold). pydantic is
+    # not checked: typer itself parses parameters with it.
+    code = ("import sys\nfrom hyperlab.cli.app import main\n"
+            "for args in (['--help'], ['--version'], ['plan', '--help'], ['studies', '--help']):\n"
+            "    try:\n        main(args)\n    except SystemExit:\n        pass\n"
+            "print(sorted(m for m in ('torch', 'pandas', 'numpy', 'matplotlib', 'scipy', 'sklearn') "
+            "if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
