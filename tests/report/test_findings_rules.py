@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import hyperlab
+from report_helpers import hyperlab
 from synthetic_frames import ablation_frames, count_frames, rising
 
 from hyperlab.analysis import PerClassEffects, analyze, paired_compare

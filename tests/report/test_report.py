@@ -8,7 +8,7 @@ import html
 import re
 
 import pytest
-from conftest import load_in_chromium
+from report_helpers import load_in_chromium
 from synthetic_frames import ablation_frames, regression_frames
 
 from hyperlab.analysis import analyze

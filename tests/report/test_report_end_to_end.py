@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from conftest import hyperlab, load_in_chromium
+from report_helpers import hyperlab, load_in_chromium
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.hparams import plugin_data_pb2
 

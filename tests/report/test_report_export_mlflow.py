@@ -6,7 +6,7 @@ import json
 from dataclasses import replace
 
 import pytest
-from conftest import hyperlab
+from report_helpers import hyperlab
 
 from hyperlab.analysis.analyze import flatten_config
 from hyperlab.store import Store

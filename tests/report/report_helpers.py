@@ -1,0 +1,34 @@
+"""Helpers of the report tests, in a module of their own: `from conftest import` is ambiguous once
+several test folders have a conftest.py and pytest collects more than one of them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--enable-logging=stderr", "--v=0", "--window-size=1200,3000", "--hide-scrollbars"]
+
+def hyperlab(*args: str, cwd: Path | None = None, timeout: float = 240) -> subprocess.CompletedProcess:
+    """The real CLI in a subprocess (one torch thread: the test machine is shared)."""
+    return subprocess.run([sys.executable, "-m", "hyperlab", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=timeout, env={**os.environ, "OMP_NUM_THREADS": "1"})
+
+
+def load_in_chromium(page: Path, screenshot: Path, profile: Path) -> list[str]:
+    """Open `page` in headless Chromium, save a screenshot, and return the console lines it logged."""
+    if not CHROMIUM.exists():
+        if os.environ.get("HYPERLAB_REQUIRE_BROWSER"):  # CI installs it: a missing browser is a failure
+            pytest.fail(f"{CHROMIUM} is not installed and HYPERLAB_REQUIRE_BROWSER is set")
+        pytest.skip(f"{CHROMIUM} is not installed (Debian: apt-get install chromium)")
+    proc = subprocess.run(
+        [str(CHROMIUM), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--screenshot={screenshot}",
+         page.resolve().as_uri()], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return [line for line in proc.stderr.splitlines() if ":CONSOLE" in line or "Uncaught" in line]
