@@ -24,6 +24,8 @@ def command(
     jsonl: bool = typer.Option(False, "--jsonl", help="One JSON object per event on stdout."),
     device: str | None = typer.Option(None, "--device", help="auto, cpu or cuda (overrides train.device)."),
     threads: int | None = typer.Option(None, "--threads", help="Torch CPU threads per trial process."),
+    data_root: str | None = typer.Option(
+        None, "--data-root", help="Folder with official dataset files (overrides data.root)."),
     no_report: bool = typer.Option(False, "--no-report", help="Do not write the report afterwards."),
     no_vectorize: bool = typer.Option(
         False, "--no-vectorize", help="Train one trial at a time instead of stacking compatible trials."),
@@ -41,7 +43,7 @@ def command(
     progress = "jsonl" if jsonl else "quiet" if quiet else "rich"
     summary = loaded.run(workspace, workers=workers, rerun=rerun, retry_failed=retry_failed, device=device,
                          threads=threads, progress=progress, report=not no_report,
-                         vectorize=not no_vectorize)
+                         vectorize=False if no_vectorize else None, data_root=data_root)
     if summary.interrupted:
         print(f"hyperlab: interrupted; finished epochs are stored in {summary.workspace}. "
               f"Run the same command to resume.", file=sys.stderr)

@@ -41,7 +41,7 @@ def model_view(analysis: StudyAnalysis, folder: Path, artifacts_dir: Path | None
         from hyperlab.engine import TrialConfig
     except ImportError as exc:
         return ModelView(None, f"The trained models are not drawn: {exc}.")
-    any_config = TrialConfig.model_validate(next(iter(analysis.configs.values())))
+    any_config = TrialConfig.from_stored(next(iter(analysis.configs.values())))
     splits = make_splits(any_config.data)
     if tuple(splits.input_shape) == (2,) and analysis.task == "classification":
         return _decision_boundaries(analysis, folder, Path(artifacts_dir), splits)
@@ -62,7 +62,7 @@ def _load(analysis: StudyAnalysis, variant: str, artifacts_dir: Path, splits) ->
         path = artifacts_dir / "trials" / trial.trial_key / CHECKPOINT
         if not path.is_file():
             continue
-        config = TrialConfig.model_validate(analysis.configs[variant])
+        config = TrialConfig.from_stored(analysis.configs[variant])
         model = build_model(config.model, tuple(splits.input_shape), splits.n_outputs, trial.seed)
         model.load_state_dict(_model_state(load_file(str(path)), model.state_dict().keys()))
         return trial, model.eval()

@@ -74,7 +74,7 @@ def _data_info(analysis: StudyAnalysis):
     try:
         from hyperlab.data import DataConfig, describe
 
-        return describe(DataConfig.model_validate(data))
+        return describe(DataConfig.model_validate({k: v for k, v in data.items() if k != "root"}))
     except Exception:  # an unknown or unavailable dataset only costs the class names
         return None
 

@@ -10,9 +10,10 @@ several local executors in subprocesses. A vectorized or Ray executor implements
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from hyperlab.engine.settings import RunSettings
 from hyperlab.runner.events import EventSink
 from hyperlab.store import DEFAULT_STALE_AFTER, Owner, Store
 
@@ -25,6 +26,7 @@ class TrialTask:
     variant: str  # the first variant of the study that uses this trial
     seed: int
     config: Any  # hyperlab.engine.TrialConfig
+    data_fingerprint: str | None = None  # what the data files contain (part of the trial's identity)
 
     @property
     def epochs(self) -> int:
@@ -39,8 +41,7 @@ class RunContext:
     owner: Owner
     events: EventSink
     should_stop: Callable[[], bool]  # polled between epochs and between trials
-    device: str | None = None  # overrides train.device (not part of trial keys)
-    threads: int | None = None  # overrides train.threads (not part of trial keys)
+    settings: RunSettings = field(default_factory=RunSettings)  # where and how fast (never results)
     stale_after: float = DEFAULT_STALE_AFTER  # seconds before another host's silent trial is dead
     heartbeat_every: float = 30.0  # seconds between heartbeats while a trial trains
 

@@ -62,7 +62,8 @@ def tasks(plan: Any) -> list[TrialTask]:
     for _, trial in ordered:
         if trial.budget_ok and trial.key not in seen:
             seen.add(trial.key)
-            out.append(TrialTask(trial.key, trial.variant, int(trial.seed), trial.config))
+            out.append(TrialTask(trial.key, trial.variant, int(trial.seed), trial.config,
+                                 getattr(trial, "data_fingerprint", None)))
     return out
 
 

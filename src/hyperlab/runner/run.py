@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hyperlab.engine.settings import RunSettings
+from hyperlab.errors import UserError
 from hyperlab.runner import register
 from hyperlab.runner.events import EventSink, QuietSink
 from hyperlab.runner.executor import Executor, LocalExecutor, RunContext, TrialTask
@@ -68,7 +70,8 @@ def run_study(
     plan: Any,
     *,
     workspace: str | os.PathLike | None = None,
-    workers: int = 1,
+    settings: RunSettings | None = None,
+    workers: int | None = None,
     rerun: bool = False,
     retry_failed: bool = False,
     device: str | None = None,
@@ -76,19 +79,25 @@ def run_study(
     events: EventSink | None = None,
     report: bool = True,
     executor: Executor | None = None,
-    vectorize: bool = True,
+    vectorize: bool | None = None,
     stale_after: float = DEFAULT_STALE_AFTER,
     poll_every: float = 1.0,
 ) -> RunSummary:
     """Train `plan`'s missing trials into `workspace` and return what happened.
 
+    `settings`: where and how fast trials run (default: the study file's run defaults, see
+    `Study.run_defaults`); `workers`, `device`, `threads` and `vectorize` override single fields.
     `rerun` retrains every trial of the plan; `retry_failed` retrains failed and diverged ones.
     `executor` defaults to the vectorized executor (compatible trials of one seed trained as one
-    stacked model, the rest one at a time) unless `vectorize` is False (then one trial at a time);
+    stacked model, the rest one at a time) unless the settings say `local` (one trial at a time);
     with `workers` > 1, that many subprocesses each run it over the shared trial list.
     A first SIGINT/SIGTERM stops after the current epoch (stored and checkpointed).
     """
     started = time.monotonic()
+    settings = resolve_settings(study, settings, workers=workers, device=device, threads=threads,
+                                vectorize=vectorize)
+    check_device(settings.device)  # before anything is claimed or stored: the machine, not a trial
+    workers = settings.workers
     sink = events or QuietSink()
     with Store.open(workspace) as store:
         store.register_study(register.study_row(study, plan), register.variant_rows(plan),
@@ -110,12 +119,12 @@ def run_study(
         tally.emit({"event": "run_started", "study": study.name, "workspace": str(store.workspace),
                     "planned": summary.planned, "to_train": summary.unique - summary.reused,
                     "reused": summary.reused, "over_budget": len(summary.over_budget), "workers": workers})
-        executor = executor or _default_executor(workers, vectorize)
+        executor = executor or _default_executor(settings)
         flag = StopFlag()
         ctx = RunContext(store=store, owner=owner, events=tally, should_stop=flag,
-                         device=device, threads=threads, stale_after=stale_after)
+                         settings=settings, stale_after=stale_after)
         try:
-            with graceful_interrupts(flag), _torch_threads(threads if workers == 1 else None):
+            with graceful_interrupts(flag), _torch_threads(settings.threads if workers == 1 else None):
                 _train_until_done(store, tasks, executor, ctx, flag, poll_every)
         except KeyboardInterrupt:
             summary.interrupted = True
@@ -137,13 +146,34 @@ def run_study(
     return summary
 
 
-def _default_executor(workers: int, vectorize: bool) -> Executor:
-    if workers > 1:
-        return ProcessExecutor(workers, vectorize=vectorize)
-    if vectorize:
+def resolve_settings(study: Any, settings: RunSettings | None, *, workers: int | None = None,
+                     device: str | None = None, threads: int | None = None,
+                     vectorize: bool | None = None) -> RunSettings:
+    """The run's settings: `settings` (default: the study file's run defaults) with the overrides."""
+    if settings is None:
+        defaults = getattr(study, "run_defaults", None)
+        settings = defaults() if callable(defaults) else RunSettings()
+    executor = None if vectorize is None else ("vectorized" if vectorize else "local")
+    return settings.with_overrides(workers=workers, device=device, threads=threads, executor=executor)
+
+
+def check_device(device: str) -> None:
+    """UserError (exit 2) when the device cannot be used on this machine."""
+    from hyperlab.engine.determinism import resolve_device
+
+    try:
+        resolve_device(device)
+    except RuntimeError as exc:
+        raise UserError(f"--device {device}: {exc}; use --device cpu or auto") from None
+
+
+def _default_executor(settings: RunSettings) -> Executor:
+    if settings.workers > 1:
+        return ProcessExecutor(settings.workers, vectorize=settings.executor == "vectorized")
+    if settings.executor == "vectorized":
         from hyperlab.vectorized import VectorizedExecutor  # an executor plugged in, not a layer above
 
-        return VectorizedExecutor()
+        return VectorizedExecutor(**settings.executor_options)
     return LocalExecutor()
 
 

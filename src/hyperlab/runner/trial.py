@@ -8,7 +8,6 @@ import shutil
 import threading
 import traceback
 from pathlib import Path
-from typing import Any
 
 from hyperlab.errors import UserError
 from hyperlab.runner.events import headline
@@ -29,7 +28,6 @@ def train_claimed(task: TrialTask, ctx: RunContext) -> str:
 
     store, owner = ctx.store, ctx.owner
     workdir = store.trial_dir(task.key)
-    config = with_overrides(task.config, ctx.device, ctx.threads)
     stored = store.epochs(task.key)
     if not stored:
         # The engine writes a checkpoint only after the store has the epoch, so a checkpoint without
@@ -46,8 +44,9 @@ def train_claimed(task: TrialTask, ctx: RunContext) -> str:
 
     heartbeat = _Heartbeat(store.workspace, task.key, owner, ctx.heartbeat_every)
     try:
-        result = train_trial(config, task.seed, workdir=workdir, on_epoch=on_epoch,
-                             should_stop=ctx.should_stop)
+        result = train_trial(task.config, task.seed, workdir=workdir, on_epoch=on_epoch,
+                             should_stop=ctx.should_stop, settings=ctx.settings,
+                             data_fingerprint=task.data_fingerprint)
     except (UserError, KeyboardInterrupt) as exc:
         store.release(task.key, owner, "interrupted" if isinstance(exc, KeyboardInterrupt) else "pending")
         raise
@@ -88,15 +87,6 @@ def record_outcome(task: TrialTask, ctx: RunContext, where: dict, outcome: dict 
                      "stop_reason": outcome.get("stop_reason"), "error": error or outcome.get("error"),
                      "final": headline(outcome.get("final"))})
     return status
-
-
-def with_overrides(config: Any, device: str | None, threads: int | None) -> Any:
-    """`config` with train.device / train.threads replaced (they never change what is learned on
-    one device, so they are not part of trial keys)."""
-    update = {k: v for k, v in (("device", device), ("threads", threads)) if v is not None}
-    if not update:
-        return config
-    return config.model_copy(update={"train": config.train.model_copy(update=update)})
 
 
 def versions() -> dict[str, str]:

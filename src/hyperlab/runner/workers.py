@@ -41,12 +41,15 @@ class ProcessExecutor:
         self.vectorize = vectorize
 
     def run(self, trials: Sequence[TrialTask], ctx: RunContext) -> None:
-        threads = ctx.threads or max(1, available_cores() // self.workers)
+        threads = ctx.settings.threads or max(1, available_cores() // self.workers)
+        settings = ctx.settings.with_overrides(threads=threads, workers=self.workers)
         job = {
-            "workspace": str(ctx.store.workspace), "parent_pid": os.getpid(), "device": ctx.device,
-            "threads": threads, "stale_after": ctx.stale_after, "heartbeat_every": ctx.heartbeat_every,
+            "workspace": str(ctx.store.workspace), "parent_pid": os.getpid(),
+            "settings": settings.model_dump(mode="json"),
+            "stale_after": ctx.stale_after, "heartbeat_every": ctx.heartbeat_every,
             "vectorize": self.vectorize, "workers": self.workers,
-            "trials": [{"key": t.key, "variant": t.variant, "seed": t.seed} for t in trials],
+            "trials": [{"key": t.key, "variant": t.variant, "seed": t.seed, "data": t.data_fingerprint}
+                       for t in trials],
         }
         lines: queue.Queue = queue.Queue()
         errors: list[list[str]] = [[] for _ in range(self.workers)]

@@ -31,10 +31,10 @@ class VectorizedExecutor:
         self.worker, self.workers = worker, workers
 
     def run(self, trials: Sequence[Any], ctx: Any) -> None:
-        from hyperlab.runner.trial import train_claimed, with_overrides
+        from hyperlab.runner.trial import train_claimed
 
-        groups = group_trials(list(trials), lambda t: with_overrides(t.config, ctx.device, ctx.threads),
-                              seed_of=lambda t: t.seed, max_group=self.max_group)
+        groups = group_trials(list(trials), lambda t: t.config, seed_of=lambda t: t.seed,
+                              max_group=self.max_group, device=ctx.settings.device)
         # Worker i of N (`--workers N`) starts with groups i, i+N, ... and then tries the others, so
         # that N processes over one trial list do not split each other's groups claim by claim.
         mine = groups[self.worker::self.workers]
@@ -60,11 +60,11 @@ def _train_claimed_group(tasks: list[Any], ctx: Any) -> None:
     """Train claimed, never-started `tasks` as one stack, storing as `train_claimed` does."""
     import shutil
 
-    from hyperlab.runner.trial import record_outcome, train_claimed, with_overrides
+    from hyperlab.runner.trial import record_outcome, train_claimed
     from hyperlab.store import LostClaimError
 
     store, owner = ctx.store, ctx.owner
-    configs = [with_overrides(t.config, ctx.device, ctx.threads) for t in tasks]
+    configs = [t.config for t in tasks]
     workdirs = [store.trial_dir(t.key) for t in tasks]
     for workdir in workdirs:  # no stored epoch: whatever is there is a leftover (see train_claimed)
         shutil.rmtree(workdir, ignore_errors=True)
@@ -104,7 +104,8 @@ def _train_claimed_group(tasks: list[Any], ctx: Any) -> None:
     heartbeat = _Heartbeat(ctx, [t.key for t in tasks])
     try:
         train_group(configs, [t.seed for t in tasks], workdirs=workdirs, on_epoch=on_epoch,
-                    on_result=on_result, should_stop=ctx.should_stop)
+                    on_result=on_result, should_stop=ctx.should_stop, settings=ctx.settings,
+                    data_fingerprints=[t.data_fingerprint for t in tasks])
     except (UserError, KeyboardInterrupt) as exc:
         for i, task in enumerate(tasks):
             if i not in done:
