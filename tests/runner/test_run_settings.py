@@ -63,10 +63,12 @@ def test_a_sigkilled_run_resumes_under_other_workers_and_threads_from_its_checkp
             # from its checkpoint: the epoch stored last (a kill between commit and checkpoint), or the next
             assert retrained[0] in (stored_before[key], stored_before[key] + 1), (key, retrained[:3])
 
-    clean = hyperlab.Study.load(path).run(clean_ws, progress="quiet", report=False, threads=1, vectorize=False)
+    clean = hyperlab.Study.load(path).run(clean_ws, progress="quiet", report=False, threads=1,
+                                          vectorize=False)
     assert clean.exit_code == 0
     with Store.open(killed_ws) as killed, Store.open(clean_ws) as reference:
-        assert killed.trial_statuses(keys) == reference.trial_statuses(keys) == dict.fromkeys(keys, "completed")
+        done = dict.fromkeys(keys, "completed")
+        assert killed.trial_statuses(keys) == reference.trial_statuses(keys) == done
         for key in keys:
             assert [r["epoch"] for r in killed.epochs(key)] == list(range(1, LONG["epochs"] + 1))
             assert _close(without_timing(killed.epochs(key)), without_timing(reference.epochs(key)))
