@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -44,7 +45,15 @@ def command(
     summary = loaded.run(workspace, workers=workers, rerun=rerun, retry_failed=retry_failed, device=device,
                          threads=threads, progress=progress, report=not no_report,
                          vectorize=False if no_vectorize else None, data_root=data_root)
-    if summary.interrupted:
+    if summary.output_closed:
+        # Nobody reads stdout any more: point it at /dev/null so the interpreter's final flush
+        # does not fail, and say on stderr what happened.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        print(f"hyperlab: output closed; stopped, finished epochs are stored in {summary.workspace}. "
+              f"Run the same command to resume.", file=sys.stderr)
+    elif summary.interrupted:
         print(f"hyperlab: interrupted; finished epochs are stored in {summary.workspace}. "
               f"Run the same command to resume.", file=sys.stderr)
     elif summary.report_error:

@@ -15,7 +15,7 @@ from typing import Any
 from hyperlab.engine.settings import RunSettings
 from hyperlab.errors import UserError
 from hyperlab.runner import register
-from hyperlab.runner.events import EventSink, QuietSink
+from hyperlab.runner.events import EventSink, OutputClosed, QuietSink, guard_output
 from hyperlab.runner.executor import Executor, LocalExecutor, RunContext, TrialTask
 from hyperlab.runner.interrupt import StopFlag, graceful_interrupts
 from hyperlab.runner.workers import ProcessExecutor
@@ -38,6 +38,7 @@ class RunSummary:
     trained: Counter = field(default_factory=Counter)  # statuses of the trials this process trained
     statuses: dict[str, int] = field(default_factory=dict)  # every unique trial's status at the end
     interrupted: bool = False
+    output_closed: bool = False  # the reader of the events went away: the run stopped early
     report: Path | None = None
     report_error: str | None = None
     seconds: float = 0.0
@@ -45,6 +46,8 @@ class RunSummary:
 
     @property
     def exit_code(self) -> int:
+        if self.output_closed:
+            return 141  # as a shell reports a process ended by SIGPIPE
         if self.interrupted:
             return 130
         return 1 if self.report_error else 0
@@ -59,7 +62,7 @@ class _Tally:
     def emit(self, event: dict) -> None:
         if event.get("event") == "trial_finished":
             self.counter[event["status"]] += 1
-        self.sink.emit(event)
+        guard_output(self.sink.emit, event)  # a vanished reader: OutputClosed, never a failed trial
 
     def close(self) -> None:
         self.sink.close()
@@ -104,9 +107,7 @@ def run_study(
                              register.trial_rows(plan))
         tasks = register.tasks(plan)
         owner = Owner.current()
-        for row in store.study_trials(study.name):  # left running by this very process (a notebook's
-            if row["status"] == "running" and row["owner"] == str(owner):  # run that was broken off)
-                store.release(row["key"], owner, "interrupted")
+        _release_own(store, study.name, owner)  # left running by this process (a notebook's broken-off run)
         _reset_requested(store, tasks, rerun, retry_failed, stale_after)
         statuses = store.trial_statuses(t.key for t in tasks)
         summary = RunSummary(
@@ -128,6 +129,10 @@ def run_study(
                 _train_until_done(store, tasks, executor, ctx, flag, poll_every)
         except KeyboardInterrupt:
             summary.interrupted = True
+        except OutputClosed:  # nobody reads the events: stop, leaving the trials in flight resumable
+            summary.output_closed = summary.interrupted = True
+            _release_own(store, study.name, owner)
+            tally = _Tally(QuietSink(), summary.trained)
         summary.interrupted = summary.interrupted or flag.requested
         statuses = store.trial_statuses(t.key for t in tasks)
         summary.statuses = dict(Counter(statuses.values()))
@@ -144,6 +149,14 @@ def run_study(
                     "report_error": summary.report_error, "seconds": summary.seconds})
         tally.close()
     return summary
+
+
+def _release_own(store: Store, study_name: str, owner: Owner) -> None:
+    """Every trial of the study this process still holds as running becomes `interrupted`
+    (resumable from its checkpoint)."""
+    for row in store.study_trials(study_name):
+        if row["status"] == "running" and row["owner"] == str(owner):
+            store.release(row["key"], owner, "interrupted")
 
 
 def resolve_settings(study: Any, settings: RunSettings | None, *, workers: int | None = None,

@@ -10,7 +10,7 @@ import traceback
 from pathlib import Path
 
 from hyperlab.errors import UserError
-from hyperlab.runner.events import headline
+from hyperlab.runner.events import OutputClosed, headline
 from hyperlab.runner.executor import RunContext, TrialTask
 from hyperlab.store import LostClaimError, Owner, Store
 
@@ -47,8 +47,8 @@ def train_claimed(task: TrialTask, ctx: RunContext) -> str:
         result = train_trial(task.config, task.seed, workdir=workdir, on_epoch=on_epoch,
                              should_stop=ctx.should_stop, settings=ctx.settings,
                              data_fingerprint=task.data_fingerprint)
-    except (UserError, KeyboardInterrupt) as exc:
-        store.release(task.key, owner, "interrupted" if isinstance(exc, KeyboardInterrupt) else "pending")
+    except (UserError, KeyboardInterrupt, OutputClosed) as exc:  # not the trial's fault: resumable
+        store.release(task.key, owner, "pending" if isinstance(exc, UserError) else "interrupted")
         raise
     except LostClaimError:
         ctx.events.emit({"event": "trial_finished", **where, "status": "lost",

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hyperlab.errors import UserError
+from hyperlab.runner.events import OutputClosed
 from hyperlab.runner.executor import RunContext, TrialTask
 
 
@@ -73,7 +74,7 @@ class ProcessExecutor:
                     errors[worker].append(line)
                     continue
                 ctx.events.emit({**event, "worker": worker})
-        except KeyboardInterrupt:  # a second Ctrl-C: make the workers abort too, then stop
+        except (KeyboardInterrupt, OutputClosed):  # a second Ctrl-C, or nobody reads: workers stop too
             self._signal(procs)
             for proc in procs:
                 proc.wait()

@@ -60,6 +60,7 @@ def _train_claimed_group(tasks: list[Any], ctx: Any) -> None:
     """Train claimed, never-started `tasks` as one stack, storing as `train_claimed` does."""
     import shutil
 
+    from hyperlab.runner.events import OutputClosed
     from hyperlab.runner.trial import record_outcome, train_claimed
     from hyperlab.store import LostClaimError
 
@@ -106,10 +107,10 @@ def _train_claimed_group(tasks: list[Any], ctx: Any) -> None:
         train_group(configs, [t.seed for t in tasks], workdirs=workdirs, on_epoch=on_epoch,
                     on_result=on_result, should_stop=ctx.should_stop, settings=ctx.settings,
                     data_fingerprints=[t.data_fingerprint for t in tasks])
-    except (UserError, KeyboardInterrupt) as exc:
+    except (UserError, KeyboardInterrupt, OutputClosed) as exc:  # not the trials' fault: resumable
         for i, task in enumerate(tasks):
             if i not in done:
-                status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "pending"
+                status = "pending" if isinstance(exc, UserError) else "interrupted"
                 store.release(task.key, owner, status)
         raise
     except Exception:  # a bug in the stack: record nothing as failed, retrain the rest one by one
