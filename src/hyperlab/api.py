@@ -93,7 +93,8 @@ class Study:
         settings = resolve_settings(self.spec, None, workers=workers, device=device, threads=threads,
                                     vectorize=vectorize).with_overrides(data_root=data_root)
         summary = run_study(self.spec, self.plan(), workspace=workspace, settings=settings, rerun=rerun,
-                            retry_failed=retry_failed, events=sink, report=report, stale_after=stale_after)
+                            retry_failed=retry_failed, events=sink, report=report,
+                            write_report=write_study_report, stale_after=stale_after)
         if isinstance(sink, ListSink):
             summary.events = sink.events
         return summary
@@ -117,6 +118,15 @@ class Study:
     def __repr__(self) -> str:
         where = f" from {self.path}" if self.path else ""
         return f"<hyperlab.Study {self.name!r}{where}>"
+
+
+def write_study_report(store: Store, study_name: str) -> Path:
+    """run -> analysis -> report: the study's report in `<workspace>/reports/<study>/`."""
+    from hyperlab.analysis import analyze  # imported when a report is written: matplotlib is slow
+    from hyperlab.report import write_report
+
+    out_dir = store.workspace / "reports" / study_name
+    return Path(write_report(analyze(store.frames(study_name)), out_dir))
 
 
 def find_study(target: str, overrides: Sequence[str] = ()) -> tuple[str, Study | None]:

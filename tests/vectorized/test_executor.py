@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import hyperlab
-from hyperlab.runner import ListSink, LocalExecutor, run_study
+from hyperlab.runner import ListSink, LocalExecutor, VectorizedExecutor, run_study
 from hyperlab.store import Store
-from hyperlab.vectorized import VectorizedExecutor
 
 TIMING = ("seconds", "examples_per_s")
 STUDY = """

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import jinja2
 
-from hyperlab import __version__
+from hyperlab._version import __version__
 from hyperlab.analysis.results import FactorInfo, StudyAnalysis
 from hyperlab.report import document as doc
 from hyperlab.report import figures as figs

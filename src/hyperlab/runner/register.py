@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hyperlab.runner.executor import TrialTask
+from hyperlab.runner.task import TrialTask
 from hyperlab.store import StudyRow, TrialRow, VariantRow
 
 

@@ -3,11 +3,11 @@ the workspace), wait for trials other processes are training, then write the rep
 
 from __future__ import annotations
 
-import importlib
 import os
 import shutil
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,8 +18,12 @@ from hyperlab.runner import register
 from hyperlab.runner.events import EventSink, OutputClosed, QuietSink, guard_output
 from hyperlab.runner.executor import Executor, LocalExecutor, RunContext, TrialTask
 from hyperlab.runner.interrupt import StopFlag, graceful_interrupts
+from hyperlab.runner.stacked import VectorizedExecutor
 from hyperlab.runner.workers import ProcessExecutor
 from hyperlab.store import CLAIMABLE_STATUSES, DEFAULT_STALE_AFTER, FINISHED_STATUSES, Owner, Store
+
+ReportWriter = Callable[[Store, str], "Path | None"]
+"""Writes a study's report from the store and returns where it is (hyperlab.api composes one)."""
 
 MAX_ROUNDS_WITHOUT_PROGRESS = 5
 """Rounds in which claimable trials stay claimable after an executor ran before we give up (a bug)."""
@@ -81,6 +85,7 @@ def run_study(
     threads: int | None = None,
     events: EventSink | None = None,
     report: bool = True,
+    write_report: ReportWriter | None = None,
     executor: Executor | None = None,
     vectorize: bool | None = None,
     stale_after: float = DEFAULT_STALE_AFTER,
@@ -95,6 +100,8 @@ def run_study(
     stacked model, the rest one at a time) unless the settings say `local` (one trial at a time);
     with `workers` > 1, that many subprocesses each run it over the shared trial list.
     A first SIGINT/SIGTERM stops after the current epoch (stored and checkpointed).
+    `write_report(store, study_name)`: called when training is done (and `report`), returns where
+    the report is. The runner knows nothing about analysis or reports: the API composes them.
     """
     started = time.monotonic()
     settings = resolve_settings(study, settings, workers=workers, device=device, threads=threads,
@@ -136,10 +143,10 @@ def run_study(
         summary.interrupted = summary.interrupted or flag.requested
         statuses = store.trial_statuses(t.key for t in tasks)
         summary.statuses = dict(Counter(statuses.values()))
-        if report and not summary.interrupted:
+        if report and write_report is not None and not summary.interrupted:
             tally.emit({"event": "report_started", "study": study.name})
             try:
-                summary.report = write_study_report(store, study.name)
+                summary.report = write_report(store, study.name)
             except Exception as exc:  # the results are stored; `hyperlab report` can retry
                 summary.report_error = f"{type(exc).__name__}: {exc}"
         summary.seconds = time.monotonic() - started
@@ -184,8 +191,6 @@ def _default_executor(settings: RunSettings) -> Executor:
     if settings.workers > 1:
         return ProcessExecutor(settings.workers, vectorize=settings.executor == "vectorized")
     if settings.executor == "vectorized":
-        from hyperlab.vectorized import VectorizedExecutor  # an executor plugged in, not a layer above
-
         return VectorizedExecutor(**settings.executor_options)
     return LocalExecutor()
 
@@ -259,20 +264,3 @@ class _torch_threads:  # noqa: N801  (a context manager used like a function)
             import torch
 
             torch.set_num_threads(self.previous)
-
-
-def write_study_report(store: Store, study_name: str) -> Path | None:
-    """Write the report to `<workspace>/reports/<study>/` when the analysis and report modules are
-    installed (None when they are not); returns where it is."""
-    try:
-        analysis = importlib.import_module("hyperlab.analysis")
-        report = importlib.import_module("hyperlab.report")
-    except ModuleNotFoundError as exc:
-        if (exc.name or "").startswith("hyperlab"):
-            return None
-        raise
-    analyze, write_report = getattr(analysis, "analyze", None), getattr(report, "write_report", None)
-    if analyze is None or write_report is None:
-        return None
-    out_dir = store.workspace / "reports" / study_name
-    return Path(write_report(analyze(store.frames(study_name)), out_dir))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from hyperlab.errors import UserError
 from hyperlab.runner.events import OutputClosed, headline
-from hyperlab.runner.executor import RunContext, TrialTask
+from hyperlab.runner.task import RunContext, TrialTask
 from hyperlab.store import LostClaimError, Owner, Store
 
 ARTIFACT_KINDS = {"checkpoint.safetensors": "checkpoint", "checkpoint.json": "checkpoint_state"}
@@ -93,10 +93,10 @@ def versions() -> dict[str, str]:
     """The code that trained a trial, stored with it."""
     import torch
 
-    import hyperlab
+    from hyperlab._version import __version__
     from hyperlab.engine import ENGINE_VERSION
 
-    return {"hyperlab": hyperlab.__version__, "torch": torch.__version__,
+    return {"hyperlab": __version__, "torch": torch.__version__,
             "python": platform.python_version(), "engine": ENGINE_VERSION}
 
 

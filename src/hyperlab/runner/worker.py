@@ -37,7 +37,7 @@ def main() -> int:
                              should_stop=flag, settings=settings,
                              stale_after=job["stale_after"], heartbeat_every=job["heartbeat_every"])
             if job.get("vectorize"):
-                from hyperlab.vectorized import VectorizedExecutor  # an executor plugged in
+                from hyperlab.runner.stacked import VectorizedExecutor
 
                 executor = VectorizedExecutor(worker=job.get("worker", 0), workers=job.get("workers", 1))
             else:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from hyperlab.errors import UserError
 from hyperlab.runner.events import OutputClosed
-from hyperlab.runner.executor import RunContext, TrialTask
+from hyperlab.runner.task import RunContext, TrialTask
 
 
 def available_cores() -> int:

@@ -199,10 +199,3 @@ class Study(_Table):
         import os
 
         return os.path.dirname(os.path.abspath(self._source))
-
-    @classmethod
-    def load(cls, path: str, overrides: list[str] | tuple[str, ...] = ()) -> Study:
-        """Read and validate a study file (see `hyperlab.spec.load_study`)."""
-        from hyperlab.spec.load import load_study  # the loader builds on this module
-
-        return load_study(path, overrides)

@@ -1,4 +1,5 @@
-"""`VectorizedExecutor`: the runner's executor that trains compatible trials as one stack.
+"""`VectorizedExecutor`: the runner's executor that trains compatible trials as one stack
+(hyperlab.vectorized.train_group), claiming and storing each trial as `train_claimed` does.
 
 It implements the runner's `Executor` protocol (`run(trials, ctx)`): trials are grouped with
 `group_trials` (same seed, so each group shares its batches: the paired design), every trial is
@@ -9,14 +10,17 @@ vectorized, and a trial with stored epochs (it resumes from its checkpoint) go t
 
 from __future__ import annotations
 
+import shutil
 import threading
 import traceback
 from collections.abc import Sequence
 from typing import Any
 
 from hyperlab.errors import UserError
-from hyperlab.vectorized.support import group_trials
-from hyperlab.vectorized.train import train_group
+from hyperlab.runner.events import OutputClosed
+from hyperlab.runner.trial import record_outcome, train_claimed
+from hyperlab.store import LostClaimError, Store
+from hyperlab.vectorized import group_trials, train_group
 
 
 class VectorizedExecutor:
@@ -31,8 +35,6 @@ class VectorizedExecutor:
         self.worker, self.workers = worker, workers
 
     def run(self, trials: Sequence[Any], ctx: Any) -> None:
-        from hyperlab.runner.trial import train_claimed
-
         groups = group_trials(list(trials), lambda t: t.config, seed_of=lambda t: t.seed,
                               max_group=self.max_group, device=ctx.settings.device)
         # Worker i of N (`--workers N`) starts with groups i, i+N, ... and then tries the others, so
@@ -58,12 +60,6 @@ class VectorizedExecutor:
 
 def _train_claimed_group(tasks: list[Any], ctx: Any) -> None:
     """Train claimed, never-started `tasks` as one stack, storing as `train_claimed` does."""
-    import shutil
-
-    from hyperlab.runner.events import OutputClosed
-    from hyperlab.runner.trial import record_outcome, train_claimed
-    from hyperlab.store import LostClaimError
-
     store, owner = ctx.store, ctx.owner
     configs = [t.config for t in tasks]
     workdirs = [store.trial_dir(t.key) for t in tasks]
@@ -136,8 +132,6 @@ class _Heartbeat:
         self._thread.start()
 
     def _beat(self, workspace: Any, keys: list[str], owner: Any, every: float) -> None:
-        from hyperlab.store import Store
-
         store = None
         try:
             while not self._stop.wait(every):
