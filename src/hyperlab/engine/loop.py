@@ -38,6 +38,7 @@ from hyperlab.engine.determinism import (
 from hyperlab.engine.early_stopping import BestTracker
 from hyperlab.engine.evaluate import evaluate, per_class_accuracy
 from hyperlab.engine.identity import trial_identity
+from hyperlab.engine.predictions import trial_predictions, write_predictions
 from hyperlab.engine.result import TrialResult
 from hyperlab.engine.settings import RunSettings
 from hyperlab.engine.version import ENGINE_VERSION
@@ -295,6 +296,9 @@ class _Run:
             final["per_class_test"] = per_class_accuracy(test_kept["confusion"])
             final["confusion_val"] = val_kept["confusion"]
             final["confusion_test"] = test_kept["confusion"]
+        if self.workdir is not None:  # what the report draws (the model now holds the kept weights)
+            write_predictions(self.workdir, trial_predictions(
+                self.model, self.splits, self.loss, self.settings.eval_batch_size, self.autocast, final))
         if self.stopped_early:
             monitor = self.tracker.monitor
             reason = (f"early_stopped at epoch {self.epoch}: {monitor} did not improve by more than "

@@ -14,7 +14,8 @@ from hyperlab.runner.events import OutputClosed, headline
 from hyperlab.runner.task import RunContext, TrialTask
 from hyperlab.store import LostClaimError, Owner, Store
 
-ARTIFACT_KINDS = {"checkpoint.safetensors": "checkpoint", "checkpoint.json": "checkpoint_state"}
+ARTIFACT_KINDS = {"checkpoint.safetensors": "checkpoint", "checkpoint.json": "checkpoint_state",
+                  "predictions.json": "predictions"}
 
 
 def train_claimed(task: TrialTask, ctx: RunContext) -> str:

@@ -22,6 +22,7 @@ from hyperlab.engine.determinism import derive_seed
 from hyperlab.engine.early_stopping import BestTracker
 from hyperlab.engine.evaluate import evaluate, per_class_accuracy
 from hyperlab.engine.identity import trial_identity
+from hyperlab.engine.predictions import trial_predictions, write_predictions
 from hyperlab.models._common import PENALTIES_ATTR
 
 
@@ -124,6 +125,9 @@ def finish_trial(state: TrialState, splits: Splits, autocast: Callable[[], Abstr
     final["per_class_test"] = per_class_accuracy(test_kept["confusion"])
     final["confusion_val"] = val_kept["confusion"]
     final["confusion_test"] = test_kept["confusion"]
+    if state.workdir is not None:  # what the report draws (the engine's document, from the kept weights)
+        write_predictions(state.workdir, trial_predictions(model, splits, train.loss, state.eval_batch_size,
+                                                           autocast, final))
     seconds += time.perf_counter() - started
     if state.stopped_early:
         tracker = state.tracker
