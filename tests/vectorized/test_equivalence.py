@@ -126,3 +126,24 @@ def test_bf16_stack_trains_close_to_the_engine(digits):
         assert mine.status == theirs.status == "completed"
         assert abs(mine.final["test_accuracy"] - theirs.final["test_accuracy"]) < 0.05
         assert torch.isfinite(torch.tensor(mine.epochs[-1]["train_loss"]))
+
+
+def test_bce_trials_on_two_classes_match_the_engine():
+    from hyperlab.data import DataConfig, make_splits
+    from hyperlab.engine import TrialConfig
+
+    moons = DataConfig(dataset="moons", n=240, noise=0.1, scale="none")
+    splits = make_splits(moons)
+
+    def bce(**train):
+        settings = {"epochs": 3, "batch_size": 16, "loss": {"name": "bce"},
+                    "optimizer": {"name": "sgd", "lr": 0.1, "momentum": 0.9}, **train}
+        return TrialConfig(data=moons, model={"kind": "mlp", "hidden": [16, 16]}, train=settings)
+
+    configs = [bce(), bce(optimizer={"name": "sgd", "lr": 0.02}), bce(schedule={"name": "cosine"}),
+               bce(grad_clip=0.5, early_stopping={"patience": 0, "min_delta": 10.0})]
+    seeds = [4] * len(configs)
+    stacked = train_group(configs, seeds, splits=splits)
+    for i, (mine, theirs) in enumerate(zip(stacked, alone(configs, seeds, splits), strict=True)):
+        assert_same_result(mine, theirs, f"bce trial {i}")
+    assert stacked[0].epochs[-1]["train_accuracy"] > 0.7  # the logit > 0 rule, not an arg max of one column

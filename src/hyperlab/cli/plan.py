@@ -31,6 +31,9 @@ def command(
     statuses, why = stored_statuses(workspace, plan)
     if as_json:
         document = plan.to_dict(statuses)
+        declined = not_stacked(plan)
+        for variant in document["variants"]:
+            variant["not_stacked"] = declined.get(variant["name"])
         for trial in document["trials"]:
             if trial["key"] in why:
                 trial["pending_because"] = why[trial["key"]]
@@ -41,6 +44,14 @@ def command(
 
 
 DATA_CHANGED = "data changed since these trials ran"
+
+
+def not_stacked(plan: Plan) -> dict[str, str]:
+    """Variant -> why its trials train one at a time instead of in a stack (the vectorized path
+    declines them), for the variants it declines."""
+    from hyperlab.vectorized import why_not_vectorized
+
+    return {v.name: reason for v in plan.variants if (reason := why_not_vectorized(v.config)) is not None}
 
 
 def stored_statuses(workspace: str | None, plan: Plan) -> tuple[dict[str, str], dict[str, str]]:
@@ -130,6 +141,11 @@ def print_plan(plan: Plan, statuses: dict[str, str], console: Console,
             "ok" if v.budget_ok else "[red]over[/red]", trials, _stored(v.keys, statuses),
         )
     console.print(table)
+    declined = not_stacked(plan)
+    if declined:
+        console.print("Trained one at a time (the stacked path declines them):", highlight=False)
+        for name, reason in declined.items():
+            console.print(f"  {name}: {reason}", highlight=False, soft_wrap=True)
     changed = [t for t in plan.trials if (why or {}).get(t.key) == DATA_CHANGED]
     if changed:
         names = ", ".join(f"{t.variant} seed {t.seed}" for t in changed)

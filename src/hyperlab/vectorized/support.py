@@ -27,7 +27,7 @@ T = TypeVar("T")
 
 SUPPORTED_OPTIMIZERS = ("sgd",)
 SUPPORTED_KINDS = ("mlp", "sequential")
-SUPPORTED_LOSSES = ("cross_entropy", "nll", "categorical_cross_entropy")  # predict = arg max
+SUPPORTED_LOSSES = ("cross_entropy", "nll", "categorical_cross_entropy", "bce")  # every classification loss
 
 # On a CPU a stack loses once one trial's dense layer is this big: forward + backward of 7 stacked
 # (300, 25088) weights took ~2x as long as 7 separate F.linear calls, even multiplied weight-first

@@ -344,7 +344,9 @@ class _Group:
             optimizer.step()
             with torch.no_grad():
                 loss_sum += batch_loss.detach() * rows
-                predicted = outputs.argmax(dim=2)  # every classification loss predicts the arg max
+                # one prediction rule per stack (the output width decides it: arg max, or bce's logit > 0)
+                predicted = self.states[0].config.train.loss.predict(
+                    outputs.reshape(-1, outputs.shape[2])).view(outputs.shape[0], outputs.shape[1])
                 correct += (predicted == targets).sum(dim=-1)
         with torch.no_grad():
             finite = torch.stack([p.isfinite().flatten(1).all(1) for p, _ in net.parameter_names()]).all(0)
