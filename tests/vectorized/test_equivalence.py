@@ -147,3 +147,33 @@ def test_bce_trials_on_two_classes_match_the_engine():
     for i, (mine, theirs) in enumerate(zip(stacked, alone(configs, seeds, splits), strict=True)):
         assert_same_result(mine, theirs, f"bce trial {i}")
     assert stacked[0].epochs[-1]["train_accuracy"] > 0.7  # the logit > 0 rule, not an arg max of one column
+
+
+@pytest.mark.parametrize("optimizer", [{"name": "adam", "lr": 0.01}, {"name": "adamw", "lr": 0.01}])
+@pytest.mark.parametrize("schedule", [{"name": "constant"}, {"name": "cosine"},
+                                      {"name": "step", "step_size": 1, "gamma": 0.5}])
+def test_adam_and_adamw_stacks_match_the_engine_per_schedule(digits, optimizer, schedule):
+    name = optimizer["name"]
+    configs = [
+        trial(optimizer=optimizer, schedule=schedule),
+        trial(optimizer={"name": name, "lr": 0.003, "betas": [0.8, 0.99], "eps": 1e-6}, schedule=schedule),
+        trial(optimizer={"name": name, "lr": 0.01, "weight_decay": 0.05}, schedule=schedule, grad_clip=1.0),
+        trial(with_model(MLP, dropout=0.2), optimizer=optimizer, schedule=schedule,
+              loss={"name": "cross_entropy", "label_smoothing": 0.1}),
+        trial(optimizer=optimizer, schedule=schedule, early_stopping={"patience": 0, "min_delta": 10.0}),
+    ]
+    seeds = [5] * len(configs)
+    for i, (mine, theirs) in enumerate(zip(train_group(configs, seeds, splits=digits),
+                                           alone(configs, seeds, digits), strict=True)):
+        assert_same_result(mine, theirs, f"{name} trial {i}")
+
+
+def test_an_adam_trial_interrupted_in_a_stack_resumes_in_the_engine(digits, tmp_path):
+    configs = [trial(optimizer={"name": "adam", "lr": 0.01}), trial(optimizer={"name": "adam", "lr": 0.003})]
+    stops = iter([False, False, True])  # stop between epochs 1 and 2 (polled before each epoch)
+    workdirs = [tmp_path / "a", tmp_path / "b"]
+    first = train_group(configs, [1, 1], splits=digits, workdirs=workdirs, should_stop=lambda: next(stops))
+    assert [r.status for r in first] == ["interrupted", "interrupted"]
+    resumed = train_trial(configs[0], 1, splits=digits, workdir=workdirs[0])
+    assert_same_result(resumed, train_trial(configs[0], 1, splits=digits), "resumed adam")
+    assert load_checkpoint(workdirs[0])[1]["optimizer"]["param_groups"][0]["lr"] == 0.01

@@ -25,7 +25,7 @@ from hyperlab.vectorized.stack import signature, why_not
 
 T = TypeVar("T")
 
-SUPPORTED_OPTIMIZERS = ("sgd",)
+SUPPORTED_OPTIMIZERS = ("sgd", "adam", "adamw")
 SUPPORTED_KINDS = ("mlp", "sequential")
 SUPPORTED_LOSSES = ("cross_entropy", "nll", "categorical_cross_entropy", "bce")  # every classification loss
 
@@ -41,7 +41,9 @@ def why_not_vectorized(config: Any, device: str = "auto") -> str | None:
     train = config.train
     if train.optimizer.name not in SUPPORTED_OPTIMIZERS:
         allowed = ", ".join(SUPPORTED_OPTIMIZERS)
-        return f"train.optimizer {train.optimizer.name!r}: only {allowed} is vectorized"
+        return f"train.optimizer {train.optimizer.name!r}: only {allowed} are vectorized"
+    if getattr(train.optimizer, "amsgrad", False):
+        return "train.optimizer.amsgrad: AMSGrad is not vectorized"
     if config.model.kind not in SUPPORTED_KINDS:
         return f"model.kind {config.model.kind!r}: only {', '.join(SUPPORTED_KINDS)} are vectorized"
     if train.loss.name not in SUPPORTED_LOSSES:

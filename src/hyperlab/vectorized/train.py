@@ -28,7 +28,7 @@ from hyperlab.engine.settings import RunSettings
 from hyperlab.errors import UserError
 from hyperlab.models import build_model
 from hyperlab.vectorized.checkpoint import save_trial
-from hyperlab.vectorized.optim import StackedSGD
+from hyperlab.vectorized.optim import StackedAdam, StackedSGD
 from hyperlab.vectorized.stack import StackedNet
 from hyperlab.vectorized.state import TrialState, finish_trial
 from hyperlab.vectorized.support import group_key, why_not_vectorized
@@ -117,9 +117,15 @@ class _Group:
             state.model.to(device)
         self.net = StackedNet([s.model for s in states], [s.dropout for s in states]).to(device)
         opts = [s.config.train.optimizer for s in states]
-        self.optimizer = StackedSGD([p for p, _ in self.net.parameter_names()], [o.lr for o in opts],
-                                    [o.momentum for o in opts], [o.dampening for o in opts],
-                                    [o.weight_decay for o in opts], [o.nesterov for o in opts])
+        params = [p for p, _ in self.net.parameter_names()]
+        if opts[0].name == "sgd":  # a stack shares its optimizer kind (group_key)
+            self.optimizer: StackedSGD = StackedSGD(
+                params, [o.lr for o in opts], [o.momentum for o in opts], [o.dampening for o in opts],
+                [o.weight_decay for o in opts], [o.nesterov for o in opts])
+        else:
+            self.optimizer = StackedAdam(params, [o.lr for o in opts], [o.betas for o in opts],
+                                         [o.eps for o in opts], [o.weight_decay for o in opts],
+                                         decoupled=opts[0].name == "adamw")
         self.orders = {s.seed: torch.Generator().manual_seed(derive_seed(s.seed, "data order"))
                        for s in states}
         self.augmenters = {s.augment_key: Augmenter(s.config.train.augment, derive_seed(s.seed, "augment"))
