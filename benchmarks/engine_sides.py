@@ -45,9 +45,8 @@ class Data:
 
 
 def train_config(batch_size: int, precision: str, optimizer: dict, **extra: Any) -> TrainConfig:
-    return TrainConfig(epochs=1, batch_size=batch_size, precision=precision, device="cpu",
-                       optimizer=optimizer,
-                       divergence_factor=None, eval_batch_size=1024, **extra)
+    return TrainConfig(epochs=1, batch_size=batch_size, precision=precision, optimizer=optimizer,
+                       divergence_factor=None, **extra)
 
 
 @contextmanager

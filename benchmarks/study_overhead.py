@@ -56,8 +56,7 @@ def measure(images: np.ndarray, labels: np.ndarray, epochs: int, threads: int) -
     """Run the study twice (one by one, then vectorized), each in a fresh workspace."""
     import hyperlab
     from hyperlab.data import make_splits
-    from hyperlab.runner import LocalExecutor, run_study
-    from hyperlab.vectorized import VectorizedExecutor
+    from hyperlab.runner import LocalExecutor, VectorizedExecutor, run_study
 
     with tempfile.TemporaryDirectory(prefix="hl-bench-") as tmp:
         folder = Path(tmp)

@@ -69,39 +69,43 @@ class Study:
         self,
         workspace: str | os.PathLike | None = None,
         *,
-        workers: int = 1,
+        workers: int | None = None,
         rerun: bool = False,
         retry_failed: bool = False,
         device: str | None = None,
         threads: int | None = None,
         progress: Progress | EventSink = "rich",
         report: bool = True,
-        vectorize: bool = True,
+        vectorize: bool | None = None,
+        data_root: str | None = None,
         stale_after: float = DEFAULT_STALE_AFTER,
     ) -> RunSummary:
         """Train what the workspace does not have yet and write the report; returns a summary.
 
         `workers` processes share the trials (each with cores // workers torch threads unless
         `threads`); `rerun` retrains every trial, `retry_failed` the failed and diverged ones;
-        `device` / `threads` override train.device / train.threads without changing trial keys.
+        `device` / `threads` / `data_root` override the study file's run defaults (train.device,
+        train.threads, data.root): run settings, never part of a trial's key.
         `progress`: "rich" (live bars), "quiet", "jsonl" (events on stdout), "events" (kept in
         `summary.events`) or any object with `emit(event)` and `close()`. Ctrl-C stops after the
         current epoch (stored and checkpointed): `summary.interrupted` is then True. `vectorize`:
         train compatible trials of one seed as one stacked model (docs/performance.md).
         """
-        if workers < 1:
+        if workers is not None and workers < 1:
             raise UserError(f"--workers: must be >= 1, got {workers}")
         if threads is not None and threads < 1:
             raise UserError(f"--threads: must be >= 1, got {threads}")
         if device is not None and device not in DEVICES:
             raise UserError(f"--device: must be one of {', '.join(DEVICES)}, got {device!r}")
         from hyperlab.runner.events import ListSink
-        from hyperlab.runner.run import run_study
+        from hyperlab.runner.run import resolve_settings, run_study
 
         sink = _sink(progress)
-        summary = run_study(self.spec, self.plan(), workspace=workspace, workers=workers, rerun=rerun,
-                            retry_failed=retry_failed, device=device, threads=threads, events=sink,
-                            report=report, vectorize=vectorize, stale_after=stale_after)
+        settings = resolve_settings(self.spec, None, workers=workers, device=device, threads=threads,
+                                    vectorize=vectorize).with_overrides(data_root=data_root)
+        summary = run_study(self.spec, self.plan(), workspace=workspace, settings=settings, rerun=rerun,
+                            retry_failed=retry_failed, events=sink, report=report,
+                            write_report=write_study_report, stale_after=stale_after)
         if isinstance(sink, ListSink):
             summary.events = sink.events
         return summary
@@ -184,6 +188,15 @@ def select(target: str, overrides: Sequence[str] = (),
         raise UserError(f"--set: applies to a study file, and {target!r} is a study name (a name "
                         f"selects everything stored under it); pass the study file to select its plan")
     return results(name, workspace)
+
+
+def write_study_report(store: Store, study_name: str) -> Path:
+    """run -> analysis -> report: the study's report in `<workspace>/reports/<study>/`."""
+    from hyperlab.analysis import analyze  # imported when a report is written: matplotlib is slow
+    from hyperlab.report import write_report
+
+    out_dir = store.workspace / "reports" / study_name
+    return Path(write_report(analyze(store.frames(study_name)), out_dir))
 
 
 def find_study(target: str, overrides: Sequence[str] = ()) -> tuple[str, Study | None]:

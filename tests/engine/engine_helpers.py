@@ -33,7 +33,7 @@ def mlp(seed: int = 0, hidden: int = 32, outputs: int = 10, dropout: float = 0.0
 
 def train_config(**changes) -> TrainConfig:
     """A fast digits recipe: 4 epochs of SGD with momentum, batch 64, on the CPU."""
-    settings = {"epochs": 4, "batch_size": 64, "device": "cpu",
+    settings = {"epochs": 4, "batch_size": 64,
                 "optimizer": {"name": "sgd", "lr": 0.1, "momentum": 0.9}}
     settings.update(changes)
     return TrainConfig(**settings)

@@ -47,7 +47,7 @@ def report(label: str, result) -> None:
 
 def test_tutorial_lenet_reaches_about_half_the_test_set_in_two_epochs(cifar10_cache):
     config = TrialConfig(data=TUTORIAL_DATA, model=LENET, train={
-        "epochs": 2, "batch_size": 4, "device": "cpu",
+        "epochs": 2, "batch_size": 4,
         "optimizer": {"name": "sgd", "lr": 0.001, "momentum": 0.9}})
     result = train_trial(config, seed=0)
     report("LeNet, batch 4, fp32", result)
@@ -58,7 +58,7 @@ def test_tutorial_lenet_reaches_about_half_the_test_set_in_two_epochs(cifar10_ca
 
 def test_lenet_at_batch_256_in_bf16_runs(cifar10_cache):
     config = TrialConfig(data=TUTORIAL_DATA, model=LENET, train={
-        "epochs": 2, "batch_size": 256, "device": "cpu", "precision": "bf16",
+        "epochs": 2, "batch_size": 256, "precision": "bf16",
         "optimizer": {"name": "sgd", "lr": 0.05, "momentum": 0.9}})
     result = train_trial(config, seed=0)
     report("LeNet, batch 256, bf16", result)

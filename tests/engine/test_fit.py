@@ -11,7 +11,7 @@ import torch
 from engine_helpers import digits_splits, metrics_only, mlp, train_config
 from torch import nn
 
-from hyperlab.engine import fit
+from hyperlab.engine import RunSettings, fit
 from hyperlab.engine.evaluate import evaluate
 
 CLASSIFICATION_KEYS = {"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds",
@@ -172,7 +172,7 @@ def test_bf16_autocast_and_gradient_clipping_train(digits):
 
 def test_fit_leaves_the_process_settings_as_it_found_them(digits):
     before = (torch.get_num_threads(), torch.are_deterministic_algorithms_enabled())
-    fit(mlp(), digits, train_config(epochs=1, threads=2), seed=0)
+    fit(mlp(), digits, train_config(epochs=1), seed=0)
     assert (torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()) == before
 
 
@@ -186,7 +186,7 @@ def test_channels_last_is_a_layout_choice_that_does_not_change_what_is_learned()
                              nn.Linear(8 * 4 * 4, 10))
 
     plain = fit(convnet(), splits, train_config(epochs=2), seed=0)
-    layout = fit(convnet(), splits, train_config(epochs=2, channels_last=True), seed=0)
+    layout = fit(convnet(), splits, train_config(epochs=2), seed=0, settings=RunSettings(channels_last=True))
     assert plain.status == layout.status == "completed"
     for a, b in zip(plain.epochs, layout.epochs, strict=True):
         assert abs(a["train_loss"] - b["train_loss"]) < 1e-4

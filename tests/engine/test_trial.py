@@ -12,9 +12,10 @@ from pydantic import ValidationError
 
 from hyperlab.data.config import DataConfig
 from hyperlab.data.splits import Splits
-from hyperlab.engine import TrialConfig, train_trial
+from hyperlab.engine import RunSettings, TrialConfig, train_trial
+from hyperlab.errors import UserError
 
-FAST = {"epochs": 4, "batch_size": 64, "device": "cpu",
+FAST = {"epochs": 4, "batch_size": 64,
         "optimizer": {"name": "sgd", "lr": 0.1, "momentum": 0.9}}
 
 
@@ -102,9 +103,9 @@ def test_a_model_spec_that_does_not_fit_the_data_is_a_failed_trial(digits):
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on a machine without CUDA")
-def test_asking_for_cuda_without_one_is_a_failed_trial(digits):
-    result = train_trial(trial(device="cuda"), seed=0, splits=digits)
-    assert result.status == "failed" and "no CUDA device" in result.error
+def test_asking_for_cuda_without_one_is_a_user_error_not_a_failed_trial(digits):
+    with pytest.raises(UserError, match="no CUDA device"):
+        train_trial(trial(), seed=0, splits=digits, settings=RunSettings(device="cuda"))
 
 
 def test_trial_config_forbids_unknown_keys_and_round_trips_through_json():

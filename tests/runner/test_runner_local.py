@@ -35,7 +35,8 @@ def test_first_run_trains_each_distinct_trial_once_and_a_second_run_reuses_them(
             row = store.trial(key)
             assert row["attempts"] == 1
             assert [r["epoch"] for r in store.epochs(key)] == [1, 2, 3]
-            assert {a["kind"] for a in store.artifacts(key)} == {"checkpoint", "checkpoint_state"}
+            kinds = {"checkpoint", "checkpoint_state", "predictions"}
+            assert {a["kind"] for a in store.artifacts(key)} == kinds
             assert set(row) >= {"versions", "host", "owner"} and '"engine"' in row["versions"]
 
 

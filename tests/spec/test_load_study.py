@@ -8,7 +8,7 @@ import pytest
 from study_text import BASE, edit
 
 from hyperlab.errors import UserError
-from hyperlab.spec import StudySpec, expand_variants, load_study, parse_override
+from hyperlab.spec import expand_variants, load_study, parse_override
 
 
 def test_the_base_study_loads_with_defaults_filled_in(write_study) -> None:
@@ -22,11 +22,6 @@ def test_the_base_study_loads_with_defaults_filled_in(write_study) -> None:
     assert [f.name for f in study.factor] == ["lr", "width", "activation"]
     assert study.budget is None
     assert study.source.endswith("study.toml")
-
-
-def test_study_load_is_load_study(write_study) -> None:
-    path = write_study()
-    assert StudySpec.load(str(path), ["seeds=1"]) == load_study(path, ["seeds=1"])
 
 
 def test_seeds_as_a_list_are_sorted(write_study) -> None:

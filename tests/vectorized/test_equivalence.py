@@ -141,3 +141,54 @@ def test_a_stacked_trials_time_is_its_share_of_the_stack(digits):
     assert sum(r.seconds for r in stacked) <= wall
     for result in stacked:  # at least the epochs it was charged for
         assert result.seconds >= sum(r["seconds"] for r in result.epochs) * 0.999
+
+
+def test_bce_trials_on_two_classes_match_the_engine():
+    from hyperlab.data import DataConfig, make_splits
+    from hyperlab.engine import TrialConfig
+
+    moons = DataConfig(dataset="moons", n=240, noise=0.1, scale="none")
+    splits = make_splits(moons)
+
+    def bce(**train):
+        settings = {"epochs": 3, "batch_size": 16, "loss": {"name": "bce"},
+                    "optimizer": {"name": "sgd", "lr": 0.1, "momentum": 0.9}, **train}
+        return TrialConfig(data=moons, model={"kind": "mlp", "hidden": [16, 16]}, train=settings)
+
+    configs = [bce(), bce(optimizer={"name": "sgd", "lr": 0.02}), bce(schedule={"name": "cosine"}),
+               bce(grad_clip=0.5, early_stopping={"patience": 0, "min_delta": 10.0})]
+    seeds = [4] * len(configs)
+    stacked = train_group(configs, seeds, splits=splits)
+    for i, (mine, theirs) in enumerate(zip(stacked, alone(configs, seeds, splits), strict=True)):
+        assert_same_result(mine, theirs, f"bce trial {i}")
+    assert stacked[0].epochs[-1]["train_accuracy"] > 0.7  # the logit > 0 rule, not an arg max of one column
+
+
+@pytest.mark.parametrize("optimizer", [{"name": "adam", "lr": 0.01}, {"name": "adamw", "lr": 0.01}])
+@pytest.mark.parametrize("schedule", [{"name": "constant"}, {"name": "cosine"},
+                                      {"name": "step", "step_size": 1, "gamma": 0.5}])
+def test_adam_and_adamw_stacks_match_the_engine_per_schedule(digits, optimizer, schedule):
+    name = optimizer["name"]
+    configs = [
+        trial(optimizer=optimizer, schedule=schedule),
+        trial(optimizer={"name": name, "lr": 0.003, "betas": [0.8, 0.99], "eps": 1e-6}, schedule=schedule),
+        trial(optimizer={"name": name, "lr": 0.01, "weight_decay": 0.05}, schedule=schedule, grad_clip=1.0),
+        trial(with_model(MLP, dropout=0.2), optimizer=optimizer, schedule=schedule,
+              loss={"name": "cross_entropy", "label_smoothing": 0.1}),
+        trial(optimizer=optimizer, schedule=schedule, early_stopping={"patience": 0, "min_delta": 10.0}),
+    ]
+    seeds = [5] * len(configs)
+    for i, (mine, theirs) in enumerate(zip(train_group(configs, seeds, splits=digits),
+                                           alone(configs, seeds, digits), strict=True)):
+        assert_same_result(mine, theirs, f"{name} trial {i}")
+
+
+def test_an_adam_trial_interrupted_in_a_stack_resumes_in_the_engine(digits, tmp_path):
+    configs = [trial(optimizer={"name": "adam", "lr": 0.01}), trial(optimizer={"name": "adam", "lr": 0.003})]
+    stops = iter([False, False, True])  # stop between epochs 1 and 2 (polled before each epoch)
+    workdirs = [tmp_path / "a", tmp_path / "b"]
+    first = train_group(configs, [1, 1], splits=digits, workdirs=workdirs, should_stop=lambda: next(stops))
+    assert [r.status for r in first] == ["interrupted", "interrupted"]
+    resumed = train_trial(configs[0], 1, splits=digits, workdir=workdirs[0])
+    assert_same_result(resumed, train_trial(configs[0], 1, splits=digits), "resumed adam")
+    assert load_checkpoint(workdirs[0])[1]["optimizer"]["param_groups"][0]["lr"] == 0.01

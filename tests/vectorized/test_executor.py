@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import hyperlab
-from hyperlab.runner import ListSink, LocalExecutor, run_study
+from hyperlab.runner import ListSink, LocalExecutor, VectorizedExecutor, run_study
 from hyperlab.store import Store
-from hyperlab.vectorized import VectorizedExecutor
 
 TIMING = ("seconds", "examples_per_s")
 STUDY = """
@@ -74,9 +75,16 @@ def test_a_study_run_vectorized_stores_what_the_engine_stores(tmp_path):
     assert sorted(e.get("vectorized", 1) for e in started) == [1, 1, 4, 4, 4, 4, 4, 4, 4, 4]  # adam alone
     run_study(study.spec, plan, workspace=tmp_path / "one", executor=LocalExecutor(), report=False)
     assert close(stored(tmp_path / "vec", keys), stored(tmp_path / "one", keys))
-    with Store.open(tmp_path / "vec") as store:
+    with Store.open(tmp_path / "vec") as store, Store.open(tmp_path / "one") as one:
         for key in keys:
-            assert {a["kind"] for a in store.artifacts(key)} == {"checkpoint", "checkpoint_state"}
+            kinds = {"checkpoint", "checkpoint_state", "predictions"}
+            assert {a["kind"] for a in store.artifacts(key)} == kinds
+            assert {a["kind"] for a in one.artifacts(key)} == kinds
+            stacked, alone = (json.loads((s.workspace / next(a["path"] for a in s.artifacts(key)
+                                                              if a["kind"] == "predictions")).read_text())
+                              for s in (store, one))
+            assert stacked["test_samples"]["truth"] == alone["test_samples"]["truth"]
+            assert stacked["confusion_test"] == store.final(key)["confusion_test"]
 
 
 def test_an_interrupted_vectorized_run_resumes_trial_by_trial(tmp_path):

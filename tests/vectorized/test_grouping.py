@@ -45,10 +45,11 @@ def test_groups_are_cut_at_max_group_and_keep_the_plan_order():
 
 
 @pytest.mark.parametrize(("config", "reason"), [
-    (trial(optimizer={"name": "adam", "lr": 0.001}), "optimizer 'adam'"),
+    (trial(optimizer={"name": "rmsprop", "lr": 0.001}), "optimizer 'rmsprop'"),
+    (trial(optimizer={"name": "adam", "lr": 0.001, "amsgrad": True}), "AMSGrad"),
     (trial({"kind": "resnet", "widths": [4], "blocks": 1}), "model.kind 'resnet'"),
     (trial(with_model(CONVNET, layers=["conv 4 k3", "res 4", "gap"])), "ResidualBlock"),
-    (trial(loss={"name": "bce"}), "train.loss 'bce'"),
+    (trial(loss={"name": "mse"}), "train.loss 'mse'"),
     (trial(with_model(MLP, hidden=[1024, 1024])), "dense layer of 1,048,576 weights"),  # slow stacked
 ])
 def test_unsupported_trials_say_why_and_stay_alone(config, reason):

@@ -19,7 +19,7 @@ CONVNET = {"kind": "sequential", "layers": ["conv 6 k3 p1", "bn", "relu", "maxpo
 
 def trial(model: dict | None = None, **train: object) -> TrialConfig:
     """A digits trial: 3 epochs of SGD with momentum at batch 64 on the CPU, changed by `train`."""
-    settings: dict = {"epochs": 3, "batch_size": 64, "device": "cpu",
+    settings: dict = {"epochs": 3, "batch_size": 64,
                       "optimizer": {"name": "sgd", "lr": 0.05, "momentum": 0.9}}
     settings.update(train)
     return TrialConfig(data=DataConfig(dataset="digits"), model=model or MLP, train=TrainConfig(**settings))

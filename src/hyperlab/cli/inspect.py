@@ -62,7 +62,10 @@ def load_variants(file: Path) -> list[Variant]:
 
     problems: list[str] = []
     parsed: dict[str, Any] = {}
-    for key, parse in (("model", parse_model_spec), ("data", lambda d: DataConfig(**d))):
+    def parse_data(table: dict) -> DataConfig:  # data.root is a run setting, not the data's identity
+        return DataConfig(**{k: v for k, v in table.items() if k != "root"})
+
+    for key, parse in (("model", parse_model_spec), ("data", parse_data)):
         value = raw.get(key, {})
         if not isinstance(value, dict):
             problems.append(f"{file}: {key}: must be a table, got {type(value).__name__}")

@@ -37,26 +37,71 @@ def command(
     from hyperlab.spec import load_study
 
     plan = make_plan(load_study(study, overrides or []))
-    statuses = stored_statuses(workspace, plan.keys())
+    statuses, why = stored_statuses(workspace, plan)
     if as_json:
-        typer.echo(json.dumps(plan.to_dict(statuses), indent=2))
+        document = plan.to_dict(statuses)
+        declined = not_stacked(plan)
+        for variant in document["variants"]:
+            variant["not_stacked"] = declined.get(variant["name"])
+        for trial in document["trials"]:
+            if trial["key"] in why:
+                trial["pending_because"] = why[trial["key"]]
+        typer.echo(json.dumps(document, indent=2))
     else:
         # A pipe or a file gets a wide table rather than one wrapped at 80 columns.
-        print_plan(plan, statuses, Console(width=None if sys.stdout.isatty() else 160))
+        print_plan(plan, statuses, Console(width=None if sys.stdout.isatty() else 160), why)
 
 
-def stored_statuses(workspace: str | None, keys: list[str]) -> dict[str, str]:
-    """Status of the keys the workspace's store holds; empty when there is no store yet (planning
-    never creates a workspace)."""
-    try:
-        from hyperlab.store import DB_NAME, Store, resolve_workspace
-    except ImportError:  # a build without the store: nothing has run
-        return {}
+DATA_CHANGED = "data changed since these trials ran"
+
+
+def not_stacked(plan: Plan) -> dict[str, str]:
+    """Variant -> why its trials train one at a time instead of in a stack (the vectorized path
+    declines them), for the variants it declines."""
+    from hyperlab.vectorized import why_not_vectorized
+
+    return {v.name: reason for v in plan.variants if (reason := why_not_vectorized(v.config)) is not None}
+
+
+def stored_statuses(workspace: str | None, plan: Plan) -> tuple[dict[str, str], dict[str, str]]:
+    """(status of the keys the workspace's store holds, why a trial the store held under another
+    key is pending again); both empty when there is no store yet (planning never creates one)."""
+    from hyperlab.store import DB_NAME, Store, resolve_workspace
+
     root = resolve_workspace(workspace)
     if not (root / DB_NAME).is_file():
-        return {}
+        return {}, {}
     with Store.open(Path(root), create=False) as store:
-        return store.trial_statuses(keys)
+        statuses = store.trial_statuses(plan.keys())
+        registered = store.study_trials(plan.study.name)
+        engines = {r["key"]: json.loads((store.trial(r["key"]) or {}).get("versions") or "{}").get("engine")
+                   for r in registered}
+        return statuses, pending_reasons(plan, statuses, registered, engines)
+
+
+def pending_reasons(plan: Plan, statuses: dict[str, str], registered: list[dict],
+                    engines: dict[str, str | None]) -> dict[str, str]:
+    """Trials not in the store whose (variant, seed) the last run registered with the same config
+    under another key: the engine that trained them (`engines`: key -> ENGINE_VERSION) or, when it
+    is this one, the data changed (the key holds the data fingerprint)."""
+    from hyperlab.engine import ENGINE_VERSION, TrialConfig
+
+    before = {(r["variant"], int(r["seed"])): r for r in registered}
+    why: dict[str, str] = {}
+    for trial in plan.trials:
+        old = before.get((trial.variant, int(trial.seed)))
+        if trial.key in statuses or old is None or old["key"] == trial.key:
+            continue
+        try:
+            same_config = TrialConfig.from_stored(old["config"]) == trial.config
+        except ValueError:  # a config of an older, incompatible version: not a data change
+            same_config = False
+        engine = engines.get(old["key"])
+        if same_config and engine not in (None, ENGINE_VERSION):
+            why[trial.key] = f"engine version changed ({engine} -> {ENGINE_VERSION})"
+        elif same_config:
+            why[trial.key] = DATA_CHANGED
+    return why
 
 
 def si(value: int | None) -> str:
@@ -74,7 +119,8 @@ def _stored(keys: tuple[str, ...], statuses: dict[str, str]) -> str:
     return ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "-"
 
 
-def print_plan(plan: Plan, statuses: dict[str, str], console: Console) -> None:
+def print_plan(plan: Plan, statuses: dict[str, str], console: Console,
+               why: dict[str, str] | None = None) -> None:
     """The plan as a rich table with a one-line summary above it and budget exclusions below."""
     study = plan.study
     distinct = plan.keys()
@@ -106,6 +152,15 @@ def print_plan(plan: Plan, statuses: dict[str, str], console: Console) -> None:
             "ok" if v.budget_ok else "[red]over[/red]", trials, _stored(v.keys, statuses),
         )
     console.print(table)
+    declined = not_stacked(plan)
+    if declined:
+        console.print("Trained one at a time (the stacked path declines them):", highlight=False)
+        for name, reason in declined.items():
+            console.print(f"  {name}: {reason}", highlight=False, soft_wrap=True)
+    changed = [t for t in plan.trials if (why or {}).get(t.key) == DATA_CHANGED]
+    if changed:
+        names = ", ".join(f"{t.variant} seed {t.seed}" for t in changed)
+        console.print(f"Pending again, {DATA_CHANGED}: {names}", highlight=False, soft_wrap=True)
     over = [v for v in plan.variants if not v.budget_ok]
     if over:
         console.print("Not trained (over budget):", highlight=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -24,6 +25,8 @@ def command(
     jsonl: bool = typer.Option(False, "--jsonl", help="One JSON object per event on stdout."),
     device: str | None = typer.Option(None, "--device", help="auto, cpu or cuda (overrides train.device)."),
     threads: int | None = typer.Option(None, "--threads", help="Torch CPU threads per trial process."),
+    data_root: str | None = typer.Option(
+        None, "--data-root", help="Folder with official dataset files (overrides data.root)."),
     no_report: bool = typer.Option(False, "--no-report", help="Do not write the report afterwards."),
     no_vectorize: bool = typer.Option(
         False, "--no-vectorize", help="Train one trial at a time instead of stacking compatible trials."),
@@ -41,8 +44,16 @@ def command(
     progress = "jsonl" if jsonl else "quiet" if quiet else "rich"
     summary = loaded.run(workspace, workers=workers, rerun=rerun, retry_failed=retry_failed, device=device,
                          threads=threads, progress=progress, report=not no_report,
-                         vectorize=not no_vectorize)
-    if summary.interrupted:
+                         vectorize=False if no_vectorize else None, data_root=data_root)
+    if summary.output_closed:
+        # Nobody reads stdout any more: point it at /dev/null so the interpreter's final flush
+        # does not fail, and say on stderr what happened.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        print(f"hyperlab: output closed; stopped, finished epochs are stored in {summary.workspace}. "
+              f"Run the same command to resume.", file=sys.stderr)
+    elif summary.interrupted:
         print(f"hyperlab: interrupted; finished epochs are stored in {summary.workspace}. "
               f"Run the same command to resume.", file=sys.stderr)
     elif summary.report_error:

@@ -51,16 +51,17 @@ def command(
         return
     table = Table(title=f"{name}", title_justify="left")
     for column, justify in (("variant", "left"), ("done", "right"), ("running", "right"),
-                            ("pending", "right"), ("failed", "right"), ("in_flight", "left")):
+                            ("pending", "right"), ("failed", "right"), ("diverged", "right"),
+                            ("in_flight", "left")):
         table.add_column(column.replace("_", " "), justify=justify)
     for row in frame.itertuples(index=False):
         if not row.budget_ok:
-            table.add_row(row.variant, "", "", "", "", "[yellow]over budget: not trained[/]")
+            table.add_row(row.variant, "", "", "", "", "", "[yellow]over budget: not trained[/]")
             continue
         table.add_row(row.variant, str(row.done), str(row.running), str(row.pending), str(row.failed),
-                      "; ".join(filter(None, [row.running_epochs, row.resumes])))
+                      str(row.diverged), "; ".join(filter(None, [row.running_epochs, row.resumes])))
     console = Console(width=None if sys.stdout.isatty() else 160)  # a pipe gets the whole line
     console.print(table)
-    totals = frame[["trials", "done", "running", "pending", "failed"]].sum()
+    totals = frame[["trials", "done", "running", "pending", "failed", "diverged"]].sum()
     console.print(f"{totals['done']}/{totals['trials']} done, {totals['running']} running, "
-                  f"{totals['pending']} pending, {totals['failed']} failed")
+                  f"{totals['pending']} pending, {totals['failed']} failed, {totals['diverged']} diverged")

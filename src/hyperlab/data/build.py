@@ -28,8 +28,8 @@ _memo: OrderedDict[tuple, Splits] = OrderedDict()
 _memo_lock = threading.Lock()
 
 
-def _options(cfg: DataConfig) -> LoadOptions:
-    return LoadOptions(root=cache.data_root(cfg.root), n=cfg.n, noise=cfg.noise, seed=cfg.seed)
+def _options(cfg: DataConfig, root: str | None = None) -> LoadOptions:
+    return LoadOptions(root=cache.data_root(root), n=cfg.n, noise=cfg.noise, seed=cfg.seed)
 
 
 def describe(cfg: DataConfig) -> DataInfo:
@@ -49,16 +49,17 @@ def describe(cfg: DataConfig) -> DataInfo:
                     n_train=n_train, n_test=n_test, n_val=n_val, dataset=cfg.dataset)
 
 
-def make_splits(cfg: DataConfig, device: torch.device | str = "cpu") -> Splits:
-    """Train/validation/test tensors of `cfg` on `device`, memoized per process (treat as read-only)."""
+def make_splits(cfg: DataConfig, device: torch.device | str = "cpu", root: str | None = None) -> Splits:
+    """Train/validation/test tensors of `cfg` on `device`, memoized per process (treat as read-only).
+    `root`: folder with official dataset files (default $HYPERLAB_DATA): a run setting."""
     device = torch.device(device)
-    key = (cfg.model_dump_json(), str(device), str(cache.data_root(cfg.root)), str(cache.cache_root()))
+    key = (cfg.model_dump_json(), str(device), str(cache.data_root(root)), str(cache.cache_root()))
     with _memo_lock:
         if key in _memo:
             _memo.move_to_end(key)
             hit = _memo[key]
             return replace(hit, info=dict(hit.info))
-    splits = build_splits(cfg, device)
+    splits = build_splits(cfg, device, root)
     with _memo_lock:
         _memo[key] = splits
         while len(_memo) > MEMO_SIZE:
@@ -71,9 +72,9 @@ def clear_memo() -> None:
         _memo.clear()
 
 
-def build_splits(cfg: DataConfig, device: torch.device) -> Splits:
+def build_splits(cfg: DataConfig, device: torch.device, root: str | None = None) -> Splits:
     """make_splits without the memo."""
-    data = get_source(cfg.dataset).load(_options(cfg))
+    data = get_source(cfg.dataset).load(_options(cfg, root))
     stratify = data.task == "classification"
     x_pool, y_pool, x_test, y_test = data.x_train, data.y_train, data.x_test, data.y_test
 

@@ -34,9 +34,6 @@ class DataConfig(BaseModel):
     test_subset: int | None = Field(default=None, ge=1)
     """Keep at most this many test examples (stratified, seeded by split_seed): for smoke runs."""
 
-    root: str | None = None
-    """Folder with official dataset files (archives, IDX .gz). Default: $HYPERLAB_DATA."""
-
     n: int = Field(default=200, ge=4)
     """Synthetic 2-D sets only: number of points (train + test together)."""
 

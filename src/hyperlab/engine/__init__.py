@@ -16,10 +16,12 @@ from hyperlab.engine.losses import LOSSES, LossChoice
 from hyperlab.engine.optimizers import OPTIMIZERS, OptimizerChoice
 from hyperlab.engine.result import TrialResult
 from hyperlab.engine.schedules import SCHEDULES, ScheduleChoice
+from hyperlab.engine.settings import DEVICES, RunSettings
 from hyperlab.engine.trial import TrialConfig, train_trial
 from hyperlab.engine.version import ENGINE_VERSION
 
 __all__ = [
+    "DEVICES",
     "ENGINE_VERSION",
     "LOSSES",
     "OPTIMIZERS",
@@ -30,6 +32,7 @@ __all__ = [
     "EarlyStopping",
     "LossChoice",
     "OptimizerChoice",
+    "RunSettings",
     "ScheduleChoice",
     "TrainConfig",
     "TrialConfig",

@@ -54,7 +54,8 @@ class Augment(_Section):
 
 
 class TrainConfig(_Section):
-    """How one trial trains: epochs, batches, optimizer, schedule, loss, and where it runs."""
+    """How one trial trains: epochs, batches, optimizer, schedule, loss, precision. Where it runs
+    (device, threads, ...) is not part of a trial: see `hyperlab.engine.RunSettings`."""
 
     epochs: int = Field(default=10, ge=1)
     """Passes over the training set."""
@@ -84,24 +85,11 @@ class TrainConfig(_Section):
     eval_every: int = Field(default=1, ge=1)
     """Evaluate on the validation set every this many epochs (the last epoch always is)."""
 
-    eval_batch_size: int = Field(default=1024, ge=1)
-    """Examples per forward pass during evaluation (memory only; results do not depend on it)."""
-
     early_stopping: EarlyStopping | None = None
     """Stop early on a validation metric (absent = train all epochs)."""
 
     augment: Augment | None = None
     """Image augmentation of training batches (absent = none)."""
 
-    device: Literal["auto", "cpu", "cuda"] = "auto"
-    """Where to train: auto picks cuda when available."""
-
     precision: Literal["fp32", "bf16"] = "fp32"
     """bf16: forward passes under bfloat16 autocast (weights, optimizer and losses stay float32)."""
-
-    threads: int | None = Field(default=None, ge=1)
-    """CPU threads for torch during the trial (null = torch's default)."""
-
-    channels_last: bool = False
-    """Run image models in the channels-last memory layout (speed only: 1.14-1.56x for the seed
-    convnets on this CPU, docs/performance.md; results agree to float rounding, not bit for bit)."""

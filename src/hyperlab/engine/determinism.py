@@ -28,8 +28,15 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("train.device is 'cuda' but torch sees no CUDA device")
+        raise RuntimeError("device is 'cuda' but torch sees no CUDA device")
     return torch.device(name)
+
+
+def set_threads(threads: int | None) -> None:
+    """Torch's CPU threads for this process (None: leave torch's default). Called once per process
+    by whoever owns it (the runner, a worker); the engine never changes it per trial."""
+    if threads is not None and torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
 
 
 def seed_global_rngs(seed: int) -> None:
@@ -65,9 +72,10 @@ def set_global_rng_state(tensors: dict[str, torch.Tensor], json_state: dict) -> 
 
 
 @contextmanager
-def reproducible_torch(device: torch.device, threads: int | None) -> Iterator[None]:
-    """Deterministic kernels where the device has them, and `threads` CPU threads, for the duration
-    of a trial; the previous process-wide settings are restored afterwards."""
+def reproducible_torch(device: torch.device) -> Iterator[None]:
+    """Deterministic kernels where the device has them for the duration of a trial; the previous
+    process-wide settings are restored afterwards. (CPU threads are a run setting, set once per
+    process by the runner: `set_threads`.)"""
     previous = (torch.get_num_threads(), torch.are_deterministic_algorithms_enabled(),
                 torch.is_deterministic_algorithms_warn_only_enabled(),
                 torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic,
@@ -76,8 +84,6 @@ def reproducible_torch(device: torch.device, threads: int | None) -> Iterator[No
         # cuBLAS is only deterministic with a fixed workspace; read when its handle is created, so
         # this is best effort when CUDA was already used in this process.
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-    if threads is not None:
-        torch.set_num_threads(threads)
     # warn_only: an op with no deterministic kernel on this device warns instead of failing the trial.
     torch.use_deterministic_algorithms(True, warn_only=True)
     torch.backends.cudnn.benchmark = False

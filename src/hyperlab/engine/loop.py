@@ -8,8 +8,6 @@ resumed trial ends with exactly the numbers of an uninterrupted one.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import time
 import warnings
@@ -39,7 +37,10 @@ from hyperlab.engine.determinism import (
 )
 from hyperlab.engine.early_stopping import BestTracker
 from hyperlab.engine.evaluate import evaluate, per_class_accuracy
+from hyperlab.engine.identity import trial_identity
+from hyperlab.engine.predictions import trial_predictions, write_predictions
 from hyperlab.engine.result import TrialResult
+from hyperlab.engine.settings import RunSettings
 from hyperlab.engine.version import ENGINE_VERSION
 
 EpochCallback = Callable[[dict], None]
@@ -63,20 +64,24 @@ def _call(function: Callable, *args: object) -> object:
 
 def fit(model: nn.Module, splits: Splits, train: TrainConfig, seed: int, *, workdir: Path | None = None,
         on_epoch: EpochCallback | None = None, should_stop: StopPoll | None = None,
-        regularization: Regularization | None = None) -> TrialResult:
+        regularization: Regularization | None = None, settings: RunSettings | None = None,
+        identity: str | None = None) -> TrialResult:
     """Train `model` (in place) on `splits` as `train` says; never raises for a training problem.
 
     `regularization(model)` returns the penalty added to each batch's loss (or None). After the call
     the model holds the weights the trial keeps: the best ones when early stopping restores them,
-    else the last ones. See `train_trial` for `workdir`, `on_epoch` and `should_stop`.
+    else the last ones. `settings`: device, evaluation batch size, memory layout (never results).
+    `identity`: the trial's identity (hyperlab.engine.identity), which a checkpoint must carry to be
+    resumed. See `train_trial` for `workdir`, `on_epoch` and `should_stop`.
     """
+    settings = settings or RunSettings()
     params = sum(p.numel() for p in model.parameters())
     run: _Run | None = None
     started = time.perf_counter()
     try:
-        device = resolve_device(train.device)
-        with reproducible_torch(device, train.threads):
-            run = _Run(model, splits, train, seed, device, regularization, workdir)
+        device = resolve_device(settings.device)
+        with reproducible_torch(device):
+            run = _Run(model, splits, train, seed, device, regularization, workdir, settings, identity)
             return run.train(on_epoch, should_stop)
     except _CallerError as error:
         raise error.__cause__ from None
@@ -93,7 +98,8 @@ class _Run:
     """The state of one trial while it trains."""
 
     def __init__(self, model: nn.Module, splits: Splits, cfg: TrainConfig, seed: int, device: torch.device,
-                 regularization: Regularization | None, workdir: Path | None) -> None:
+                 regularization: Regularization | None, workdir: Path | None, settings: RunSettings,
+                 identity: str | None) -> None:
         self.call_started = time.perf_counter()
         self.seconds_before = 0.0  # wall time of earlier calls (resume)
         self.epoch = 0  # epochs done
@@ -103,12 +109,13 @@ class _Run:
                                    es.patience if es else None)
         self._check(splits, cfg)
         self.cfg, self.seed, self.device, self.workdir = cfg, seed, device, workdir
+        self.settings = settings
         self.regularization = regularization
         self.splits = splits.to(device)
         self.model = model.to(device)
         # channels_last: weights and the evaluation tensors are converted once; training batches are
         # gathered contiguous by index_select and converted per batch (a copy far cheaper than a conv).
-        self.memory_format = (torch.channels_last if cfg.channels_last and len(splits.input_shape) == 3
+        self.memory_format = (torch.channels_last if settings.channels_last and len(splits.input_shape) == 3
                               else None)
         if self.memory_format is not None:
             self.model = self.model.to(memory_format=self.memory_format)
@@ -125,7 +132,7 @@ class _Run:
         self.stopped_early = False
         self.initial_loss = math.nan  # loss of the trial's first batch, the reference for divergence
         self.steps_per_epoch = math.ceil(len(self.splits.x_train) / cfg.batch_size)
-        self.fingerprint = self._fingerprint()
+        self.fingerprint = self._fingerprint(identity)
 
     @staticmethod
     def _check(splits: Splits, cfg: TrainConfig) -> None:
@@ -246,7 +253,7 @@ class _Run:
         s = self.splits
         inputs, targets = getattr(s, f"x_{split}"), getattr(s, f"y_{split}")
         classes = s.n_outputs if self.classification else 0
-        return evaluate(self.model, inputs, targets, self.loss, classes, self.cfg.eval_batch_size,
+        return evaluate(self.model, inputs, targets, self.loss, classes, self.settings.eval_batch_size,
                         self.autocast)
 
     def _record(self, train_metrics: dict, val: dict, epoch_started: float, train_seconds: float) -> dict:
@@ -289,6 +296,9 @@ class _Run:
             final["per_class_test"] = per_class_accuracy(test_kept["confusion"])
             final["confusion_val"] = val_kept["confusion"]
             final["confusion_test"] = test_kept["confusion"]
+        if self.workdir is not None:  # what the report draws (the model now holds the kept weights)
+            write_predictions(self.workdir, trial_predictions(
+                self.model, self.splits, self.loss, self.settings.eval_batch_size, self.autocast, final))
         if self.stopped_early:
             monitor = self.tracker.monitor
             reason = (f"early_stopped at epoch {self.epoch}: {monitor} did not improve by more than "
@@ -299,14 +309,13 @@ class _Run:
 
     # --- checkpoints ------------------------------------------------------------------------------------
 
-    def _fingerprint(self) -> str:
-        """What a checkpoint must have been written by to be resumed here."""
-        identity = {
-            "engine": ENGINE_VERSION, "seed": self.seed, "train": self.cfg.model_dump(mode="json"),
-            "params": [[name, list(t.shape)] for name, t in self.model.state_dict().items()],
-            "examples": [len(self.splits.x_train), len(self.splits.x_val), len(self.splits.x_test)],
-        }
-        return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+    def _fingerprint(self, identity: str | None) -> str:
+        """What a checkpoint must have been written by to be resumed here: the trial's identity (the
+        canonical config, seed, ENGINE_VERSION and data fingerprint; never the run settings). A bare
+        `fit` without one (a model and splits built by the caller) uses its train config and seed."""
+        if identity is not None:
+            return identity
+        return trial_identity(self.cfg, self.seed, f"{len(self.splits.x_train)}/{len(self.splits.x_val)}")
 
     def _save(self) -> None:
         tensors = {f"model/{k}": v for k, v in self.model.state_dict().items()}

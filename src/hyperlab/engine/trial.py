@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -11,8 +12,11 @@ from hyperlab.data.config import DataConfig
 from hyperlab.data.splits import Splits
 from hyperlab.engine.config import TrainConfig
 from hyperlab.engine.determinism import derive_seed, resolve_device
+from hyperlab.engine.identity import trial_identity
 from hyperlab.engine.loop import EpochCallback, StopPoll, fit
 from hyperlab.engine.result import TrialResult
+from hyperlab.engine.settings import RUN_KEYS, RunSettings
+from hyperlab.errors import UserError
 from hyperlab.models import ModelSpec, build_model, regularization_loss
 
 
@@ -30,10 +34,26 @@ class TrialConfig(BaseModel):
     train: TrainConfig = Field(default_factory=TrainConfig)
     """The `[train]` section: how the network is trained."""
 
+    @classmethod
+    def from_stored(cls, data: str | dict) -> TrialConfig:
+        """A config as a store holds it (JSON text or data). Configs stored before run settings left
+        the trial config carry `train.device`, `train.threads`, ...: they are dropped here."""
+        return cls.model_validate(without_run_keys(json.loads(data) if isinstance(data, str) else data))
+
+
+def without_run_keys(data: dict) -> dict:
+    """Config data without the keys that are run settings (hyperlab.engine.settings.RUN_KEYS)."""
+    out = dict(data)
+    for section, key in RUN_KEYS:
+        if isinstance(out.get(section), dict) and key in out[section]:
+            out[section] = {k: v for k, v in out[section].items() if k != key}
+    return out
+
 
 def train_trial(config: TrialConfig, seed: int, *, workdir: Path | None = None,
                 on_epoch: EpochCallback | None = None, splits: Splits | None = None,
-                should_stop: StopPoll | None = None) -> TrialResult:
+                should_stop: StopPoll | None = None, settings: RunSettings | None = None,
+                data_fingerprint: str | None = None) -> TrialResult:
     """Train one trial and report what happened; never raises for a training problem.
 
     - `seed`: the trial seed. The model's initial weights, the data order, augmentation and dropout
@@ -45,15 +65,20 @@ def train_trial(config: TrialConfig, seed: int, *, workdir: Path | None = None,
     - `on_epoch(record)`: called after each evaluated epoch, before that epoch's checkpoint.
     - `splits`: already-built data (else `make_splits(config.data, device)`); must match config.data.
     - `should_stop()`: polled between epochs; True -> checkpoint, status "interrupted".
+    - `settings`: where and how fast it runs (device, evaluation batch size, memory layout); never
+      part of the trial's identity, so a checkpoint resumes under other settings.
+    - `data_fingerprint`: what the data files contain (hyperlab.data.fingerprint), part of the
+      identity a checkpoint must match.
 
     Data that cannot be loaded raises (hyperlab.errors.UserError): that is not a training problem.
     """
+    settings = settings or RunSettings()
     try:
-        device = resolve_device(config.train.device)
-    except RuntimeError as error:
-        return TrialResult(status="failed", stop_reason=f"failed at epoch 0: {error}", error=str(error))
+        device = resolve_device(settings.device)
+    except RuntimeError as error:  # the machine, not the trial: the caller checks before claiming
+        raise UserError(f"--device: {error}") from None
     if splits is None:
-        splits = make_splits(config.data, device=str(device))
+        splits = make_splits(config.data, device=str(device), root=settings.data_root)
     try:
         n_outputs = config.train.loss.output_width(splits.n_outputs)
         model = build_model(config.model, splits.input_shape, n_outputs, derive_seed(seed, "model"))
@@ -62,4 +87,5 @@ def train_trial(config: TrialConfig, seed: int, *, workdir: Path | None = None,
         return TrialResult(status="failed", stop_reason=f"failed building the model: {message}",
                            error=message)
     return fit(model, splits, config.train, seed, workdir=workdir, on_epoch=on_epoch,
-               should_stop=should_stop, regularization=regularization_loss)
+               should_stop=should_stop, regularization=regularization_loss, settings=settings,
+               identity=trial_identity(config, seed, data_fingerprint))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from hyperlab.data.fingerprint import data_fingerprint
 from hyperlab.engine import ENGINE_VERSION, TrialConfig
 from hyperlab.errors import UserError
 from hyperlab.plan.cost import Cost, variant_cost
@@ -22,7 +23,7 @@ from hyperlab.spec.study import Budget
 class PlannedTrial:
     """One trial of the plan: a variant's resolved config and one seed."""
 
-    key: str  # hash of the resolved config + seed + ENGINE_VERSION (hyperlab.plan.keys)
+    key: str  # hash of the resolved config + seed + ENGINE_VERSION + data fingerprint (hyperlab.plan.keys)
     variant: str  # "baseline", "<factor>=<label>", or a grid point "<f1>=<l1>, <f2>=<l2>"
     factor: str | None  # None for the baseline
     level: str | None  # the level's label; None for the baseline
@@ -31,6 +32,7 @@ class PlannedTrial:
     budget_ok: bool  # False: over budget, listed but not trained
     budget_reason: str | None  # why not, e.g. "params 267,530 > max_params 256,000"
     is_baseline: bool = False
+    data_fingerprint: str | None = None  # what the data contain (hyperlab.data.fingerprint), in the key
 
 
 @dataclass(frozen=True)
@@ -160,11 +162,16 @@ def make_plan(study: StudySpec) -> Plan:
 
     variants: list[Variant] = []
     trials: list[PlannedTrial] = []
+    fingerprints: dict[str, str] = {}  # data config JSON -> fingerprint: each dataset hashed once
     for spec in specs:
         ok, reason = budget_verdict(costs[spec.name], study.budget)
-        keys = tuple(trial_key(spec.config, seed) for seed in seeds)
+        data_json = spec.config.data.model_dump_json()
+        if data_json not in fingerprints:
+            fingerprints[data_json] = data_fingerprint(spec.config.data)
+        data = fingerprints[data_json]
+        keys = tuple(trial_key(spec.config, seed, data) for seed in seeds)
         variants.append(Variant(spec.name, spec.factor, spec.level, spec.levels, spec.changes, spec.config,
                                 spec.is_baseline, spec.order, costs[spec.name], ok, reason, keys))
         trials += [PlannedTrial(key, spec.name, spec.factor, spec.level, seed, spec.config, ok, reason,
-                                spec.is_baseline) for key, seed in zip(keys, seeds, strict=True)]
+                                spec.is_baseline, data) for key, seed in zip(keys, seeds, strict=True)]
     return Plan(study, variants, trials, seeds)

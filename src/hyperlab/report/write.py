@@ -11,7 +11,7 @@ from pathlib import Path
 
 import jinja2
 
-from hyperlab import __version__
+from hyperlab._version import __version__
 from hyperlab.analysis.results import FactorInfo, StudyAnalysis
 from hyperlab.report import document as doc
 from hyperlab.report import figures as figs
@@ -74,7 +74,7 @@ def _data_info(analysis: StudyAnalysis):
     try:
         from hyperlab.data import DataConfig, describe
 
-        return describe(DataConfig.model_validate(data))
+        return describe(DataConfig.model_validate({k: v for k, v in data.items() if k != "root"}))
     except Exception:  # an unknown or unavailable dataset only costs the class names
         return None
 

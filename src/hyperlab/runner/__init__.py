@@ -11,7 +11,8 @@ from __future__ import annotations
 from hyperlab.runner.events import EventSink, JsonlSink, ListSink, QuietSink
 from hyperlab.runner.executor import Executor, LocalExecutor, RunContext, TrialTask
 from hyperlab.runner.interrupt import StopFlag, graceful_interrupts
-from hyperlab.runner.run import RunSummary, run_study, write_study_report
+from hyperlab.runner.run import RunSummary, resolve_settings, run_study
+from hyperlab.runner.stacked import VectorizedExecutor
 from hyperlab.runner.workers import ProcessExecutor
 
 __all__ = [
@@ -28,5 +29,6 @@ __all__ = [
     "TrialTask",
     "graceful_interrupts",
     "run_study",
-    "write_study_report",
+    "VectorizedExecutor",
+    "resolve_settings",
 ]

@@ -15,10 +15,30 @@ Multi-process runs add `worker` (an index) to the events of each worker process.
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import sys
+from collections.abc import Callable
 from typing import IO, Protocol
+
+
+class OutputClosed(Exception):  # noqa: N818  (an event, not an error of the program)
+    """The reader of the run's output went away (`hyperlab run --jsonl | head -1`, a closed
+    terminal). Not the trial's fault: the run stops, the trials in flight stay resumable."""
+
+
+OUTPUT_GONE_ERRNOS = {errno.EPIPE, errno.EIO}  # a pipe with no reader; a terminal that was closed
+
+
+def guard_output(emit: Callable[[dict], None], event: dict) -> None:
+    """`emit(event)`, turning a write to a vanished reader into OutputClosed."""
+    try:
+        emit(event)
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError) or exc.errno in OUTPUT_GONE_ERRNOS:
+            raise OutputClosed(str(exc)) from exc
+        raise
 
 
 class EventSink(Protocol):

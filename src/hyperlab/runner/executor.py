@@ -9,40 +9,13 @@ several local executors in subprocesses. A vectorized or Ray executor implements
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import Sequence
+from typing import Protocol
 
-from hyperlab.runner.events import EventSink
-from hyperlab.store import DEFAULT_STALE_AFTER, Owner, Store
+from hyperlab.runner.task import RunContext, TrialTask
+from hyperlab.runner.trial import train_claimed
 
-
-@dataclass(frozen=True)
-class TrialTask:
-    """One trial to train: its key, where it sits in the study, and its resolved config."""
-
-    key: str
-    variant: str  # the first variant of the study that uses this trial
-    seed: int
-    config: Any  # hyperlab.engine.TrialConfig
-
-    @property
-    def epochs(self) -> int:
-        return int(self.config.train.epochs)
-
-
-@dataclass
-class RunContext:
-    """What an executor needs besides the trials."""
-
-    store: Store
-    owner: Owner
-    events: EventSink
-    should_stop: Callable[[], bool]  # polled between epochs and between trials
-    device: str | None = None  # overrides train.device (not part of trial keys)
-    threads: int | None = None  # overrides train.threads (not part of trial keys)
-    stale_after: float = DEFAULT_STALE_AFTER  # seconds before another host's silent trial is dead
-    heartbeat_every: float = 30.0  # seconds between heartbeats while a trial trains
+__all__ = ["Executor", "LocalExecutor", "RunContext", "TrialTask"]
 
 
 class Executor(Protocol):
@@ -56,8 +29,6 @@ class LocalExecutor:
     """One trial at a time, in this process, in the given order."""
 
     def run(self, trials: Sequence[TrialTask], ctx: RunContext) -> None:
-        from hyperlab.runner.trial import train_claimed
-
         for task in trials:
             if ctx.should_stop():
                 return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hyperlab.runner.executor import TrialTask
+from hyperlab.runner.task import TrialTask
 from hyperlab.store import StudyRow, TrialRow, VariantRow
 
 
@@ -62,7 +62,8 @@ def tasks(plan: Any) -> list[TrialTask]:
     for _, trial in ordered:
         if trial.budget_ok and trial.key not in seen:
             seen.add(trial.key)
-            out.append(TrialTask(trial.key, trial.variant, int(trial.seed), trial.config))
+            out.append(TrialTask(trial.key, trial.variant, int(trial.seed), trial.config,
+                                 getattr(trial, "data_fingerprint", None)))
     return out
 
 

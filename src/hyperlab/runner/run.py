@@ -3,21 +3,27 @@ the workspace), wait for trials other processes are training, then write the rep
 
 from __future__ import annotations
 
-import importlib
 import os
 import shutil
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hyperlab.engine.settings import RunSettings
+from hyperlab.errors import UserError
 from hyperlab.runner import register
-from hyperlab.runner.events import EventSink, QuietSink
+from hyperlab.runner.events import EventSink, OutputClosed, QuietSink, guard_output
 from hyperlab.runner.executor import Executor, LocalExecutor, RunContext, TrialTask
 from hyperlab.runner.interrupt import StopFlag, graceful_interrupts
+from hyperlab.runner.stacked import VectorizedExecutor
 from hyperlab.runner.workers import ProcessExecutor
 from hyperlab.store import CLAIMABLE_STATUSES, DEFAULT_STALE_AFTER, FINISHED_STATUSES, Owner, Store
+
+ReportWriter = Callable[[Store, str], "Path | None"]
+"""Writes a study's report from the store and returns where it is (hyperlab.api composes one)."""
 
 MAX_ROUNDS_WITHOUT_PROGRESS = 5
 """Rounds in which claimable trials stay claimable after an executor ran before we give up (a bug)."""
@@ -36,6 +42,7 @@ class RunSummary:
     trained: Counter = field(default_factory=Counter)  # statuses of the trials this process trained
     statuses: dict[str, int] = field(default_factory=dict)  # every unique trial's status at the end
     interrupted: bool = False
+    output_closed: bool = False  # the reader of the events went away: the run stopped early
     report: Path | None = None
     report_error: str | None = None
     seconds: float = 0.0
@@ -43,6 +50,8 @@ class RunSummary:
 
     @property
     def exit_code(self) -> int:
+        if self.output_closed:
+            return 141  # as a shell reports a process ended by SIGPIPE
         if self.interrupted:
             return 130
         return 1 if self.report_error else 0
@@ -57,7 +66,7 @@ class _Tally:
     def emit(self, event: dict) -> None:
         if event.get("event") == "trial_finished":
             self.counter[event["status"]] += 1
-        self.sink.emit(event)
+        guard_output(self.sink.emit, event)  # a vanished reader: OutputClosed, never a failed trial
 
     def close(self) -> None:
         self.sink.close()
@@ -68,36 +77,44 @@ def run_study(
     plan: Any,
     *,
     workspace: str | os.PathLike | None = None,
-    workers: int = 1,
+    settings: RunSettings | None = None,
+    workers: int | None = None,
     rerun: bool = False,
     retry_failed: bool = False,
     device: str | None = None,
     threads: int | None = None,
     events: EventSink | None = None,
     report: bool = True,
+    write_report: ReportWriter | None = None,
     executor: Executor | None = None,
-    vectorize: bool = True,
+    vectorize: bool | None = None,
     stale_after: float = DEFAULT_STALE_AFTER,
     poll_every: float = 1.0,
 ) -> RunSummary:
     """Train `plan`'s missing trials into `workspace` and return what happened.
 
+    `settings`: where and how fast trials run (default: the study file's run defaults, see
+    `Study.run_defaults`); `workers`, `device`, `threads` and `vectorize` override single fields.
     `rerun` retrains every trial of the plan; `retry_failed` retrains failed and diverged ones.
     `executor` defaults to the vectorized executor (compatible trials of one seed trained as one
-    stacked model, the rest one at a time) unless `vectorize` is False (then one trial at a time);
+    stacked model, the rest one at a time) unless the settings say `local` (one trial at a time);
     with `workers` > 1, that many subprocesses each run it over the shared trial list.
     A first SIGINT/SIGTERM stops after the current epoch (stored and checkpointed).
+    `write_report(store, study_name)`: called when training is done (and `report`), returns where
+    the report is. The runner knows nothing about analysis or reports: the API composes them.
     """
     started = time.monotonic()
+    settings = resolve_settings(study, settings, workers=workers, device=device, threads=threads,
+                                vectorize=vectorize)
+    check_device(settings.device)  # before anything is claimed or stored: the machine, not a trial
+    workers = settings.workers
     sink = events or QuietSink()
     with Store.open(workspace) as store:
         store.register_study(register.study_row(study, plan), register.variant_rows(plan),
                              register.trial_rows(plan))
         tasks = register.tasks(plan)
         owner = Owner.current()
-        for row in store.study_trials(study.name):  # left running by this very process (a notebook's
-            if row["status"] == "running" and row["owner"] == str(owner):  # run that was broken off)
-                store.release(row["key"], owner, "interrupted")
+        _release_own(store, study.name, owner)  # left running by this process (a notebook's broken-off run)
         _reset_requested(store, tasks, rerun, retry_failed, stale_after)
         statuses = store.trial_statuses(t.key for t in tasks)
         summary = RunSummary(
@@ -110,22 +127,26 @@ def run_study(
         tally.emit({"event": "run_started", "study": study.name, "workspace": str(store.workspace),
                     "planned": summary.planned, "to_train": summary.unique - summary.reused,
                     "reused": summary.reused, "over_budget": len(summary.over_budget), "workers": workers})
-        executor = executor or _default_executor(workers, vectorize)
+        executor = executor or _default_executor(settings)
         flag = StopFlag()
         ctx = RunContext(store=store, owner=owner, events=tally, should_stop=flag,
-                         device=device, threads=threads, stale_after=stale_after)
+                         settings=settings, stale_after=stale_after)
         try:
-            with graceful_interrupts(flag), _torch_threads(threads if workers == 1 else None):
+            with graceful_interrupts(flag), _torch_threads(settings.threads if workers == 1 else None):
                 _train_until_done(store, tasks, executor, ctx, flag, poll_every)
         except KeyboardInterrupt:
             summary.interrupted = True
+        except OutputClosed:  # nobody reads the events: stop, leaving the trials in flight resumable
+            summary.output_closed = summary.interrupted = True
+            _release_own(store, study.name, owner)
+            tally = _Tally(QuietSink(), summary.trained)
         summary.interrupted = summary.interrupted or flag.requested
         statuses = store.trial_statuses(t.key for t in tasks)
         summary.statuses = dict(Counter(statuses.values()))
-        if report and not summary.interrupted:
+        if report and write_report is not None and not summary.interrupted:
             tally.emit({"event": "report_started", "study": study.name})
             try:
-                summary.report = write_study_report(store, study.name)
+                summary.report = write_report(store, study.name)
             except Exception as exc:  # the results are stored; `hyperlab report` can retry
                 summary.report_error = f"{type(exc).__name__}: {exc}"
         summary.seconds = time.monotonic() - started
@@ -137,13 +158,40 @@ def run_study(
     return summary
 
 
-def _default_executor(workers: int, vectorize: bool) -> Executor:
-    if workers > 1:
-        return ProcessExecutor(workers, vectorize=vectorize)
-    if vectorize:
-        from hyperlab.vectorized import VectorizedExecutor  # an executor plugged in, not a layer above
+def _release_own(store: Store, study_name: str, owner: Owner) -> None:
+    """Every trial of the study this process still holds as running becomes `interrupted`
+    (resumable from its checkpoint)."""
+    for row in store.study_trials(study_name):
+        if row["status"] == "running" and row["owner"] == str(owner):
+            store.release(row["key"], owner, "interrupted")
 
-        return VectorizedExecutor()
+
+def resolve_settings(study: Any, settings: RunSettings | None, *, workers: int | None = None,
+                     device: str | None = None, threads: int | None = None,
+                     vectorize: bool | None = None) -> RunSettings:
+    """The run's settings: `settings` (default: the study file's run defaults) with the overrides."""
+    if settings is None:
+        defaults = getattr(study, "run_defaults", None)
+        settings = defaults() if callable(defaults) else RunSettings()
+    executor = None if vectorize is None else ("vectorized" if vectorize else "local")
+    return settings.with_overrides(workers=workers, device=device, threads=threads, executor=executor)
+
+
+def check_device(device: str) -> None:
+    """UserError (exit 2) when the device cannot be used on this machine."""
+    from hyperlab.engine.determinism import resolve_device
+
+    try:
+        resolve_device(device)
+    except RuntimeError as exc:
+        raise UserError(f"--device {device}: {exc}; use --device cpu or auto") from None
+
+
+def _default_executor(settings: RunSettings) -> Executor:
+    if settings.workers > 1:
+        return ProcessExecutor(settings.workers, vectorize=settings.executor == "vectorized")
+    if settings.executor == "vectorized":
+        return VectorizedExecutor(**settings.executor_options)
     return LocalExecutor()
 
 
@@ -216,20 +264,3 @@ class _torch_threads:  # noqa: N801  (a context manager used like a function)
             import torch
 
             torch.set_num_threads(self.previous)
-
-
-def write_study_report(store: Store, study_name: str) -> Path | None:
-    """Write the report to `<workspace>/reports/<study>/` when the analysis and report modules are
-    installed (None when they are not); returns where it is."""
-    try:
-        analysis = importlib.import_module("hyperlab.analysis")
-        report = importlib.import_module("hyperlab.report")
-    except ModuleNotFoundError as exc:
-        if (exc.name or "").startswith("hyperlab"):
-            return None
-        raise
-    analyze, write_report = getattr(analysis, "analyze", None), getattr(report, "write_report", None)
-    if analyze is None or write_report is None:
-        return None
-    out_dir = store.workspace / "reports" / study_name
-    return Path(write_report(analyze(store.frames(study_name)), out_dir))

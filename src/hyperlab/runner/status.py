@@ -1,4 +1,4 @@
-"""Where a study stands: per variant, how many trials are done, running, pending or failed."""
+"""Where a study stands: per variant, how many trials are done, running, pending, failed or diverged."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import pandas as pd
 from hyperlab.store import DEFAULT_STALE_AFTER, Store
 
 STATUS_COLUMNS = ["variant", "factor", "level", "budget_ok", "trials", "done", "running", "pending", "failed",
-                  "running_epochs", "resumes"]
-_GROUP = {"completed": "done", "early_stopped": "done", "failed": "failed", "diverged": "failed",
+                  "diverged", "running_epochs", "resumes"]
+# diverged is an outcome of the hyperparameters (a result); failed is a trial that could not train
+_GROUP = {"completed": "done", "early_stopped": "done", "failed": "failed", "diverged": "diverged",
           "running": "running", "pending": "pending", "interrupted": "pending"}
 
 
@@ -53,8 +54,8 @@ def status_frame(store: Store | None, variants: Sequence[dict], trials: Sequence
     part way, `seed S: interrupted at epoch E, resumes there` (a running trial whose owner died counts
     as pending and reads "stopped at epoch E (its process died)"). Without a store (no workspace
     yet) every trial is pending."""
-    counts = {"trials": 0, "done": 0, "running": 0, "pending": 0, "failed": 0, "running_epochs": "",
-              "resumes": ""}
+    counts = {"trials": 0, "done": 0, "running": 0, "pending": 0, "failed": 0, "diverged": 0,
+              "running_epochs": "", "resumes": ""}
     rows = {v["variant"]: {**v, **counts} for v in variants}
     for t in trials:
         unknown = {"variant": t.variant, "factor": None, "level": None, "budget_ok": True}

@@ -8,14 +8,14 @@ import shutil
 import threading
 import traceback
 from pathlib import Path
-from typing import Any
 
 from hyperlab.errors import UserError
-from hyperlab.runner.events import headline
-from hyperlab.runner.executor import RunContext, TrialTask
+from hyperlab.runner.events import OutputClosed, headline
+from hyperlab.runner.task import RunContext, TrialTask
 from hyperlab.store import LostClaimError, Owner, Store
 
-ARTIFACT_KINDS = {"checkpoint.safetensors": "checkpoint", "checkpoint.json": "checkpoint_state"}
+ARTIFACT_KINDS = {"checkpoint.safetensors": "checkpoint", "checkpoint.json": "checkpoint_state",
+                  "predictions.json": "predictions"}
 
 
 def train_claimed(task: TrialTask, ctx: RunContext) -> str:
@@ -29,7 +29,6 @@ def train_claimed(task: TrialTask, ctx: RunContext) -> str:
 
     store, owner = ctx.store, ctx.owner
     workdir = store.trial_dir(task.key)
-    config = with_overrides(task.config, ctx.device, ctx.threads)
     stored = store.epochs(task.key)
     if not stored:
         # The engine writes a checkpoint only after the store has the epoch, so a checkpoint without
@@ -46,10 +45,11 @@ def train_claimed(task: TrialTask, ctx: RunContext) -> str:
 
     heartbeat = _Heartbeat(store.workspace, task.key, owner, ctx.heartbeat_every)
     try:
-        result = train_trial(config, task.seed, workdir=workdir, on_epoch=on_epoch,
-                             should_stop=ctx.should_stop)
-    except (UserError, KeyboardInterrupt) as exc:
-        store.release(task.key, owner, "interrupted" if isinstance(exc, KeyboardInterrupt) else "pending")
+        result = train_trial(task.config, task.seed, workdir=workdir, on_epoch=on_epoch,
+                             should_stop=ctx.should_stop, settings=ctx.settings,
+                             data_fingerprint=task.data_fingerprint)
+    except (UserError, KeyboardInterrupt, OutputClosed) as exc:  # not the trial's fault: resumable
+        store.release(task.key, owner, "pending" if isinstance(exc, UserError) else "interrupted")
         raise
     except LostClaimError:
         ctx.events.emit({"event": "trial_finished", **where, "status": "lost",
@@ -90,23 +90,14 @@ def record_outcome(task: TrialTask, ctx: RunContext, where: dict, outcome: dict 
     return status
 
 
-def with_overrides(config: Any, device: str | None, threads: int | None) -> Any:
-    """`config` with train.device / train.threads replaced (they never change what is learned on
-    one device, so they are not part of trial keys)."""
-    update = {k: v for k, v in (("device", device), ("threads", threads)) if v is not None}
-    if not update:
-        return config
-    return config.model_copy(update={"train": config.train.model_copy(update=update)})
-
-
 def versions() -> dict[str, str]:
     """The code that trained a trial, stored with it."""
     import torch
 
-    import hyperlab
+    from hyperlab._version import __version__
     from hyperlab.engine import ENGINE_VERSION
 
-    return {"hyperlab": hyperlab.__version__, "torch": torch.__version__,
+    return {"hyperlab": __version__, "torch": torch.__version__,
             "python": platform.python_version(), "engine": ENGINE_VERSION}
 
 

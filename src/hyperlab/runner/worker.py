@@ -14,17 +14,16 @@ import sys
 
 def main() -> int:
     job = json.loads(sys.stdin.read())
-    import torch
-
-    from hyperlab.engine import TrialConfig
+    from hyperlab.engine import RunSettings, TrialConfig
+    from hyperlab.engine.determinism import set_threads
     from hyperlab.errors import UserError
     from hyperlab.runner.events import JsonlSink
     from hyperlab.runner.executor import LocalExecutor, RunContext, TrialTask
     from hyperlab.runner.interrupt import StopFlag, graceful_interrupts
     from hyperlab.store import Owner, Store
 
-    if job.get("threads"):
-        torch.set_num_threads(int(job["threads"]))
+    settings = RunSettings.model_validate(job["settings"])
+    set_threads(settings.threads)  # once, for the life of this process
     flag = StopFlag(parent_pid=job["parent_pid"])
     try:
         with graceful_interrupts(flag), Store.open(job["workspace"], create=False) as store:
@@ -32,13 +31,13 @@ def main() -> int:
             for t in job["trials"]:
                 row = store.trial(t["key"])
                 if row is not None:
-                    config = TrialConfig.model_validate_json(row["config"])
-                    tasks.append(TrialTask(t["key"], t["variant"], int(t["seed"]), config))
+                    config = TrialConfig.from_stored(row["config"])
+                    tasks.append(TrialTask(t["key"], t["variant"], int(t["seed"]), config, t.get("data")))
             ctx = RunContext(store=store, owner=Owner.current(), events=JsonlSink(sys.stdout),
-                             should_stop=flag, device=job.get("device"), threads=job.get("threads"),
+                             should_stop=flag, settings=settings,
                              stale_after=job["stale_after"], heartbeat_every=job["heartbeat_every"])
             if job.get("vectorize"):
-                from hyperlab.vectorized import VectorizedExecutor  # an executor plugged in
+                from hyperlab.runner.stacked import VectorizedExecutor
 
                 executor = VectorizedExecutor(worker=job.get("worker", 0), workers=job.get("workers", 1))
             else:

@@ -20,7 +20,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hyperlab.errors import UserError
-from hyperlab.runner.executor import RunContext, TrialTask
+from hyperlab.runner.events import OutputClosed
+from hyperlab.runner.task import RunContext, TrialTask
 
 
 def available_cores() -> int:
@@ -41,12 +42,15 @@ class ProcessExecutor:
         self.vectorize = vectorize
 
     def run(self, trials: Sequence[TrialTask], ctx: RunContext) -> None:
-        threads = ctx.threads or max(1, available_cores() // self.workers)
+        threads = ctx.settings.threads or max(1, available_cores() // self.workers)
+        settings = ctx.settings.with_overrides(threads=threads, workers=self.workers)
         job = {
-            "workspace": str(ctx.store.workspace), "parent_pid": os.getpid(), "device": ctx.device,
-            "threads": threads, "stale_after": ctx.stale_after, "heartbeat_every": ctx.heartbeat_every,
+            "workspace": str(ctx.store.workspace), "parent_pid": os.getpid(),
+            "settings": settings.model_dump(mode="json"),
+            "stale_after": ctx.stale_after, "heartbeat_every": ctx.heartbeat_every,
             "vectorize": self.vectorize, "workers": self.workers,
-            "trials": [{"key": t.key, "variant": t.variant, "seed": t.seed} for t in trials],
+            "trials": [{"key": t.key, "variant": t.variant, "seed": t.seed, "data": t.data_fingerprint}
+                       for t in trials],
         }
         lines: queue.Queue = queue.Queue()
         errors: list[list[str]] = [[] for _ in range(self.workers)]
@@ -70,7 +74,7 @@ class ProcessExecutor:
                     errors[worker].append(line)
                     continue
                 ctx.events.emit({**event, "worker": worker})
-        except KeyboardInterrupt:  # a second Ctrl-C: make the workers abort too, then stop
+        except (KeyboardInterrupt, OutputClosed):  # a second Ctrl-C, or nobody reads: workers stop too
             self._signal(procs)
             for proc in procs:
                 proc.wait()

@@ -25,9 +25,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from hyperlab.data.config import DataConfig
-from hyperlab.engine import TrainConfig
-from hyperlab.spec.study import Budget, Factor, StudySpec
+from hyperlab.spec.study import Budget, DataSection, Factor, StudySpec, TrainSection
 
 BEGIN = "<!-- BEGIN GENERATED REFERENCE: python -m hyperlab.spec.docs -->"
 END = "<!-- END GENERATED REFERENCE -->"
@@ -36,9 +34,9 @@ DOC_PATH = Path(__file__).resolve().parents[3] / "docs" / "study-file.md"
 # (heading, key prefix, model) of the top-level sections, in the order a study file has them.
 _SECTIONS: list[tuple[str, str, Any]] = [
     ("Top level", "", StudySpec),
-    ("[data]", "data", DataConfig),
+    ("[data]", "data", DataSection),
     ("[model]", "model", StudySpec.model_fields["model"]),
-    ("[train]", "train", TrainConfig),
+    ("[train]", "train", TrainSection),
     ("[budget]", "budget", Budget),
     ("[[factor]]", "factor", Factor),
 ]

@@ -10,6 +10,7 @@ names that option instead of the file.
 from __future__ import annotations
 
 import copy
+import os
 import re
 import tomllib
 from collections.abc import Sequence
@@ -29,6 +30,7 @@ def load_study(path: str | FilePath, overrides: Sequence[str] = ()) -> StudySpec
     """Read, override and validate a study file. Raises UserError listing every problem."""
     source = str(path)
     raw = _read_toml(source)
+    _resolve_data_path(raw, FilePath(source).resolve().parent)  # the file's paths: from its folder
     before = copy.deepcopy(raw)
     problems: list[tuple[str, Problem]] = []  # (source shown: the file or the --set option, problem)
     overridden: list[tuple[str, str]] = []  # (formatted key path, the option as given)
@@ -40,6 +42,7 @@ def load_study(path: str | FilePath, overrides: Sequence[str] = ()) -> StudySpec
             problems.append((f"--set {option}", Problem("", str(exc))))
             continue
         overridden.append((format_path(key_path), option))
+    _resolve_data_path(raw, FilePath.cwd())  # a path given with --set: from where the command runs
 
     study: StudySpec | None = None
     try:
@@ -56,6 +59,33 @@ def load_study(path: str | FilePath, overrides: Sequence[str] = ()) -> StudySpec
     assert study is not None  # no problems means the study validated
     study._source = source
     return study
+
+
+def _resolve_data_path(raw: dict[str, Any], folder: FilePath) -> None:
+    """Make each relative `npz:PATH` / `folder:PATH` absolute, against `folder`: in `data.dataset`
+    and in the levels of factors that set it."""
+    data = raw.get("data")
+    if isinstance(data, dict) and "dataset" in data:
+        data["dataset"] = _absolute(data["dataset"], folder)
+    factors = raw.get("factor")
+    for factor in factors if isinstance(factors, list) else []:
+        if not isinstance(factor, dict) or not isinstance(factor.get("levels"), list):
+            continue
+        levels = factor["levels"]
+        for i, level in enumerate(levels):
+            if factor.get("path") == "data.dataset":
+                levels[i] = _absolute(level, folder)
+            elif isinstance(level, dict) and "data.dataset" in level:
+                level["data.dataset"] = _absolute(level["data.dataset"], folder)
+
+
+def _absolute(dataset: object, folder: FilePath) -> object:
+    if isinstance(dataset, str):
+        for prefix in ("npz:", "folder:"):
+            if dataset.startswith(prefix):
+                path = FilePath(dataset[len(prefix):]).expanduser()
+                return dataset if path.is_absolute() else prefix + os.path.normpath(folder / path)
+    return dataset
 
 
 def parse_override(option: str) -> tuple[Path, Any]:

@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 from pydantic_core import PydanticCustomError
 
 from hyperlab.data.config import DataConfig
-from hyperlab.engine import TrainConfig, TrialConfig
+from hyperlab.engine import RunSettings, TrainConfig, TrialConfig
+from hyperlab.engine.settings import RUN_KEYS, Device
 from hyperlab.models import ModelSpec
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -68,6 +69,42 @@ class Factor(_Table):
         return labels
 
 
+def trial_section(section: BaseModel, name: str) -> Any:
+    """A study table without its run defaults: the `DataConfig` / `TrainConfig` of a trial."""
+    run_keys = {key for (where, key) in RUN_KEYS if where == name}
+    base = DataConfig if name == "data" else TrainConfig
+    return base.model_validate(section.model_dump(exclude=run_keys))
+
+
+class DataSection(DataConfig):
+    """The `[data]` table: a trial's data config, plus where official files are (a run default)."""
+
+    root: str | None = None
+    """Folder with official dataset files (archives, IDX .gz). Default: $HYPERLAB_DATA. A run
+    default, not part of a trial: `--data-root` overrides it."""
+
+
+class TrainSection(TrainConfig):
+    """The `[train]` table: a trial's train config, plus run defaults that are not part of it."""
+
+    device: Device = "auto"
+    """Where to train: auto picks cuda when available. A run default, not part of a trial:
+    `--device` overrides it."""
+
+    threads: int | None = Field(default=None, ge=1)
+    """CPU threads for torch (null = torch's default). A run default, not part of a trial:
+    `--threads` overrides it."""
+
+    eval_batch_size: int = Field(default=1024, ge=1)
+    """Examples per forward pass during evaluation (memory only; results do not depend on it). A
+    run default, not part of a trial."""
+
+    channels_last: bool = False
+    """Run image models in the channels-last memory layout (speed only: 1.14-1.56x for the seed
+    convnets on this CPU, docs/performance.md; results agree to float rounding, not bit for bit).
+    A run default, not part of a trial."""
+
+
 class StudySpec(_Table):
     """A study file: a baseline trial config (data, model, train), the factors to vary around it,
     the seeds every variant is trained with, and an optional budget."""
@@ -86,13 +123,13 @@ class StudySpec(_Table):
     """Number of seeds n (seeds 0..n-1), or an explicit list. Every variant is trained with the same
     seeds (a paired design: variant differences are measured seed by seed)."""
 
-    data: DataConfig = Field(default_factory=DataConfig)
+    data: DataSection = Field(default_factory=DataSection)
     """The dataset, its split and scaling (see [data])."""
 
     model: ModelSpec
     """The baseline network (see [model]); `kind` picks the family."""
 
-    train: TrainConfig = Field(default_factory=TrainConfig)
+    train: TrainSection = Field(default_factory=TrainSection)
     """How each trial trains (see [train])."""
 
     budget: Budget | None = None
@@ -143,12 +180,22 @@ class StudySpec(_Table):
         return list(range(self.seeds)) if isinstance(self.seeds, int) else sorted(self.seeds)
 
     def baseline_config(self) -> TrialConfig:
-        """The baseline trial's config: this study's data, model and train sections."""
-        return TrialConfig(data=self.data, model=self.model, train=self.train)
+        """The baseline trial's config: this study's data, model and train sections, without the
+        run defaults (`run_defaults`)."""
+        return TrialConfig(data=trial_section(self.data, "data"), model=self.model,
+                           train=trial_section(self.train, "train"))
 
-    @classmethod
-    def load(cls, path: str, overrides: list[str] | tuple[str, ...] = ()) -> StudySpec:
-        """Read and validate a study file (see `hyperlab.spec.load_study`)."""
-        from hyperlab.spec.load import load_study  # the loader builds on this module
+    def run_defaults(self) -> RunSettings:
+        """The run settings this file asks for (`train.device`, `train.threads`, ...); the command
+        line overrides them."""
+        values = {field: getattr(getattr(self, section), key) for (section, key), field in RUN_KEYS.items()}
+        return RunSettings(**values)
 
-        return load_study(path, overrides)
+    @property
+    def folder(self) -> str | None:
+        """The folder of the study file (relative data paths resolve against it), or None."""
+        if self._source.startswith("<"):
+            return None
+        import os
+
+        return os.path.dirname(os.path.abspath(self._source))

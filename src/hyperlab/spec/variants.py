@@ -18,6 +18,7 @@ from typing import Annotated, Any
 from pydantic import TypeAdapter, ValidationError
 
 from hyperlab.engine import TrialConfig
+from hyperlab.engine.settings import RUN_KEYS
 from hyperlab.spec.messages import Problem, problems_from, show
 from hyperlab.spec.paths import Path, PathNotFound, dotted, format_path, get_path, parse_path, set_path
 from hyperlab.spec.study import Factor, StudySpec
@@ -88,6 +89,9 @@ def _check_path(text: str, resolved: dict) -> tuple[Path | None, str | None]:
         return None, str(exc)
     if path[0] not in SECTIONS:
         return None, f"{text!r}: must start with data., model. or train. (the trial config), got {path[0]!r}"
+    if len(path) == 2 and (path[0], path[1]) in RUN_KEYS:
+        return None, (f"{text!r} is a run setting (where and how fast trials run), not part of a trial; "
+                      f"it cannot be a factor")
     if path[0] not in resolved:  # that section of the baseline is broken (reported): cannot tell
         return path, None
     try:
@@ -189,7 +193,9 @@ def expand_variants(study: StudySpec) -> tuple[list[VariantSpec], list[Problem]]
 def expand_sections(raw: dict[str, Any], factors: Sequence[Factor], design: str,
                     ) -> tuple[list[VariantSpec], list[Problem]]:
     """expand_variants over the raw data/model/train tables. With a broken baseline, the levels
-    are still checked: each reports only the problems it adds to the baseline's."""
+    are still checked: each reports only the problems it adds to the baseline's. Run defaults
+    (`train.threads`, ...: hyperlab.engine.settings.RUN_KEYS) are not part of a trial: left out."""
+    raw = _without_run_keys(raw)
     baseline, exc, _ = _build(raw, {}, {})
     problems: list[Problem] = []
     if exc is not None:
@@ -227,6 +233,14 @@ def expand_sections(raw: dict[str, Any], factors: Sequence[Factor], design: str,
     if problems:
         return [], problems
     return [_with_order(v, i) for i, v in enumerate(variants)], []
+
+
+def _without_run_keys(raw: dict[str, Any]) -> dict[str, Any]:
+    out = dict(raw)
+    for section, key in RUN_KEYS:
+        if isinstance(out.get(section), dict) and key in out[section]:
+            out[section] = {k: v for k, v in out[section].items() if k != key}
+    return out
 
 
 def _new_problems(found: list[Problem], changes: dict[Path, Any], known: set[Problem],

@@ -2,7 +2,9 @@
 
     groups = group_trials(tasks, config_of=lambda t: t.config, seed_of=lambda t: t.seed)
     results = train_group([c1, c2, c3], seeds=[0, 0, 0])     # one TrialResult per trial, in order
-    run_study(study, plan, executor=VectorizedExecutor())     # the runner's executor
+
+The runner's executor that claims, stores and heartbeats stacked trials is
+`hyperlab.runner.VectorizedExecutor` (runner/stacked.py); this package only trains.
 
 Trials that share the data, the architecture and the batch size, and differ in learning rate,
 momentum, weight decay, L1/L2, dropout, label smoothing, schedule, epochs, init or seed, train as
@@ -14,7 +16,6 @@ equal to ~1e-6). What is supported, and what falls back to the engine: docs/perf
 
 from __future__ import annotations
 
-from hyperlab.vectorized.executor import VectorizedExecutor
 from hyperlab.vectorized.optim import StackedSGD
 from hyperlab.vectorized.stack import StackedNet
 from hyperlab.vectorized.support import group_key, group_trials, why_not_vectorized
@@ -23,7 +24,6 @@ from hyperlab.vectorized.train import train_group
 __all__ = [
     "StackedNet",
     "StackedSGD",
-    "VectorizedExecutor",
     "group_key",
     "group_trials",
     "train_group",

@@ -19,7 +19,7 @@ import torch
 from hyperlab.engine import ENGINE_VERSION
 from hyperlab.engine.checkpoint import flatten_optimizer, save_checkpoint
 from hyperlab.engine.determinism import derive_seed, global_rng_state
-from hyperlab.vectorized.optim import StackedSGD
+from hyperlab.vectorized.optim import StackedSGD  # or its subclass StackedAdam
 
 if TYPE_CHECKING:
     from hyperlab.vectorized.state import TrialState
@@ -50,9 +50,9 @@ def save_trial(state: TrialState, weights: dict[str, torch.Tensor], optimizer: S
         group["lr"] = lr
     state_dict = torch_optimizer.state_dict()
     for i in range(len(parameter_names)):
-        buffer = optimizer.buffer_of(i, k)
-        if buffer is not None:
-            state_dict["state"][i] = {"momentum_buffer": buffer.detach()}
+        per_param = optimizer.torch_state(i, k)
+        if per_param is not None:
+            state_dict["state"][i] = per_param
     tensors = {f"model/{name}": t for name, t in weights.items()}
     if state.best_weights is not None:
         tensors.update({f"best/{name}": t for name, t in state.best_weights.items()})

@@ -112,9 +112,85 @@ class StackedSGD:
             setattr(self, name, getattr(self, name).index_select(0, index))
         self._flags()
 
-    def buffer_of(self, i: int, k: int) -> torch.Tensor | None:
-        """Trial k's momentum buffer of parameter i (None before the first step or without momentum)."""
+    def torch_state(self, i: int, k: int) -> dict | None:
+        """Trial k's torch.optim.SGD state of parameter i (None before the first step or without
+        momentum)."""
         buf = self.buffers[i]
         if buf is None or float(self.momentum[k]) == 0:
             return None
-        return buf[k]
+        return {"momentum_buffer": buf[k].detach()}
+
+
+class StackedAdam(StackedSGD):
+    """torch.optim.Adam / AdamW semantics per trial (torch's single-tensor update on CPU):
+    m = lerp(m, g, 1 - beta1); v = beta2 v + (1 - beta2) g^2; p -= lr / (1 - beta1^t) * m /
+    (sqrt(v) / sqrt(1 - beta2^t) + eps). Adam adds weight_decay * p to g; AdamW (`decoupled`)
+    shrinks p by lr * weight_decay first. AMSGrad is not vectorized (why_not_vectorized says so)."""
+
+    def __init__(self, params: Sequence[torch.Tensor], lr: Sequence[float],
+                 betas: Sequence[tuple[float, float]], eps: Sequence[float], weight_decay: Sequence[float],
+                 decoupled: bool) -> None:
+        self.params = list(params)
+        self._lr = torch.tensor(list(lr), dtype=torch.float32)
+        self.beta1 = torch.tensor([b[0] for b in betas], dtype=torch.float64)  # bias corrections in double
+        self.beta2 = torch.tensor([b[1] for b in betas], dtype=torch.float64)
+        self.eps = torch.tensor(list(eps), dtype=torch.float32)
+        self.weight_decay = torch.tensor(list(weight_decay), dtype=torch.float32)
+        self.decoupled = decoupled
+        self.steps = 0  # every trial of a stack steps together
+        self.exp_avg: list[torch.Tensor | None] = [None] * len(self.params)
+        self.exp_avg_sq: list[torch.Tensor | None] = [None] * len(self.params)
+        self.any_decay = bool((self.weight_decay > 0).any())
+
+    def _view(self, values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+        return self._per_trial(values.to(torch.float32), like)
+
+    @torch.no_grad()
+    def step(self) -> None:
+        self.steps += 1
+        t = self.steps
+        step_size = (self._lr.double() / (1 - self.beta1 ** t)).float()  # (K,)
+        bias2_sqrt = ((1 - self.beta2 ** t) ** 0.5).float()
+        for i, p in enumerate(self.params):
+            grad = p.grad
+            if grad is None:
+                continue
+            if self.any_decay and self.decoupled:
+                p.mul_(1 - self._view(self._lr * self.weight_decay, p))
+            elif self.any_decay:
+                grad = grad.addcmul(p, self._view(self.weight_decay, p))
+            if self.exp_avg[i] is None:
+                self.exp_avg[i] = torch.zeros_like(p)
+                self.exp_avg_sq[i] = torch.zeros_like(p)
+            m, v = self.exp_avg[i], self.exp_avg_sq[i]
+            m.lerp_(grad, self._view(1 - self.beta1, p))
+            v.mul_(self._view(self.beta2, p)).addcmul_(grad, grad * self._view(1 - self.beta2, p))
+            denom = (v.sqrt() / self._view(bias2_sqrt, p)).add_(self._view(self.eps, p))
+            p.addcdiv_(m * -self._view(step_size, p), denom)
+
+    def rebind(self, params: Sequence[torch.Tensor], index: torch.Tensor) -> None:
+        self.params = list(params)
+
+        def kept(buffers: list[torch.Tensor | None]) -> list[torch.Tensor | None]:
+            return [None if b is None else b.index_select(0, index.to(b.device)).contiguous()
+                    for b in buffers]
+
+        self.exp_avg, self.exp_avg_sq = kept(self.exp_avg), kept(self.exp_avg_sq)
+        for name in ("_lr", "beta1", "beta2", "eps", "weight_decay"):
+            setattr(self, name, getattr(self, name).index_select(0, index))
+        self.any_decay = bool((self.weight_decay > 0).any())
+
+    @property
+    def lr(self) -> torch.Tensor:
+        return self._lr
+
+    @lr.setter
+    def lr(self, values: torch.Tensor) -> None:
+        self._lr = values
+
+    def torch_state(self, i: int, k: int) -> dict | None:
+        """Trial k's torch.optim.Adam state of parameter i (None before the first step)."""
+        if self.exp_avg[i] is None:
+            return None
+        return {"step": torch.tensor(float(self.steps), dtype=torch.float32),
+                "exp_avg": self.exp_avg[i][k].detach(), "exp_avg_sq": self.exp_avg_sq[i][k].detach()}

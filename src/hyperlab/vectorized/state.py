@@ -6,8 +6,6 @@ the engine's own `evaluate` on the trial's own model, loaded with its weights fr
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import time
 from collections.abc import Callable
@@ -19,10 +17,12 @@ import torch
 from torch import nn
 
 from hyperlab.data.splits import Splits
-from hyperlab.engine import ENGINE_VERSION, TrialResult
+from hyperlab.engine import TrialResult
 from hyperlab.engine.determinism import derive_seed
 from hyperlab.engine.early_stopping import BestTracker
 from hyperlab.engine.evaluate import evaluate, per_class_accuracy
+from hyperlab.engine.identity import trial_identity
+from hyperlab.engine.predictions import trial_predictions, write_predictions
 from hyperlab.models._common import PENALTIES_ATTR
 
 
@@ -30,7 +30,7 @@ class TrialState:
     """What the engine's per-trial run keeps, for one trial of a stack."""
 
     def __init__(self, index: int, config: Any, seed: int, model: nn.Module, workdir: Path | None,
-                 splits: Splits) -> None:
+                 splits: Splits, data_fingerprint: str | None = None, eval_batch_size: int = 1024) -> None:
         self.index, self.config, self.seed, self.model, self.workdir = index, config, seed, model, workdir
         train = config.train
         es = train.early_stopping
@@ -47,7 +47,9 @@ class TrialState:
         self.dropout = torch.Generator().manual_seed(derive_seed(seed, "global"))
         self.augment_key = train.augment.model_dump_json() + f"/{seed}" if train.augment else None
         self.params = sum(p.numel() for p in model.parameters())
-        self.fingerprint = _fingerprint(seed, train, model, splits)
+        self.eval_batch_size = eval_batch_size
+        # the engine's checkpoint fingerprint: the trial identity (hyperlab.engine.loop._Run._fingerprint)
+        self.fingerprint = trial_identity(config, seed, data_fingerprint)
 
     def penalties(self) -> dict[str, tuple[float, float]]:
         """{parameter name in the model: (l1, l2)} of the penalties its spec declared."""
@@ -70,7 +72,7 @@ class TrialState:
         if not weights_finite:
             return "non-finite weights"
         factor = self.config.train.divergence_factor
-        if factor is not None and train_loss > factor * self.initial_loss:
+        if factor is not None and self.initial_loss > 0 and train_loss > factor * self.initial_loss:
             return (f"train loss {train_loss:.4g} is over {factor:g} x the initial loss "
                     f"{self.initial_loss:.4g} (train.divergence_factor)")
         return None
@@ -104,7 +106,7 @@ def finish_trial(state: TrialState, splits: Splits, autocast: Callable[[], Abstr
 
     def run(split: str) -> dict:
         inputs, targets = getattr(splits, f"x_{split}"), getattr(splits, f"y_{split}")
-        return evaluate(model, inputs, targets, train.loss, classes, train.eval_batch_size, autocast)
+        return evaluate(model, inputs, targets, train.loss, classes, state.eval_batch_size, autocast)
 
     test_last = run("test")
     if state.tracker.best_epoch == state.epoch or state.best_weights is None:
@@ -124,6 +126,9 @@ def finish_trial(state: TrialState, splits: Splits, autocast: Callable[[], Abstr
     final["per_class_test"] = per_class_accuracy(test_kept["confusion"])
     final["confusion_val"] = val_kept["confusion"]
     final["confusion_test"] = test_kept["confusion"]
+    if state.workdir is not None:  # what the report draws (the engine's document, from the kept weights)
+        write_predictions(state.workdir, trial_predictions(model, splits, train.loss, state.eval_batch_size,
+                                                           autocast, final))
     seconds += time.perf_counter() - started
     if state.stopped_early:
         tracker = state.tracker
@@ -132,16 +137,6 @@ def finish_trial(state: TrialState, splits: Splits, autocast: Callable[[], Abstr
                   f"{tracker.best_value:.6g} at epoch {tracker.best_epoch})")
         return state.result("early_stopped", reason, seconds, final)
     return state.result("completed", f"completed {state.epoch} epochs", seconds, final)
-
-
-def _fingerprint(seed: int, train: Any, model: nn.Module, splits: Splits) -> str:
-    """The engine's checkpoint fingerprint for this trial (hyperlab.engine.loop._Run._fingerprint)."""
-    identity = {
-        "engine": ENGINE_VERSION, "seed": seed, "train": train.model_dump(mode="json"),
-        "params": [[name, list(t.shape)] for name, t in model.state_dict().items()],
-        "examples": [len(splits.x_train), len(splits.x_val), len(splits.x_test)],
-    }
-    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
 
 
 def _finite_or_none(value: float) -> float | None:

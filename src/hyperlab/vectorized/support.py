@@ -5,7 +5,8 @@ May differ: learning rate, momentum, dampening, Nesterov, weight decay, schedule
 stopping, divergence factor, gradient clipping, augmentation, model init, dropout rates and
 placement, L1/L2 penalties, label smoothing, the seed (when `share_batches` is off).
 Must be equal: the data, the architecture (layer types and shapes), the batch size, the optimizer
-kind (SGD), the loss kind, precision, device, threads, evaluation batch size and frequency.
+kind (SGD), the loss kind, precision and evaluation frequency. (Device, threads and evaluation
+batch size are run settings: one per process, never part of a trial.)
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from hyperlab.vectorized.stack import signature, why_not
 
 T = TypeVar("T")
 
-SUPPORTED_OPTIMIZERS = ("sgd",)
+SUPPORTED_OPTIMIZERS = ("sgd", "adam", "adamw")
 SUPPORTED_KINDS = ("mlp", "sequential")
-SUPPORTED_LOSSES = ("cross_entropy", "nll", "categorical_cross_entropy")  # predict = arg max
+SUPPORTED_LOSSES = ("cross_entropy", "nll", "categorical_cross_entropy", "bce")  # every classification loss
 
 # On a CPU a stack loses once one trial's dense layer is this big: forward + backward of 7 stacked
 # (300, 25088) weights took ~2x as long as 7 separate F.linear calls, even multiplied weight-first
@@ -35,12 +36,14 @@ SUPPORTED_LOSSES = ("cross_entropy", "nll", "categorical_cross_entropy")  # pred
 CPU_MAX_DENSE_WEIGHTS = 1_000_000
 
 
-def why_not_vectorized(config: Any) -> str | None:
-    """Why this trial config cannot be trained in a stack (None when it can)."""
+def why_not_vectorized(config: Any, device: str = "auto") -> str | None:
+    """Why this trial config cannot be trained in a stack on `device` (None when it can)."""
     train = config.train
     if train.optimizer.name not in SUPPORTED_OPTIMIZERS:
         allowed = ", ".join(SUPPORTED_OPTIMIZERS)
-        return f"train.optimizer {train.optimizer.name!r}: only {allowed} is vectorized"
+        return f"train.optimizer {train.optimizer.name!r}: only {allowed} are vectorized"
+    if getattr(train.optimizer, "amsgrad", False):
+        return "train.optimizer.amsgrad: AMSGrad is not vectorized"
     if config.model.kind not in SUPPORTED_KINDS:
         return f"model.kind {config.model.kind!r}: only {', '.join(SUPPORTED_KINDS)} are vectorized"
     if train.loss.name not in SUPPORTED_LOSSES:
@@ -54,16 +57,16 @@ def why_not_vectorized(config: Any) -> str | None:
     built = _built(_model_json(config), tuple(info.input_shape), train.loss.output_width(len(info.classes)))
     if built[0] is not None:
         return built[0]
-    if built[2] > CPU_MAX_DENSE_WEIGHTS and _on_cpu(train.device):
+    if built[2] > CPU_MAX_DENSE_WEIGHTS and _on_cpu(device):
         return (f"model: a dense layer of {built[2]:,} weights (> {CPU_MAX_DENSE_WEIGHTS:,}) trains faster "
                 "one trial at a time on a CPU")
     return None
 
 
-def group_key(config: Any, seed: int | None = None) -> str | None:
+def group_key(config: Any, seed: int | None = None, device: str = "auto") -> str | None:
     """Equal for two trials exactly when they can train in one stack (None: not vectorizable).
     With `seed` given, only trials of that seed group together (they share every batch)."""
-    if why_not_vectorized(config) is not None:
+    if why_not_vectorized(config, device) is not None:
         return None
     train = config.train
     info = _describe(config.data.model_dump_json())
@@ -72,14 +75,13 @@ def group_key(config: Any, seed: int | None = None) -> str | None:
     shared = {
         "data": config.data.model_dump(mode="json"), "architecture": arch, "seed": seed,
         "batch_size": train.batch_size, "optimizer": train.optimizer.name,
-        "precision": train.precision, "device": train.device, "threads": train.threads,
-        "eval_batch_size": train.eval_batch_size, "eval_every": train.eval_every,
+        "precision": train.precision, "eval_every": train.eval_every,
     }
     return json.dumps(shared, sort_keys=True)
 
 
 def group_trials(items: Sequence[T], config_of: Callable[[T], Any], seed_of: Callable[[T], int] | None = None,
-                 max_group: int = 16) -> list[list[T]]:
+                 max_group: int = 16, device: str = "auto") -> list[list[T]]:
     """Split `items` into groups that train together, in order of first appearance; an item that
     cannot be vectorized is a group of one. `seed_of`: group only items of one seed (shared
     batches, the fast case); None lets seeds mix (each trial then gathers its own batches)."""
@@ -87,7 +89,7 @@ def group_trials(items: Sequence[T], config_of: Callable[[T], Any], seed_of: Cal
     order: list[list[T]] = []
     for item in items:
         config = config_of(item)
-        key = group_key(config, seed_of(item) if seed_of else None)
+        key = group_key(config, seed_of(item) if seed_of else None, device)
         if key is None:
             order.append([item])
             continue

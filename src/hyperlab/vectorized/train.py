@@ -24,9 +24,11 @@ from hyperlab.data.splits import Splits
 from hyperlab.engine import TrialResult
 from hyperlab.engine.augment import Augmenter
 from hyperlab.engine.determinism import derive_seed, reproducible_torch, resolve_device
+from hyperlab.engine.settings import RunSettings
+from hyperlab.errors import UserError
 from hyperlab.models import build_model
 from hyperlab.vectorized.checkpoint import save_trial
-from hyperlab.vectorized.optim import StackedSGD
+from hyperlab.vectorized.optim import StackedAdam, StackedSGD
 from hyperlab.vectorized.stack import StackedNet
 from hyperlab.vectorized.state import TrialState, finish_trial
 from hyperlab.vectorized.support import group_key, why_not_vectorized
@@ -38,32 +40,35 @@ GroupResultCallback = Callable[[int, TrialResult], None]
 def train_group(configs: Sequence[Any], seeds: Sequence[int], *, splits: Splits | None = None,
                 workdirs: Sequence[Path | None] | None = None, on_epoch: GroupEpochCallback | None = None,
                 on_result: GroupResultCallback | None = None,
-                should_stop: Callable[[], bool] | None = None) -> list[TrialResult]:
+                should_stop: Callable[[], bool] | None = None, settings: RunSettings | None = None,
+                data_fingerprints: Sequence[str | None] | None = None) -> list[TrialResult]:
     """Train trial i = (configs[i], seeds[i]) for every i in one stack; returns their results in order.
 
     The configs must share one `hyperlab.vectorized.group_key` (ignoring the seed): ValueError
     otherwise. `on_epoch(i, record)` after each evaluated epoch of trial i (before its checkpoint),
     `on_result(i, result)` as soon as trial i leaves the stack. `workdirs[i]`: where trial i's
     checkpoint goes (the engine's format). Trials are always started from scratch here: the runner
-    resumes interrupted trials with the engine, which reads these checkpoints.
+    resumes interrupted trials with the engine, which reads these checkpoints. `settings` and
+    `data_fingerprints[i]` as `train_trial`'s `settings` and `data_fingerprint`.
     """
+    settings = settings or RunSettings()
+    fingerprints = list(data_fingerprints) if data_fingerprints is not None else [None] * len(configs)
     if not configs or len(configs) != len(seeds):
         raise ValueError(f"need one seed per config, got {len(configs)} configs and {len(seeds)} seeds")
-    keys = [group_key(config) for config in configs]
+    keys = [group_key(config, device=settings.device) for config in configs]
     for i, key in enumerate(keys):
         if key is None or key != keys[0]:
-            why = why_not_vectorized(configs[i]) or "it differs from trial 0 in what a stack shares"
+            why = (why_not_vectorized(configs[i], settings.device)
+                   or "it differs from trial 0 in what a stack shares")
             raise ValueError(f"trial {i} cannot train in this stack: {why}")
     workdirs = list(workdirs) if workdirs is not None else [None] * len(configs)
-    train = configs[0].train
     results: list[TrialResult | None] = [None] * len(configs)
     try:
-        device = resolve_device(train.device)
-    except RuntimeError as error:
-        return [TrialResult(status="failed", stop_reason=f"failed at epoch 0: {error}", error=str(error))
-                for _ in configs]
+        device = resolve_device(settings.device)
+    except RuntimeError as error:  # the machine, not the trials: the caller checks before claiming
+        raise UserError(f"--device: {error}") from None
     if splits is None:
-        splits = make_splits(configs[0].data, device=str(device))
+        splits = make_splits(configs[0].data, device=str(device), root=settings.data_root)
     states: list[TrialState] = []
     for i, (config, seed) in enumerate(zip(configs, seeds, strict=True)):
         try:
@@ -74,7 +79,8 @@ def train_group(configs: Sequence[Any], seeds: Sequence[int], *, splits: Splits 
             results[i] = TrialResult(status="failed", stop_reason=f"failed building the model: {message}",
                                      error=message)
             continue
-        states.append(TrialState(i, config, seed, model, workdirs[i], splits))
+        states.append(TrialState(i, config, seed, model, workdirs[i], splits, fingerprints[i],
+                                 settings.eval_batch_size))
 
     def deliver(state: TrialState, result: TrialResult) -> None:
         results[state.index] = result
@@ -82,7 +88,7 @@ def train_group(configs: Sequence[Any], seeds: Sequence[int], *, splits: Splits 
             on_result(state.index, result)
 
     if states:
-        with reproducible_torch(device, train.threads), _no_nan_fill():
+        with reproducible_torch(device), _no_nan_fill():
             _Group(states, splits.to(device), device).train(deliver, on_epoch, should_stop)
     return [r for r in results if r is not None]
 
@@ -112,9 +118,15 @@ class _Group:
             state.model.to(device)
         self.net = StackedNet([s.model for s in states], [s.dropout for s in states]).to(device)
         opts = [s.config.train.optimizer for s in states]
-        self.optimizer = StackedSGD([p for p, _ in self.net.parameter_names()], [o.lr for o in opts],
-                                    [o.momentum for o in opts], [o.dampening for o in opts],
-                                    [o.weight_decay for o in opts], [o.nesterov for o in opts])
+        params = [p for p, _ in self.net.parameter_names()]
+        if opts[0].name == "sgd":  # a stack shares its optimizer kind (group_key)
+            self.optimizer: StackedSGD = StackedSGD(
+                params, [o.lr for o in opts], [o.momentum for o in opts], [o.dampening for o in opts],
+                [o.weight_decay for o in opts], [o.nesterov for o in opts])
+        else:
+            self.optimizer = StackedAdam(params, [o.lr for o in opts], [o.betas for o in opts],
+                                         [o.eps for o in opts], [o.weight_decay for o in opts],
+                                         decoupled=opts[0].name == "adamw")
         self.orders = {s.seed: torch.Generator().manual_seed(derive_seed(s.seed, "data order"))
                        for s in states}
         self.augmenters = {s.augment_key: Augmenter(s.config.train.augment, derive_seed(s.seed, "augment"))
@@ -354,7 +366,9 @@ class _Group:
             optimizer.step()
             with torch.no_grad():
                 loss_sum += batch_loss.detach() * rows
-                predicted = outputs.argmax(dim=2)  # every classification loss predicts the arg max
+                # one prediction rule per stack (the output width decides it: arg max, or bce's logit > 0)
+                predicted = self.states[0].config.train.loss.predict(
+                    outputs.reshape(-1, outputs.shape[2])).view(outputs.shape[0], outputs.shape[1])
                 correct += (predicted == targets).sum(dim=-1)
         with torch.no_grad():
             finite = torch.stack([p.isfinite().flatten(1).all(1) for p, _ in net.parameter_names()]).all(0)
@@ -368,9 +382,9 @@ class _Group:
         s, net = self.splits, self.net
         net.eval()
         chunks = []
-        for start in range(0, len(s.x_val), self.cfg.eval_batch_size):
+        for start in range(0, len(s.x_val), self.states[0].eval_batch_size):
             with self.autocast():
-                chunks.append(net(s.x_val[start:start + self.cfg.eval_batch_size], True).float())
+                chunks.append(net(s.x_val[start:start + self.states[0].eval_batch_size], True).float())
         outputs = torch.cat(chunks, dim=1)  # (K, N, C)
         classes = s.n_outputs
         rows = []

@@ -1,4 +1,5 @@
-"""`VectorizedExecutor`: the runner's executor that trains compatible trials as one stack.
+"""`VectorizedExecutor`: the runner's executor that trains compatible trials as one stack
+(hyperlab.vectorized.train_group), claiming and storing each trial as `train_claimed` does.
 
 It implements the runner's `Executor` protocol (`run(trials, ctx)`): trials are grouped with
 `group_trials` (same seed, so each group shares its batches: the paired design), every trial is
@@ -9,14 +10,17 @@ vectorized, and a trial with stored epochs (it resumes from its checkpoint) go t
 
 from __future__ import annotations
 
+import shutil
 import threading
 import traceback
 from collections.abc import Sequence
 from typing import Any
 
 from hyperlab.errors import UserError
-from hyperlab.vectorized.support import group_trials
-from hyperlab.vectorized.train import train_group
+from hyperlab.runner.events import OutputClosed
+from hyperlab.runner.trial import record_outcome, train_claimed
+from hyperlab.store import LostClaimError, Store
+from hyperlab.vectorized import group_trials, train_group
 
 
 class VectorizedExecutor:
@@ -31,10 +35,8 @@ class VectorizedExecutor:
         self.worker, self.workers = worker, workers
 
     def run(self, trials: Sequence[Any], ctx: Any) -> None:
-        from hyperlab.runner.trial import train_claimed, with_overrides
-
-        groups = group_trials(list(trials), lambda t: with_overrides(t.config, ctx.device, ctx.threads),
-                              seed_of=lambda t: t.seed, max_group=self.max_group)
+        groups = group_trials(list(trials), lambda t: t.config, seed_of=lambda t: t.seed,
+                              max_group=self.max_group, device=ctx.settings.device)
         # Worker i of N (`--workers N`) starts with groups i, i+N, ... and then tries the others, so
         # that N processes over one trial list do not split each other's groups claim by claim.
         mine = groups[self.worker::self.workers]
@@ -58,13 +60,8 @@ class VectorizedExecutor:
 
 def _train_claimed_group(tasks: list[Any], ctx: Any) -> None:
     """Train claimed, never-started `tasks` as one stack, storing as `train_claimed` does."""
-    import shutil
-
-    from hyperlab.runner.trial import record_outcome, train_claimed, with_overrides
-    from hyperlab.store import LostClaimError
-
     store, owner = ctx.store, ctx.owner
-    configs = [with_overrides(t.config, ctx.device, ctx.threads) for t in tasks]
+    configs = [t.config for t in tasks]
     workdirs = [store.trial_dir(t.key) for t in tasks]
     for workdir in workdirs:  # no stored epoch: whatever is there is a leftover (see train_claimed)
         shutil.rmtree(workdir, ignore_errors=True)
@@ -104,11 +101,12 @@ def _train_claimed_group(tasks: list[Any], ctx: Any) -> None:
     heartbeat = _Heartbeat(ctx, [t.key for t in tasks])
     try:
         train_group(configs, [t.seed for t in tasks], workdirs=workdirs, on_epoch=on_epoch,
-                    on_result=on_result, should_stop=ctx.should_stop)
-    except (UserError, KeyboardInterrupt) as exc:
+                    on_result=on_result, should_stop=ctx.should_stop, settings=ctx.settings,
+                    data_fingerprints=[t.data_fingerprint for t in tasks])
+    except (UserError, KeyboardInterrupt, OutputClosed) as exc:  # not the trials' fault: resumable
         for i, task in enumerate(tasks):
             if i not in done:
-                status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "pending"
+                status = "pending" if isinstance(exc, UserError) else "interrupted"
                 store.release(task.key, owner, status)
         raise
     except Exception:  # a bug in the stack: record nothing as failed, retrain the rest one by one
@@ -134,8 +132,6 @@ class _Heartbeat:
         self._thread.start()
 
     def _beat(self, workspace: Any, keys: list[str], owner: Any, every: float) -> None:
-        from hyperlab.store import Store
-
         store = None
         try:
             while not self._stop.wait(every):

@@ -1,0 +1,39 @@
+"""What an executor is given: the trials to train (`TrialTask`) and the run around them (`RunContext`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hyperlab.engine.settings import RunSettings
+from hyperlab.runner.events import EventSink
+from hyperlab.store import DEFAULT_STALE_AFTER, Owner, Store
+
+
+@dataclass(frozen=True)
+class TrialTask:
+    """One trial to train: its key, where it sits in the study, and its resolved config."""
+
+    key: str
+    variant: str  # the first variant of the study that uses this trial
+    seed: int
+    config: Any  # hyperlab.engine.TrialConfig
+    data_fingerprint: str | None = None  # what the data files contain (part of the trial's identity)
+
+    @property
+    def epochs(self) -> int:
+        return int(self.config.train.epochs)
+
+
+@dataclass
+class RunContext:
+    """What an executor needs besides the trials."""
+
+    store: Store
+    owner: Owner
+    events: EventSink
+    should_stop: Callable[[], bool]  # polled between epochs and between trials
+    settings: RunSettings = field(default_factory=RunSettings)  # where and how fast (never results)
+    stale_after: float = DEFAULT_STALE_AFTER  # seconds before another host's silent trial is dead
+    heartbeat_every: float = 30.0  # seconds between heartbeats while a trial trains

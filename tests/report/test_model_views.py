@@ -1,0 +1,65 @@
+"""Model views are drawn from the predictions each trial stored at its end (never from a rebuilt
+model): a 2-D study trained with `bce` (one output for two classes) reports its decision boundaries."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from hyperlab.store import Store
+
+BCE_2D_STUDY = """
+name = "tiny-2d-bce"
+seeds = 1
+
+[data]
+dataset = "moons"
+n = 160
+noise = 0.1
+scale = "none"
+
+[model]
+kind = "mlp"
+hidden = [16, 16]
+
+[train]
+epochs = 6
+batch_size = 16
+optimizer = { name = "sgd", lr = 0.1, momentum = 0.9 }
+loss = { name = "bce" }
+
+[[factor]]
+name = "learning rate"
+path = "train.optimizer.lr"
+levels = [0.01]
+"""
+
+
+def test_a_two_dimensional_bce_study_reports_its_decision_boundaries(tmp_path: Path) -> None:
+    study = tmp_path / "bce.toml"
+    study.write_text(textwrap.dedent(BCE_2D_STUDY))
+    workspace = tmp_path / "ws"
+    ran = subprocess.run([sys.executable, "-m", "hyperlab", "run", str(study), "--workspace", str(workspace),
+                          "--quiet", "--threads", "1"], capture_output=True, text=True, timeout=240,
+                         env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert ran.returncode == 0, ran.stderr
+    folder = workspace / "reports" / "tiny-2d-bce"
+    assert (folder / "figures" / "decision-boundaries.png").stat().st_size > 5000
+    assert "Decision boundaries" in (folder / "index.html").read_text()
+    with Store.open(workspace, create=False) as store:
+        trials = store.frames("tiny-2d-bce").trials
+        assert len(trials) == 2
+        for key in trials.trial_key:
+            (stored,) = [a for a in store.artifacts(key) if a["kind"] == "predictions"]
+            data = (workspace / stored["path"]).read_bytes()
+            assert hashlib.sha256(data).hexdigest() == stored["sha256"]
+            document = json.loads(data)
+            grid = document["grid"]["predicted"]
+            assert len(grid) == len(grid[0]) == document["grid"]["x"][2]
+            assert {c for row in grid for c in row} <= {0, 1}  # one logit, two classes
+            assert document["confusion_test"] == store.final(key)["confusion_test"]
