@@ -6,13 +6,28 @@ no traceback unless --debug), 130 interrupted.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
+import os
+import signal
 import sys
 
-import typer
 
-from hyperlab.errors import UserError
+def _interrupted_while_starting(_signum: int, _frame: object) -> None:
+    # Ctrl-C before main() runs (while typer, torch and the subcommands import): nothing has
+    # started, so say so in one line and leave with the interrupt code, without a traceback.
+    print("hyperlab: error: interrupted", file=sys.stderr)
+    raise SystemExit(130)
+
+
+if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when imported under pytest etc.
+    signal.signal(signal.SIGINT, _interrupted_while_starting)
+
+import importlib  # noqa: E402  (after the handler: these imports are what takes the time)
+import importlib.util  # noqa: E402
+
+import typer  # noqa: E402
+
+from hyperlab.errors import UserError  # noqa: E402
+from hyperlab.faults import RunFault, environment_fault  # noqa: E402
 
 app = typer.Typer(
     name="hyperlab",
@@ -58,6 +73,8 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI, mapping exceptions to the documented exit codes."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
+    if signal.getsignal(signal.SIGINT) is _interrupted_while_starting:
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # from here on: KeyboardInterrupt
     try:
         rv = app(args=args, prog_name="hyperlab", standalone_mode=False)
     except (typer.Abort, KeyboardInterrupt):
@@ -72,6 +89,10 @@ def main(argv: list[str] | None = None) -> None:
         if message:
             _err(message)
         sys.exit(2)
+    except RunFault as exc:  # the environment ended the run (disk full, read-only, damaged database)
+        if debug:
+            raise
+        _fault_exit(exc)
     except UserError as exc:
         if debug:
             raise
@@ -81,10 +102,23 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # an internal error: a bug in hyperlab, not in the user's input
         if debug:
             raise
+        fault = environment_fault(exc)
+        if fault is not None:
+            _fault_exit(fault)
         _err(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)")
         sys.exit(1)
     if isinstance(rv, int) and rv != 0:
         sys.exit(rv)
+
+
+def _fault_exit(fault: RunFault) -> None:
+    if isinstance(fault.__cause__, BrokenPipeError) or fault.exit_code == 141:
+        # stdout's reader is gone: point stdout at /dev/null so the interpreter's final flush is quiet
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    for line in str(fault).splitlines():
+        _err(line)
+    sys.exit(fault.exit_code)
 
 
 def _err(message: str) -> None:
