@@ -98,7 +98,7 @@ class Study:
     def results(self, workspace: str | os.PathLike | None = None) -> StudyFrames:
         """The study's tables as pandas DataFrames: `epochs` (one row per trial and epoch), `finals`
         (test metrics, per-class accuracies, confusion matrices), `trials`, `variants`, and `study`."""
-        with Store.open(workspace, create=False) as store:
+        with Store.open(workspace, create=False, readonly=True) as store:
             return store.frames(self.name)
 
     def status(self, workspace: str | os.PathLike | None = None) -> pd.DataFrame:
@@ -108,7 +108,7 @@ class Study:
         variants, trials = placed_from_plan(self.plan())
         if not (resolve_workspace(workspace) / DB_NAME).exists():
             return status_frame(None, variants, trials)  # nothing run yet: all pending
-        with Store.open(workspace, create=False) as store:
+        with Store.open(workspace, create=False, readonly=True) as store:
             return status_frame(store, variants, trials)
 
     def __repr__(self) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import sqlite3
+from pathlib import Path
 
 from hyperlab.errors import UserError
 
@@ -99,7 +100,8 @@ def storage_fault(exc: sqlite3.Error, db_path: object = None) -> RunFault:
     if "locked" in low or "busy" in low:
         return RunFault(f"{where}the database stayed locked by another process ({message}); retry when it "
                         "is done")
-    return RunFault(f"{where}the database is damaged or unreadable ({message}); run `hyperlab doctor` "
+    doctor = "hyperlab doctor" + (f" --workspace {Path(str(db_path)).parent}" if db_path else "")
+    return RunFault(f"{where}the database is damaged or unreadable ({message}); run `{doctor}` "
                     "to check it and see what can be recovered")
 
 

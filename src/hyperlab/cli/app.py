@@ -51,7 +51,7 @@ def _root(
 # --- subcommands ------------------------------------------------------------------------------
 # One module per subcommand under hyperlab.cli; each exposes either `app` (a typer group) or
 # `command` (a function). A module that does not exist yet is simply absent from the CLI.
-_SUBCOMMANDS = ["run", "plan", "status", "inspect", "results", "report", "export", "datasets"]
+_SUBCOMMANDS = ["run", "plan", "status", "inspect", "results", "report", "export", "datasets", "doctor"]
 
 
 def _register() -> None:

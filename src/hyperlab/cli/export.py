@@ -28,6 +28,6 @@ def command(
     if tensorboard is None:
         raise UserError("export: choose a format: --tensorboard DIR")
     name, _ = find_study(study, set_ or [])
-    with Store.open(workspace, create=False) as store:
+    with Store.open(workspace, create=False, readonly=True) as store:
         runs = export_tensorboard(store.frames(name), tensorboard)
     typer.echo(f"{len(runs)} TensorBoard runs written to {tensorboard}")

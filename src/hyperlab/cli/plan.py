@@ -46,7 +46,7 @@ def stored_statuses(workspace: str | None, keys: list[str]) -> dict[str, str]:
     root = resolve_workspace(workspace)
     if not (root / DB_NAME).is_file():
         return {}
-    with Store.open(Path(root), create=False) as store:
+    with Store.open(Path(root), create=False, readonly=True) as store:
         return store.trial_statuses(keys)
 
 

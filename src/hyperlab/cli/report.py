@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from hyperlab.errors import UserError
+
 
 def command(
     study: str = typer.Argument(..., help="Study file, or the name of a study in the workspace."),
@@ -14,6 +16,9 @@ def command(
         "(repeatable)."),
     workspace: Path | None = typer.Option(
         None, "--workspace", envvar="HYPERLAB_WORKSPACE", help="Results folder (default: ./hyperlab-runs)."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Report folder (default: WORKSPACE/reports/STUDY; use it for a read-only "
+        "workspace)."),
 ) -> None:
     """Write WORKSPACE/reports/STUDY/index.html (one self-contained page), report.md and figures/, and
     print the page's path. A study still running is reported as far as it is done."""
@@ -23,8 +28,12 @@ def command(
     from hyperlab.store import Store
 
     name, _ = find_study(study, set_ or [])
-    with Store.open(workspace, create=False) as store:
+    with Store.open(workspace, create=False, readonly=True) as store:
         frames = store.frames(name)
-        index = write_report(analyze(frames), store.workspace / "reports" / name,
-                             artifacts_dir=store.artifacts_dir)
+        target = out or store.workspace / "reports" / name
+        try:
+            index = write_report(analyze(frames), target, artifacts_dir=store.artifacts_dir)
+        except OSError as exc:  # a read-only workspace, a full disk: say where else it can go
+            raise UserError(f"{target}: cannot write the report there ({exc.strerror}); "
+                            f"write it elsewhere with --out DIR") from exc
     typer.echo(str(index))

@@ -30,7 +30,7 @@ def command(
     if fmt not in ("csv", "json"):
         raise UserError(f"--format: must be csv or json, got {fmt!r}")
     name, _ = find_study(study)
-    with Store.open(workspace, create=False) as store:
+    with Store.open(workspace, create=False, readonly=True) as store:
         frames = store.frames(name)
         out_dir = out or store.workspace / "results" / name
     written = write_tables(frames, out_dir, fmt)

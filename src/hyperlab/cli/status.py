@@ -29,7 +29,7 @@ def command(
     if loaded is not None:
         frame = loaded.status(workspace)
     else:
-        with Store.open(workspace, create=False) as store:
+        with Store.open(workspace, create=False, readonly=True) as store:
             if store.study(name) is None:
                 raise UserError(f"{study}: no such study file, and no study of that name in "
                                 f"{store.workspace}")

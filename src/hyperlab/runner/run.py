@@ -120,6 +120,7 @@ def run_study(
         except KeyboardInterrupt:
             summary.interrupted = True
         summary.interrupted = summary.interrupted or flag.requested
+        store.verify_durable([t.key for t in tasks])  # never report success after a lost commit
         statuses = store.trial_statuses(t.key for t in tasks)
         summary.statuses = dict(Counter(statuses.values()))
         if report and not summary.interrupted:
