@@ -19,6 +19,6 @@ def test_a_killed_one_process_run_resumes_to_the_same_numbers(rng, tmp_path, ref
 
 
 def test_ctrl_c_in_the_first_seconds_is_one_line_and_exit_130(rng, tmp_path, reference):
-    for _ in range(4):
+    for _ in range(3):
         result = try_early_interrupt(rng, tmp_path, reference)
         assert result.clean, result.detail
