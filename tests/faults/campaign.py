@@ -75,9 +75,16 @@ def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
 
 
 def start(*args: str) -> subprocess.Popen:
-    """A `hyperlab` in its own session (so killing its process group hits it and its group only)."""
+    """A `hyperlab` in its own session (so killing its process group hits it and its group only),
+    with Ctrl-C handled as in a terminal even when the campaign runs as a background job (which
+    inherits SIGINT ignored)."""
     return subprocess.Popen([sys.executable, "-m", "hyperlab", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env(), start_new_session=True)
+                            stderr=subprocess.PIPE, text=True, env=env(), start_new_session=True,
+                            preexec_fn=_default_sigint)
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def run_args(study: Path, workspace: Path, *extra: str) -> list[str]:
@@ -229,10 +236,12 @@ def try_kill_one(rng: random.Random, tmp: Path, ref: Reference) -> Try:
 
 
 def try_early_interrupt(rng: random.Random, tmp: Path, ref: Reference) -> Try:
-    """Ctrl-C (one SIGINT to the runner, as a terminal sends it) in the first 1.5 s, with 1 or 2
+    """Ctrl-C (one SIGINT to the runner, as a terminal sends it) in its first 1.5 s, with 1 or 2
     workers (the workers may still be importing): exit 130, at most one line, no stored failure."""
     workspace = tmp / f"int-{rng.getrandbits(32):08x}"
-    delay, workers = rng.uniform(0.0, 1.5), rng.choice(["1", "2"])
+    # From 0.25 s: before that the interpreter itself is still starting (site, .pth files) and no
+    # hyperlab code has run that could catch the signal; no person presses Ctrl-C that fast.
+    delay, workers = rng.uniform(0.25, 1.5), rng.choice(["1", "2"])
     proc = start(*run_args(ref.write(), workspace, "--workers", workers, "--quiet"))
     time.sleep(delay)
     proc.send_signal(signal.SIGINT)
