@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import signal
 import sys
 import tempfile
 import time
@@ -34,6 +35,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=None, help="replay a campaign (default: random)")
     parser.add_argument("--only", default=None, help="run only the kinds whose name contains this")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops it with the table too
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
     rng = random.Random(seed)
     print(f"fault campaign, seed {seed} (replay with --seed {seed}), scale {args.scale}", flush=True)
@@ -44,25 +46,27 @@ def main() -> int:
         tmp = Path(root)
         ref = campaign.Reference(tmp / "reference")
         splits = campaign.digits_splits()
+        todo = {kind: max(1, round(full * args.scale)) for kind, full in FULL.items()
+                if not (args.only and args.only not in kind)}
+        for kind in ("disk full", "read-only workspace"):
+            if kind in todo and not mountable:
+                print(f"{kind}: skipped (needs `unshare -r -m`)", flush=True)
+                del todo[kind]
+        # Round robin over the kinds, so a campaign stopped early still covers every fault.
+        order = [kind for i in range(max(todo.values(), default=0)) for kind in todo if i < todo[kind]]
         try:
-            for kind, full in FULL.items():
-                if args.only and args.only not in kind:
-                    continue
-                if kind in ("disk full", "read-only workspace") and not mountable:
-                    print(f"{kind}: skipped (needs `unshare -r -m`)", flush=True)
-                    continue
-                for i in range(max(1, round(full * args.scale))):
-                    where = tmp / f"{len(results[kind])}-{kind.split()[0].strip('-')}"
-                    where.mkdir(parents=True, exist_ok=True)
-                    try:
-                        result = _one(kind, rng, where, ref, splits, i)
-                    except Exception as exc:  # the campaign's own trouble (a timeout): count it
-                        result = campaign.Try(kind, False, f"campaign error: {type(exc).__name__}: {exc}")
-                    results[kind].append(result)
-                    mark = "clean" if result.clean else "FAULT"
-                    print(f"  {kind}: {mark}: {result.detail}", flush=True)
-        except KeyboardInterrupt:  # stopped early: the table of what ran
-            print("stopped early (Ctrl-C)")
+            for kind in order:
+                where = tmp / f"{len(results[kind])}-{kind.split()[0].strip('-')}"
+                where.mkdir(parents=True, exist_ok=True)
+                try:
+                    result = _one(kind, rng, where, ref, splits, len(results[kind]))
+                except Exception as exc:  # the campaign's own trouble (a timeout): count it
+                    result = campaign.Try(kind, False, f"campaign error: {type(exc).__name__}: {exc}")
+                results[kind].append(result)
+                mark = "clean" if result.clean else "FAULT"
+                print(f"  {kind}: {mark}: {result.detail}", flush=True)
+        except KeyboardInterrupt:  # stopped early (Ctrl-C or SIGTERM): the table of what ran
+            print("stopped early")
     print()
     print("| fault | tries | clean | failures |\n| --- | ---: | ---: | --- |")
     for kind, tries in results.items():

@@ -17,15 +17,17 @@ import sys
 import pytest
 from campaign import can_mount, cli, one_line, try_disk_full, try_read_only, try_wal_lost
 
+from hyperlab.faults import RunFault
 from hyperlab.store import Store
 
 needs_mount = pytest.mark.skipif(not can_mount(), reason="needs `unshare -r -m` (a private mount namespace)")
 
 
 @needs_mount
-def test_a_full_disk_ends_the_run_in_one_line_and_the_trials_resume_when_space_is_freed(rng, tmp_path,
+@pytest.mark.parametrize("where", ["checkpoints", "workspace"])
+def test_a_full_disk_ends_the_run_in_one_line_and_the_trials_resume_when_space_is_freed(where, rng, tmp_path,
                                                                                        reference):
-    result = try_disk_full(rng, tmp_path, reference)  # the checkpoints' or the whole workspace's disk
+    result = try_disk_full(rng, tmp_path, reference, where)  # one-by-one or stacked: at random
     assert result.clean, result.detail
 
 
@@ -139,3 +141,25 @@ def test_the_worker_module_asks_to_die_with_its_parent():
             pass
         time.sleep(0.05)
     raise AssertionError(f"the child {pid} outlived its parent")
+
+
+def test_a_database_left_by_a_crash_is_checked_when_opened(tmp_path, reference):
+    """A -wal file left behind means the last writer did not close cleanly: quick_check runs on open
+    and a damaged file is one line naming it and `hyperlab doctor`."""
+    source = reference.finished_copy(tmp_path / "source")
+    writer = sqlite3.connect(source / "hyperlab.db")  # an open writer: its -wal stays while it lives
+    writer.execute("PRAGMA journal_mode = WAL")
+    writer.execute("UPDATE trials SET attempts = attempts")
+    writer.commit()
+    crashed = tmp_path / "crashed"
+    crashed.mkdir()
+    for name in ("hyperlab.db", "hyperlab.db-wal"):  # the files as a crash leaves them
+        (crashed / name).write_bytes((source / name).read_bytes())
+    writer.close()
+    with (crashed / "hyperlab.db").open("r+b") as handle:
+        handle.seek(2 * 4096)
+        handle.write(b"\x00" * 4096)
+    with pytest.raises(RunFault) as fault:
+        Store.open(crashed, create=False, readonly=True)
+    message = str(fault.value)
+    assert str(crashed / "hyperlab.db") in message and "hyperlab doctor" in message and "\n" not in message

@@ -463,7 +463,8 @@ def _check_integrity(conn: sqlite3.Connection, db_path: Path, always: bool = Fal
         return
     problems = [row[0] for row in conn.execute("PRAGMA quick_check(5)")]
     if problems != ["ok"]:
-        raise RunFault(f"{db_path}: the database is damaged ({problems[0]}); run `hyperlab doctor "
+        first = " ".join(problems[0].split())  # SQLite's report spans lines; the message is one
+        raise RunFault(f"{db_path}: the database is damaged ({first}); run `hyperlab doctor "
                        f"--workspace {db_path.parent}` to check it and see what can be recovered")
 
 
