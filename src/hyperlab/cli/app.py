@@ -12,13 +12,20 @@ import sys
 
 
 def _interrupted_while_starting(_signum: int, _frame: object) -> None:
-    # Ctrl-C before main() runs (while typer, torch and the subcommands import): nothing has
-    # started, so say so in one line and leave with the interrupt code, without a traceback.
-    print("hyperlab: error: interrupted", file=sys.stderr)
-    raise SystemExit(130)
+    # Ctrl-C outside a run's own handling (while typer, torch and the subcommands import, or in a
+    # reading command): nothing is half-written that a crash would not also leave (every write is
+    # a transaction or a temp file + rename), so say so in one line and leave at once. Not by
+    # raising: an exception raised inside an import can be swallowed by a library's `except:`,
+    # and the command would then carry on and exit 0.
+    os.write(2, b"hyperlab: error: interrupted\n")
+    os._exit(130)
 
 
-if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when imported under pytest etc.
+_AS_COMMAND = (os.path.basename(sys.argv[0]) == "hyperlab"  # the console script, or python -m hyperlab
+               or sys.argv[0].endswith(os.path.join("hyperlab", "__main__.py")))
+if _AS_COMMAND and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+    # Until a run installs its own (runner.interrupt: finish the epoch, then stop) and after it
+    # restores this one.
     signal.signal(signal.SIGINT, _interrupted_while_starting)
 
 import importlib  # noqa: E402  (after the handler: these imports are what takes the time)
@@ -73,8 +80,6 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI, mapping exceptions to the documented exit codes."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
-    if signal.getsignal(signal.SIGINT) is _interrupted_while_starting:
-        signal.signal(signal.SIGINT, signal.default_int_handler)  # from here on: KeyboardInterrupt
     try:
         rv = app(args=args, prog_name="hyperlab", standalone_mode=False)
     except (typer.Abort, KeyboardInterrupt):
