@@ -299,10 +299,13 @@ class Store:
 
     def heartbeat(self, key: str, owner: Owner) -> bool:
         """Mark the trial as still being worked on; False when `owner` no longer holds it."""
-        cursor = self._conn.execute(
-            "UPDATE trials SET heartbeat = ? WHERE key = ? AND owner = ? AND status = 'running'",
-            (time.time(), key, str(owner)),
-        )
+        try:
+            cursor = self._conn.execute(
+                "UPDATE trials SET heartbeat = ? WHERE key = ? AND owner = ? AND status = 'running'",
+                (time.time(), key, str(owner)),
+            )
+        except sqlite3.Error:  # a full or locked disk: the trial's next write reports it in one line;
+            return True  # a heartbeat thread must not die with a traceback over it
         return cursor.rowcount == 1
 
     def _assert_owner(self, db: sqlite3.Connection, key: str, owner: Owner) -> None:
