@@ -119,7 +119,7 @@ class Study:
         from hyperlab.runner.register import study_row, trial_rows, variant_rows
 
         plan = self.plan()
-        with Store.open(workspace, create=False) as store:
+        with Store.open(workspace, create=False, readonly=True) as store:
             return store.planned_frames(study_row(self.spec, plan), variant_rows(plan), trial_rows(plan),
                                         source=self.describe())
 
@@ -145,7 +145,7 @@ class Study:
         variants, trials = placed_from_plan(self.plan())
         if not (resolve_workspace(workspace) / DB_NAME).exists():
             return status_frame(None, variants, trials)  # nothing run yet: all pending
-        with Store.open(workspace, create=False) as store:
+        with Store.open(workspace, create=False, readonly=True) as store:
             return status_frame(store, variants, trials)
 
     def describe(self) -> str:
@@ -162,7 +162,7 @@ class Study:
 def results(name: str, workspace: str | os.PathLike | None = None) -> StudyFrames:
     """Everything stored under a study name (the trials of its last run's plan), whatever study
     file is at hand: the counterpart of `hyperlab results NAME`."""
-    with Store.open(workspace, create=False) as store:
+    with Store.open(workspace, create=False, readonly=True) as store:
         return store.frames(name)
 
 

@@ -10,17 +10,39 @@ command functions (tests/cli/test_app.py checks it in a subprocess).
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import re
+import os
+import signal
 import sys
 from typing import Any
 
-import typer
-from rich.markup import escape
 
-from hyperlab import __version__
-from hyperlab.errors import UserError
+def _interrupted_while_starting(_signum: int, _frame: object) -> None:
+    # Ctrl-C outside a run's own handling (while typer, torch and the subcommands import, or in a
+    # reading command): nothing is half-written that a crash would not also leave (every write is
+    # a transaction or a temp file + rename), so say so in one line and leave at once. Not by
+    # raising: an exception raised inside an import can be swallowed by a library's `except:`,
+    # and the command would then carry on and exit 0.
+    os.write(2, b"hyperlab: error: interrupted\n")
+    os._exit(130)
+
+
+_AS_COMMAND = (os.path.basename(sys.argv[0]) == "hyperlab"  # the console script, or python -m hyperlab
+               or sys.argv[0].endswith(os.path.join("hyperlab", "__main__.py")))
+if _AS_COMMAND and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+    # Until a run installs its own (runner.interrupt: finish the epoch, then stop) and after it
+    # restores this one.
+    signal.signal(signal.SIGINT, _interrupted_while_starting)
+
+import importlib  # noqa: E402  (after the handler: these imports are what takes the time)
+import importlib.util  # noqa: E402
+import re  # noqa: E402
+
+import typer  # noqa: E402
+from rich.markup import escape  # noqa: E402
+
+from hyperlab import __version__  # noqa: E402
+from hyperlab.errors import UserError  # noqa: E402
+from hyperlab.faults import RunFault, environment_fault  # noqa: E402
 
 app = typer.Typer(
     name="hyperlab",
@@ -132,6 +154,10 @@ def main(argv: list[str] | None = None) -> None:
         if message:
             _err(message)
         sys.exit(2)
+    except RunFault as exc:  # the environment ended the run (disk full, read-only, damaged database)
+        if debug:
+            raise
+        _fault_exit(exc)
     except UserError as exc:
         if debug:
             raise
@@ -141,10 +167,23 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # an internal error: a bug in hyperlab, not in the user's input
         if debug:
             raise
+        fault = environment_fault(exc)
+        if fault is not None:
+            _fault_exit(fault)
         _err(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)")
         sys.exit(1)
     if isinstance(rv, int) and rv != 0:
         sys.exit(rv)
+
+
+def _fault_exit(fault: RunFault) -> None:
+    if isinstance(fault.__cause__, BrokenPipeError) or fault.exit_code == 141:
+        # stdout's reader is gone: point stdout at /dev/null so the interpreter's final flush is quiet
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    for line in str(fault).splitlines():
+        _err(line)
+    sys.exit(fault.exit_code)
 
 
 def _err(message: str) -> None:

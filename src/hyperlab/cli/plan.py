@@ -71,7 +71,7 @@ def stored_statuses(workspace: str | None, plan: Plan) -> tuple[dict[str, str], 
     root = resolve_workspace(workspace)
     if not (root / DB_NAME).is_file():
         return {}, {}
-    with Store.open(Path(root), create=False) as store:
+    with Store.open(Path(root), create=False, readonly=True) as store:
         statuses = store.trial_statuses(plan.keys())
         registered = store.study_trials(plan.study.name)
         engines = {r["key"]: json.loads((store.trial(r["key"]) or {}).get("versions") or "{}").get("engine")

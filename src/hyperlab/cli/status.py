@@ -36,7 +36,7 @@ def command(
         if set_:
             raise UserError(f"--set: applies to a study file, and {study!r} is a study name; pass the "
                             "study file to select its plan")
-        with Store.open(workspace, create=False) as store:
+        with Store.open(workspace, create=False, readonly=True) as store:
             if store.study(name) is None:
                 raise UserError(f"{study}: no such study file, and no study of that name in "
                                 f"{store.workspace}")

@@ -33,7 +33,7 @@ def list_(
         return
     from hyperlab.store import Store
 
-    with Store.open(workspace, create=False) as store:
+    with Store.open(workspace, create=False, readonly=True) as store:
         rows = store.study_summaries()
         where = store.workspace
     for row in rows:

@@ -16,7 +16,7 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from hyperlab.data import cache, sampling, scaling
+from hyperlab.data import cache, sampling, scaling, validate
 from hyperlab.data.config import DataConfig
 from hyperlab.data.dataset import DataInfo, Dataset
 from hyperlab.data.registry import get_source
@@ -45,6 +45,8 @@ def describe(cfg: DataConfig) -> DataInfo:
     n_test = min(n_test, cfg.test_subset or n_test)
     n_val = n_test if cfg.validation == "test" else sampling.holdout_size(n_pool, cfg.validation)
     n_train = n_pool if cfg.validation == "test" else n_pool - n_val
+    if n_all is not None:  # a 0- or 1-example file: say so when planning, not in the first trial
+        validate.check_split_sizes(cfg.dataset, {"train": n_train, "validation": n_val, "test": n_test})
     return DataInfo(task=source.task, input_shape=source.input_shape, classes=source.classes,
                     n_train=n_train, n_test=n_test, n_val=n_val, dataset=cfg.dataset)
 
@@ -75,6 +77,7 @@ def clear_memo() -> None:
 def build_splits(cfg: DataConfig, device: torch.device, root: str | None = None) -> Splits:
     """make_splits without the memo."""
     data = get_source(cfg.dataset).load(_options(cfg, root))
+    validate.check_dataset(data)  # once per process (make_splits memoizes): before any trial uses it
     stratify = data.task == "classification"
     x_pool, y_pool, x_test, y_test = data.x_train, data.y_train, data.x_test, data.y_test
 
@@ -97,6 +100,8 @@ def build_splits(cfg: DataConfig, device: torch.device, root: str | None = None)
         k = sampling.holdout_size(len(y_pool), cfg.validation)
         x_val, y_val, x_train, y_train = take(x_pool, y_pool, k, sampling.VALIDATION_STREAM)
 
+    validate.check_split_sizes(data.source or cfg.dataset,
+                               {"train": len(y_train), "validation": len(y_val), "test": len(y_test)})
     as_y = _target_converter(data, device)
     if data.is_image:  # scaled on the device, in place: one float copy of the images, no more
         x_train_t = _raw_images(x_train, device)

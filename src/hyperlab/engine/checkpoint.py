@@ -1,16 +1,20 @@
 """Trial checkpoints without pickle: tensors in `checkpoint.safetensors`, the rest in `checkpoint.json`.
 
-The two files are written one after the other, each atomically (temp file + fsync + os.replace). A
-random token stored in both tells a matching pair from one torn by a crash between the two renames;
-a torn pair is ignored (the trial starts over) rather than resumed from mismatched halves.
+Each file is written atomically (temp file + fsync + os.replace). The JSON document carries the
+SHA-256 of the tensor file and of itself, so a checkpoint is resumed only when both halves are
+exactly what was written together: a torn pair (a crash between the two renames), a truncated,
+garbled or bit-flipped file all fail verification. The previous checkpoint is kept in `previous/`;
+one that fails verification is discarded with a warning and the trial resumes from the previous
+one, or starts over when neither verifies: never from damaged state, never with wrong numbers.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
-import uuid
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -20,49 +24,108 @@ from safetensors.torch import save as save_tensors
 
 TENSORS_FILE = "checkpoint.safetensors"
 STATE_FILE = "checkpoint.json"
-FORMAT = 1
+PREVIOUS_DIR = "previous"  # the checkpoint before the current one (the last two are kept)
+FORMAT = 2  # 2: SHA-256 of both halves; format 1 (a shared token, no hash) is not resumed
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+class CheckpointError(ValueError):
+    """A checkpoint that fails verification; the message says which file and why."""
+
+
+def _write_atomic(path: Path, data: bytes) -> Path:
+    """Write `data` to a fsynced temp file beside `path`; returns the temp file (not yet renamed)."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return Path(tmp)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _document_hash(document: dict[str, Any]) -> str:
+    """The hash of a checkpoint document without its own `sha256_json` entry (canonical JSON)."""
+    body = {k: v for k, v in document.items() if k != "sha256_json"}
+    return _sha256(json.dumps(body, sort_keys=True, allow_nan=False).encode())
 
 
 def save_checkpoint(workdir: Path, tensors: dict[str, torch.Tensor], state: dict[str, Any]) -> None:
-    """Write one checkpoint; `state` must be JSON-serialisable."""
+    """Write one checkpoint (the current one becomes `previous/`); `state` must be JSON-serialisable.
+    Raises OSError when the files cannot be written (e.g. ENOSPC); the earlier checkpoints stay."""
     workdir.mkdir(parents=True, exist_ok=True)
-    token = uuid.uuid4().hex
     # Separate CPU copies: safetensors refuses tensors that share memory (tied weights).
     cpu = {name: t.detach().to("cpu", copy=True).contiguous() for name, t in tensors.items()}
-    _write_atomic(workdir / TENSORS_FILE, save_tensors(cpu, metadata={"token": token}))
-    document = {"format": FORMAT, "token": token, **state}
-    _write_atomic(workdir / STATE_FILE, json.dumps(document, allow_nan=False).encode())
+    raw = save_tensors(cpu)
+    document = {"format": FORMAT, "sha256_tensors": _sha256(raw), **state}
+    document["sha256_json"] = _document_hash(document)
+    temps: list[Path] = []
+    try:
+        temps.append(_write_atomic(workdir / TENSORS_FILE, raw))
+        temps.append(_write_atomic(workdir / STATE_FILE, json.dumps(document, allow_nan=False).encode()))
+        if (workdir / STATE_FILE).is_file():  # keep the current checkpoint as the previous one
+            previous = workdir / PREVIOUS_DIR
+            previous.mkdir(exist_ok=True)
+            for name in (STATE_FILE, TENSORS_FILE):
+                if (workdir / name).is_file():
+                    os.replace(workdir / name, previous / name)
+        os.replace(temps[0], workdir / TENSORS_FILE)
+        os.replace(temps[1], workdir / STATE_FILE)
+    finally:
+        for tmp in temps:
+            tmp.unlink(missing_ok=True)
+
+
+def verify_checkpoint(folder: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """The checkpoint in `folder` as (CPU tensors, state), after checking both halves against the
+    hashes written with them. Raises FileNotFoundError when there is none, CheckpointError when it
+    does not verify."""
+    tensors_path, state_path = folder / TENSORS_FILE, folder / STATE_FILE
+    if not state_path.is_file():
+        raise FileNotFoundError(state_path)
+    try:
+        document = json.loads(state_path.read_bytes())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"{state_path}: not valid JSON ({exc})") from exc
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        found = document.get("format") if isinstance(document, dict) else None
+        raise CheckpointError(f"{state_path}: format {found!r}, this hyperlab resumes format {FORMAT}")
+    if document.get("sha256_json") != _document_hash(document):
+        raise CheckpointError(f"{state_path}: its SHA-256 does not match its contents")
+    if not tensors_path.is_file():
+        raise CheckpointError(f"{tensors_path}: missing")
+    raw = tensors_path.read_bytes()
+    if _sha256(raw) != document.get("sha256_tensors"):
+        raise CheckpointError(f"{tensors_path}: its SHA-256 does not match the one in {STATE_FILE}")
+    try:
+        tensors = load_tensors(raw)
+    except Exception as exc:  # noqa: BLE001 - hashed bytes that still do not parse: a writer's bug
+        raise CheckpointError(f"{tensors_path}: not a safetensors file ({exc})") from exc
+    return tensors, document
 
 
 def load_checkpoint(workdir: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]] | None:
-    """The checkpoint in `workdir` as (CPU tensors, state), or None when there is no complete one."""
-    tensors_path, state_path = workdir / TENSORS_FILE, workdir / STATE_FILE
-    if not (tensors_path.is_file() and state_path.is_file()):
-        return None
-    state = json.loads(state_path.read_text())
-    raw = tensors_path.read_bytes()
-    if state.get("format") != FORMAT or _token(raw) != state.get("token"):
-        return None
-    return load_tensors(raw), state
-
-
-def _token(raw: bytes) -> str | None:
-    header_len = int.from_bytes(raw[:8], "little")  # safetensors: u64 header size, then JSON header
-    header = json.loads(raw[8:8 + header_len])
-    return header.get("__metadata__", {}).get("token")
+    """The newest checkpoint in `workdir` that verifies, as (CPU tensors, state); None when there is
+    none. A checkpoint that fails verification is removed with a warning (RuntimeWarning)."""
+    folders = [workdir, workdir / PREVIOUS_DIR]
+    for index, folder in enumerate(folders):
+        try:
+            return verify_checkpoint(folder)
+        except FileNotFoundError:
+            continue
+        except CheckpointError as exc:
+            later = [f for f in folders[index + 1:] if (f / STATE_FILE).is_file()]
+            fallback = "resuming from the previous one" if later else "starting the trial over"
+            warnings.warn(f"checkpoint discarded: {exc}; {fallback}", RuntimeWarning, stacklevel=2)
+            for name in (STATE_FILE, TENSORS_FILE):
+                (folder / name).unlink(missing_ok=True)
+    return None
 
 
 def flatten_optimizer(state_dict: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:

@@ -42,6 +42,7 @@ from hyperlab.engine.predictions import trial_predictions, write_predictions
 from hyperlab.engine.result import TrialResult
 from hyperlab.engine.settings import RunSettings
 from hyperlab.engine.version import ENGINE_VERSION
+from hyperlab.faults import environment_fault
 
 EpochCallback = Callable[[dict], None]
 StopPoll = Callable[[], bool]
@@ -86,6 +87,9 @@ def fit(model: nn.Module, splits: Splits, train: TrainConfig, seed: int, *, work
     except _CallerError as error:
         raise error.__cause__ from None
     except Exception as error:
+        fault = environment_fault(error)  # a full disk or a closed pipe is not the trial's outcome
+        if fault is not None:
+            raise fault from error
         message = f"{type(error).__name__}: {error}"
         epoch = run.epoch if run else 0
         return TrialResult(

@@ -10,11 +10,12 @@ Counting conventions: ModelSummary's docstring and docs/models.md ("Measurement"
 from __future__ import annotations
 
 from hyperlab.measure._ops import OPS
-from hyperlab.measure.config import InputInfo, input_info, measure_config
+from hyperlab.measure.config import InputInfo, build_on_meta, input_info, measure_config
 from hyperlab.measure.summary import TRAIN_FLOPS_FACTOR, LayerRow, ModelSummary, format_summary, summarize
 
 __all__ = [
     "OPS",
+    "build_on_meta",
     "TRAIN_FLOPS_FACTOR",
     "InputInfo",
     "LayerRow",

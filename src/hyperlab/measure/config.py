@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+import torch
+from torch import nn
+
 from hyperlab.data import describe
 from hyperlab.data.config import DataConfig
+from hyperlab.errors import UserError
 from hyperlab.measure.summary import summarize
 from hyperlab.models import build_model
 
@@ -27,6 +31,24 @@ def input_info(data_cfg: DataConfig | Mapping[str, Any] | None = None) -> InputI
     return InputInfo(tuple(int(s) for s in info.input_shape), int(info.n_outputs), info.task)
 
 
+def build_on_meta(model_spec: Any, input_shape: tuple[int, ...], n_outputs: int, seed: int = 0) -> nn.Module:
+    """The model of `model_spec` with its parameters on the meta device: shapes without storage, so
+    measuring, budgeting and inspecting never allocate weights (a 1.5 GB model costs nothing here).
+    A `python`-kind factory that cannot build on meta (it fills weights from data, say) is built on
+    the CPU instead; the built-in kinds always build on meta."""
+    try:
+        with torch.device("meta"):
+            return build_model(model_spec, input_shape, n_outputs, seed)
+    except UserError:
+        raise
+    except Exception:
+        spec = model_spec if isinstance(model_spec, Mapping) else vars(model_spec)
+        kind = spec.get("kind")
+        if kind != "python":
+            raise
+        return build_model(model_spec, input_shape, n_outputs, seed)
+
+
 def measure_config(model_spec: Any, data_cfg: DataConfig | Mapping[str, Any] | None = None, *,
                    n_outputs: int | None = None, seed: int = 0) -> dict[str, Any]:
     """Build the model of `model_spec` (a ModelSpec or a `[model]` dict) for the dataset of
@@ -40,6 +62,6 @@ def measure_config(model_spec: Any, data_cfg: DataConfig | Mapping[str, Any] | N
     """
     info = input_info(data_cfg)
     width = info.n_outputs if n_outputs is None else n_outputs
-    model = build_model(model_spec, info.input_shape, width, seed)
+    model = build_on_meta(model_spec, info.input_shape, width, seed)
     summary = summarize(model, info.input_shape)
     return {**summary.to_dict(), "n_outputs": width, "task": info.task, "text": summary.table()}

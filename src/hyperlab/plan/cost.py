@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 from hyperlab.engine import TrialConfig
 from hyperlab.errors import UserError
-from hyperlab.measure import input_info, summarize
-from hyperlab.models import build_model
+from hyperlab.measure import build_on_meta, input_info, summarize
 
 
 @dataclass(frozen=True)
@@ -51,7 +50,7 @@ def _cost(key: str, config: TrialConfig) -> Cost:
         raise UserError(f"train.loss: {why_not}")
     n_outputs = config.train.loss.output_width(info.n_outputs)
     try:
-        model = build_model(config.model, info.input_shape, n_outputs, seed=0)
+        model = build_on_meta(config.model, info.input_shape, n_outputs)  # shapes only: no weights
     except UserError:
         raise
     except Exception as exc:  # a python-kind factory's own error, or a shape the builder rejects

@@ -141,6 +141,7 @@ def run_study(
             _release_own(store, study.name, owner)
             tally = _Tally(QuietSink(), summary.trained)
         summary.interrupted = summary.interrupted or flag.requested
+        store.verify_durable([t.key for t in tasks])  # never report success after a lost commit
         statuses = store.trial_statuses(t.key for t in tasks)
         summary.statuses = dict(Counter(statuses.values()))
         if report and write_report is not None and not summary.interrupted:

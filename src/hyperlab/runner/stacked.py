@@ -109,7 +109,10 @@ def _train_claimed_group(tasks: list[Any], ctx: Any) -> None:
                 status = "pending" if isinstance(exc, UserError) else "interrupted"
                 store.release(task.key, owner, status)
         raise
-    except Exception:  # a bug in the stack: record nothing as failed, retrain the rest one by one
+    except Exception as exc:  # a bug in the stack: record nothing as failed, retrain the rest one by one
+        from hyperlab.faults import end_run_on_environment_fault  # a full disk is no bug: end the run
+
+        end_run_on_environment_fault(exc, store, [t.key for i, t in enumerate(tasks) if i not in done], owner)
         ctx.events.emit({"event": "vectorized_fallback", "trials": len(tasks) - len(done),
                          "error": traceback.format_exc(limit=-4)})
         for i, task in enumerate(tasks):

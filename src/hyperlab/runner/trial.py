@@ -10,6 +10,7 @@ import traceback
 from pathlib import Path
 
 from hyperlab.errors import UserError
+from hyperlab.faults import end_run_on_environment_fault
 from hyperlab.runner.events import OutputClosed, headline
 from hyperlab.runner.task import RunContext, TrialTask
 from hyperlab.store import LostClaimError, Owner, Store
@@ -56,6 +57,7 @@ def train_claimed(task: TrialTask, ctx: RunContext) -> str:
                          "error": "another runner reclaimed this trial"})
         return "lost"
     except Exception as exc:  # a bug in a component: record it, keep going with the study
+        end_run_on_environment_fault(exc, store, [task.key], owner)  # a full disk is not an outcome
         error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=-8)}"
         return record_outcome(task, ctx, where, status="failed", error=error)
     finally:

@@ -16,8 +16,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
+from urllib.parse import quote
 
 from hyperlab.errors import UserError
+from hyperlab.faults import RunFault, storage_fault
 from hyperlab.store.build_frames import build_frames
 from hyperlab.store.frames import StudyFrames
 from hyperlab.store.owner import Owner
@@ -51,34 +53,51 @@ class Store:
         self.workspace = workspace
         self._conn = connection
         self._conn.row_factory = sqlite3.Row
+        self._wal_inode: int | None = None  # the -wal file this connection writes to (see _check_wal)
 
     # --- opening --------------------------------------------------------------------------------
     @classmethod
-    def open(cls, workspace: str | os.PathLike | None = None, create: bool = True) -> Store:
-        """Open the workspace (default: `resolve_workspace()`), creating it when `create`."""
+    def open(cls, workspace: str | os.PathLike | None = None, create: bool = True,
+             readonly: bool = False) -> Store:
+        """Open the workspace (default: `resolve_workspace()`), creating it when `create`.
+
+        `readonly`: open the database read-only (SQLite `mode=ro`): nothing is written, so reading
+        commands work on a read-only workspace. When the previous writer did not close cleanly (its
+        `-wal` file is still there), the database is checked first (`PRAGMA quick_check`); a damaged
+        or unwritable database is a one-line RunFault naming the file and the fix."""
         root = resolve_workspace(workspace)
         db_path = root / DB_NAME
         if not db_path.exists():
-            if not create:
+            if not create or readonly:
                 raise UserError(f"{root}: not a hyperlab workspace ({DB_NAME} is missing); "
                                 f"`hyperlab run STUDY --workspace {root}` creates it")
             try:
                 (root / "artifacts").mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise UserError(f"{root}: cannot create the workspace: {exc.strerror}") from exc
-        conn = sqlite3.connect(db_path, timeout=60.0, isolation_level=None)
-        conn.execute("PRAGMA busy_timeout = 60000")
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = FULL")  # an epoch reported stored survives a power cut
-        conn.execute("PRAGMA foreign_keys = ON")
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            conn.close()
-            raise UserError(f"{db_path}: written by a newer hyperlab (schema {version}, "
-                            f"this one reads {SCHEMA_VERSION}); upgrade hyperlab")
-        if version < SCHEMA_VERSION:
-            script = f"BEGIN IMMEDIATE;\n{SCHEMA}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"
-            conn.executescript(script)
+        if not readonly and not (os.access(root, os.W_OK) and (not db_path.exists()
+                                                              or os.access(db_path, os.W_OK))):
+            raise RunFault(f"{db_path}: the workspace is read-only for this process; use a writable "
+                           f"--workspace (status, results and report --out read it as it is)")
+        try:
+            conn = _connect(db_path, readonly)
+            _check_integrity(conn, db_path)
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                conn.close()
+                raise UserError(f"{db_path}: written by a newer hyperlab (schema {version}, "
+                                f"this one reads {SCHEMA_VERSION}); upgrade hyperlab")
+            if version < SCHEMA_VERSION:
+                if readonly:
+                    raise UserError(f"{db_path}: not a hyperlab database (no schema); "
+                                    f"`hyperlab doctor --workspace {root}` checks it")
+                script = f"BEGIN IMMEDIATE;\n{SCHEMA}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"
+                conn.executescript(script)
+        except sqlite3.Error as exc:
+            fault = storage_fault(exc, db_path) if _is_storage_error(exc) else None
+            if fault is None:
+                raise
+            raise fault from exc
         return cls(root, conn)
 
     def close(self) -> None:
@@ -109,9 +128,58 @@ class Store:
         try:
             yield self._conn
         except BaseException:
-            self._conn.execute("ROLLBACK")
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
             raise
-        self._conn.execute("COMMIT")
+        try:
+            self._conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise self._fault(exc) from exc
+        self._check_wal()
+
+    def _fault(self, exc: sqlite3.Error) -> Exception:
+        return storage_fault(exc, self.db_path) if _is_storage_error(exc) else exc
+
+    def _check_wal(self) -> None:
+        """A commit lives in the `-wal` file until a checkpoint copies it into the database. While
+        this connection is open that file must stay the same one: if it was removed or replaced, the
+        commits just made exist only in a deleted file and no other process will ever see them."""
+        try:
+            inode = os.stat(f"{self.db_path}-wal").st_ino
+        except FileNotFoundError:
+            inode = None
+        if self._wal_inode is None:
+            self._wal_inode = inode
+        elif inode != self._wal_inode:
+            raise RunFault(f"{self.db_path}-wal: the database's write-ahead log was removed or replaced "
+                           f"while this run was writing, so its last commits are lost; run `hyperlab "
+                           f"doctor --workspace {self.workspace}`, then the same command again")
+
+    def verify_durable(self, keys: Sequence[str]) -> None:
+        """Check, through a new connection, that the database file holds what this connection has
+        committed for `keys` (statuses and epoch counts); a run never reports success otherwise."""
+        keys = list(keys)
+        try:
+            self._check_wal()
+            with Store.open(self.workspace, create=False, readonly=True) as fresh:
+                _check_integrity(fresh._conn, self.db_path, always=True)
+                same = (fresh.trial_statuses(keys) == self.trial_statuses(keys)
+                        and fresh._epoch_counts(keys) == self._epoch_counts(keys))
+        except sqlite3.Error as exc:
+            raise self._fault(exc) from exc
+        if not same:
+            raise RunFault(f"{self.db_path}: what this run committed is not in the database file (its "
+                           f"-wal file was removed or damaged while the run was writing); run `hyperlab "
+                           f"doctor --workspace {self.workspace}`, then the same command again")
+
+    def _epoch_counts(self, keys: list[str]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT trial_key, COUNT(*) FROM epochs WHERE trial_key IN ({marks}) GROUP BY trial_key"
+            out.update(self._conn.execute(query, chunk).fetchall())
+        return out
 
     # --- studies --------------------------------------------------------------------------------
     def register_study(
@@ -266,10 +334,13 @@ class Store:
 
     def heartbeat(self, key: str, owner: Owner) -> bool:
         """Mark the trial as still being worked on; False when `owner` no longer holds it."""
-        cursor = self._conn.execute(
-            "UPDATE trials SET heartbeat = ? WHERE key = ? AND owner = ? AND status = 'running'",
-            (time.time(), key, str(owner)),
-        )
+        try:
+            cursor = self._conn.execute(
+                "UPDATE trials SET heartbeat = ? WHERE key = ? AND owner = ? AND status = 'running'",
+                (time.time(), key, str(owner)),
+            )
+        except sqlite3.Error:  # a full or locked disk: the trial's next write reports it in one line;
+            return True  # a heartbeat thread must not die with a traceback over it
         return cursor.rowcount == 1
 
     def _assert_owner(self, db: sqlite3.Connection, key: str, owner: Owner) -> None:
@@ -451,6 +522,44 @@ def _chunks(keys: Sequence[str], size: int = 500) -> Iterator[list[str]]:
     """Slices of `keys` under SQLite's bound-parameter limit."""
     for start in range(0, len(keys), size):
         yield list(keys[start : start + size])
+
+
+def _connect(db_path: Path, readonly: bool) -> sqlite3.Connection:
+    if not readonly:
+        conn = sqlite3.connect(db_path, timeout=60.0, isolation_level=None)
+        conn.execute("PRAGMA busy_timeout = 60000")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")  # an epoch reported stored survives a power cut
+        conn.execute("PRAGMA foreign_keys = ON")
+        return conn
+    uri = f"file:{quote(str(db_path.absolute()))}?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, timeout=60.0, isolation_level=None)
+    conn.execute("PRAGMA busy_timeout = 60000")
+    try:
+        conn.execute("PRAGMA user_version").fetchone()
+    except sqlite3.OperationalError:
+        # A WAL database in a folder this process cannot write (a read-only mount): SQLite cannot
+        # create the -shm index a reader needs. Nothing can be writing there, so read it as immutable.
+        conn.close()
+        conn = sqlite3.connect(f"{uri}&immutable=1", uri=True, isolation_level=None)
+    return conn
+
+
+def _check_integrity(conn: sqlite3.Connection, db_path: Path, always: bool = False) -> None:
+    """`PRAGMA quick_check` when the last writer did not close cleanly (its -wal file is left), or
+    `always`; a damaged database is a RunFault naming the file and the command that checks it."""
+    if not always and not Path(f"{db_path}-wal").exists():
+        return
+    problems = [row[0] for row in conn.execute("PRAGMA quick_check(5)")]
+    if problems != ["ok"]:
+        first = " ".join(problems[0].split())  # SQLite's report spans lines; the message is one
+        raise RunFault(f"{db_path}: the database is damaged ({first}); run `hyperlab doctor "
+                       f"--workspace {db_path.parent}` to check it and see what can be recovered")
+
+
+def _is_storage_error(exc: sqlite3.Error) -> bool:
+    """Errors of the file or the disk (locked, full, read-only, malformed, I/O), not of a query."""
+    return isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError
 
 
 def _finite(value: float | None) -> float | None:

@@ -20,7 +20,7 @@ from torch import nn
 
 from hyperlab.data import describe
 from hyperlab.engine.determinism import resolve_device
-from hyperlab.models import build_model
+from hyperlab.measure import build_on_meta
 from hyperlab.vectorized.stack import signature, why_not
 
 T = TypeVar("T")
@@ -125,7 +125,7 @@ def _built(model_json: str, input_shape: tuple[int, ...],
     """(problem, signature, largest dense weight count) of the model a spec builds (seed 0: the
     weights do not matter)."""
     try:
-        model = build_model(json.loads(model_json), input_shape, n_outputs, seed=0)
+        model = build_on_meta(json.loads(model_json), input_shape, n_outputs)  # shapes, no weights
     except Exception as error:  # the engine reports a spec that does not fit the data
         return f"model: {type(error).__name__}: {error}", None, 0
     largest = max((m.weight.numel() for m in model.modules() if isinstance(m, nn.Linear)), default=0)

@@ -16,6 +16,7 @@ import numpy as np
 from hyperlab.data import cache
 from hyperlab.data.dataset import ARRAY_KEYS, Dataset, input_shape_of
 from hyperlab.data.sources.base import Source, fixed_location
+from hyperlab.data.validate import label_range
 from hyperlab.errors import UserError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
@@ -55,9 +56,13 @@ def npz_source(path: Path) -> Source:
         _check_npz_keys(path, keys)
         x_shape, x_dtype = _npz_header(path, "x_train")
         y_shape, y_dtype = _npz_header(path, "y_train")
-        n_test = _npz_header(path, "x_test")[0][0] if "x_test" in keys else None
+        test_shape = _npz_header(path, "x_test")[0] if "x_test" in keys else None
+        n_test = test_shape[0] if test_shape is not None else None
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise UserError(f"{path}: not a readable .npz file ({exc})") from exc
+    if test_shape is not None and tuple(test_shape[1:]) != tuple(x_shape[1:]):
+        raise UserError(f"{path}: x_test: examples of shape {tuple(test_shape[1:])}, but x_train's are "
+                        f"{tuple(x_shape[1:])}")
     task = "classification" if np.issubdtype(y_dtype, np.integer) else "regression"
     classes: tuple[str, ...] = ()
     if task == "classification":
@@ -70,10 +75,11 @@ def npz_source(path: Path) -> Source:
 
 
 def _npz_classes(path: Path, arrays: dict[str, np.ndarray]) -> list[str]:
-    if "classes" in arrays:
-        return [str(c) for c in arrays["classes"]]
-    top = max(int(arrays[k].max(initial=0)) for k in ("y_train", "y_test") if k in arrays)
-    return [str(i) for i in range(top + 1)]
+    declared = [str(c) for c in arrays["classes"]] if "classes" in arrays else None
+    # Checked before anything is sized by it: one stray label of 10**9 must not allocate 10**9 names.
+    count = label_range(str(path), {k: arrays.get(k) for k in ("y_train", "y_test")},
+                        None if declared is None else len(declared))
+    return declared if declared is not None else [str(i) for i in range(count)]
 
 
 def _flat_labels(y: np.ndarray | None) -> np.ndarray | None:

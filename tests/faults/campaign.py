@@ -1,0 +1,474 @@
+"""The fault-injection campaign: each `try_*` function injects one fault into real hyperlab runs
+(real subprocesses, a real SQLite file, real signals, real full and read-only file systems) and
+returns a `Try`: clean when no environment fault became a stored outcome, no number came out wrong
+and nothing but a one-line message (no traceback) was printed.
+
+tests/faults/ runs a few tries of each kind; benchmarks/faults.py runs many and prints the table.
+Random choices (kill points, corruptions, sizes) come from the `random.Random` passed in.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+TIMING_KEYS = ("seconds", "examples_per_s")
+FINISHED = {"completed", "early_stopped"}
+
+
+@dataclass
+class Try:
+    kind: str
+    clean: bool
+    detail: str  # what was done, and what went wrong when not clean
+
+
+# --- studies and processes -----------------------------------------------------------------------
+
+def study_toml(name: str, seeds: int = 2, epochs: int = 12, subset: int = 400) -> str:
+    """Digits, an MLP baseline and one learning-rate level: 2 x seeds trials, a few seconds each."""
+    return f"""
+name = "{name}"
+seeds = {seeds}
+
+[data]
+dataset = "digits"
+subset = {subset}
+test_subset = 200
+
+[model]
+kind = "mlp"
+hidden = [32]
+
+[train]
+epochs = {epochs}
+batch_size = 32
+optimizer = {{ name = "sgd", lr = 0.05, momentum = 0.9 }}
+
+[[factor]]
+name = "lr"
+path = "train.optimizer.lr"
+levels = [0.02]
+"""
+
+
+def env() -> dict[str, str]:
+    out = dict(os.environ)
+    out.pop("HYPERLAB_WORKSPACE", None)
+    out["PYTHONUNBUFFERED"] = "1"
+    return out
+
+
+def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "hyperlab", *args], capture_output=True, text=True,
+                          timeout=timeout, env=env())
+
+
+def start(*args: str) -> subprocess.Popen:
+    """A `hyperlab` in its own session (so killing its process group hits it and its group only),
+    with Ctrl-C handled as in a terminal even when the campaign runs as a background job (which
+    inherits SIGINT ignored)."""
+    return subprocess.Popen([sys.executable, "-m", "hyperlab", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env(), start_new_session=True,
+                            preexec_fn=_default_sigint)
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def run_args(study: Path, workspace: Path, *extra: str) -> list[str]:
+    # --no-vectorize: a resumed trial trains one by one, so its reference must too (the stacked
+    # path's own equivalence is the vectorized tests' business, not this campaign's).
+    return ["run", str(study), "--workspace", str(workspace), "--threads", "1", "--no-report",
+            "--no-vectorize", *extra]
+
+
+def wait_for_epochs(proc: subprocess.Popen, count: int) -> list[dict]:
+    """Read JSON-lines events until `count` epoch events were seen (or the run ended)."""
+    seen: list[dict] = []
+    for line in proc.stdout:
+        try:
+            seen.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+        if sum(e.get("event") == "epoch" for e in seen) >= count:
+            break
+    return seen
+
+
+def one_line(stderr: str) -> bool:
+    """At most one non-empty line and no traceback."""
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    return "Traceback" not in stderr and len(lines) <= 1
+
+
+# --- the database, read directly (the campaign must not trust the code it checks) --------------
+
+def statuses(workspace: Path) -> dict[str, str]:
+    db = workspace / "hyperlab.db"
+    if not db.exists():
+        return {}
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        return dict(conn.execute("SELECT key, status FROM trials"))
+
+
+def numbers(workspace: Path) -> dict[str, object]:
+    """Per trial: its epochs without timing and its final results."""
+    with sqlite3.connect(f"file:{workspace / 'hyperlab.db'}?mode=ro", uri=True) as conn:
+        epochs: dict[str, list] = {}
+        for key, metrics in conn.execute("SELECT trial_key, metrics FROM epochs ORDER BY trial_key, epoch"):
+            record = {k: v for k, v in json.loads(metrics).items() if k not in TIMING_KEYS}
+            epochs.setdefault(key, []).append(record)
+        finals = dict(conn.execute("SELECT trial_key, final FROM results"))
+    return {key: (epochs.get(key), json.loads(finals[key]) if key in finals else None)
+            for key in set(epochs) | set(finals)}
+
+
+def outcome_faults(workspace: Path) -> list[str]:
+    """Trials stored as failed: in this campaign every trial is healthy, so a failure is a fault."""
+    return [f"{key[:10]} {status}" for key, status in statuses(workspace).items()
+            if status in ("failed", "diverged")]
+
+
+class Reference:
+    """The numbers of an undisturbed run of a study, computed once."""
+
+    def __init__(self, root: Path, epochs: int = 12) -> None:
+        self.root = root
+        self.epochs = epochs
+        self.study = root / "study.toml"
+        self._numbers: dict | None = None
+
+    def write(self) -> Path:
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.study.write_text(study_toml("faults", epochs=self.epochs))
+        return self.study
+
+    def finished_copy(self, dest: Path) -> Path:
+        """A copy of the undisturbed run's workspace (every trial finished)."""
+        self.numbers  # noqa: B018 - runs the reference once
+        shutil.copytree(self.root / "reference", dest)
+        return dest
+
+    @property
+    def numbers(self) -> dict:
+        if self._numbers is None:
+            workspace = self.root / "reference"
+            done = cli(*run_args(self.write(), workspace, "--quiet"))
+            if done.returncode != 0:
+                raise RuntimeError(f"the reference run failed: {done.stderr}")
+            self._numbers = numbers(workspace)
+        return self._numbers
+
+
+def finish_and_compare(kind: str, ref: Reference, workspace: Path, detail: str, *extra: str) -> Try:
+    """Run the study again to the end; clean when it exits 0 and every number equals the reference."""
+    problems = outcome_faults(workspace)
+    if problems:
+        return Try(kind, False, f"{detail}: stored outcomes after the fault: {problems}")
+    again = cli(*run_args(ref.study, workspace, "--quiet", *extra))
+    if again.returncode != 0:
+        return Try(kind, False, f"{detail}: the rerun exited {again.returncode}: {again.stderr[-300:]}")
+    got = numbers(workspace)
+    if got != ref.numbers:
+        differ = sorted(k[:10] for k in set(got) | set(ref.numbers) if got.get(k) != ref.numbers.get(k))
+        return Try(kind, False, f"{detail}: numbers differ from the undisturbed run for {differ}")
+    if set(statuses(workspace).values()) - FINISHED:
+        return Try(kind, False, f"{detail}: statuses after the rerun: {statuses(workspace)}")
+    return Try(kind, True, detail)
+
+
+# --- the faults -----------------------------------------------------------------------------------
+
+def try_kill_workers(rng: random.Random, tmp: Path, ref: Reference) -> Try:
+    """SIGKILL a `--workers 2` run's process group after a random number of epochs: no trial may be
+    stored as failed (the workers die with their parent), and the rerun ends with the same numbers."""
+    workspace = tmp / f"kill-{rng.getrandbits(32):08x}"
+    after = rng.randint(1, 2 * ref.epochs)
+    proc = start(*run_args(ref.write(), workspace, "--workers", "2", "--jsonl"))
+    wait_for_epochs(proc, after)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+    detail = f"--workers 2 killed after {after} epoch events"
+    deadline = time.monotonic() + 30  # orphaned workers (before the fix) wrote their failures here
+    while time.monotonic() < deadline and _live_owners(workspace):
+        time.sleep(0.2)
+    return finish_and_compare("SIGKILL --workers 2", ref, workspace, detail, "--workers", "2")
+
+
+def _live_owners(workspace: Path) -> list[int]:
+    db = workspace / "hyperlab.db"
+    if not db.exists():
+        return []
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        owners = [r[0] for r in conn.execute("SELECT owner FROM trials WHERE status = 'running'")]
+    pids = []
+    for owner in owners:
+        try:
+            pid = int(str(owner).split("/")[1])
+            os.kill(pid, 0)
+            pids.append(pid)
+        except (IndexError, ValueError, ProcessLookupError, PermissionError):
+            continue
+    return pids
+
+
+def try_kill_one(rng: random.Random, tmp: Path, ref: Reference) -> Try:
+    """SIGKILL a one-process run at a random epoch; the rerun resumes and ends with the same numbers."""
+    workspace = tmp / f"kill1-{rng.getrandbits(32):08x}"
+    after = rng.randint(1, 2 * ref.epochs)
+    proc = start(*run_args(ref.write(), workspace, "--jsonl"))
+    wait_for_epochs(proc, after)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+    return finish_and_compare("SIGKILL one process", ref, workspace, f"killed after {after} epoch events")
+
+
+def try_early_interrupt(rng: random.Random, tmp: Path, ref: Reference) -> Try:
+    """Ctrl-C (one SIGINT to the runner, as a terminal sends it) in its first 1.5 s, with 1 or 2
+    workers (the workers may still be importing): exit 130, at most one line, no stored failure."""
+    workspace = tmp / f"int-{rng.getrandbits(32):08x}"
+    # From 0.25 s: before that the interpreter itself is still starting (site, .pth files) and no
+    # hyperlab code has run that could catch the signal; no person presses Ctrl-C that fast.
+    delay, workers = rng.uniform(0.25, 1.5), rng.choice(["1", "2"])
+    proc = start(*run_args(ref.write(), workspace, "--workers", workers, "--quiet"))
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    detail = f"SIGINT after {delay:.2f} s, --workers {workers}"
+    kind = "Ctrl-C in the first 1.5 s"
+    if proc.returncode != 130:
+        return Try(kind, False, f"{detail}: exit {proc.returncode}: {err[-400:]}")
+    if not one_line(err):
+        return Try(kind, False, f"{detail}: stderr is not one line: {err[-600:]}")
+    problems = outcome_faults(workspace)
+    return Try(kind, not problems, f"{detail}" + (f": stored {problems}" if problems else ""))
+
+
+CORRUPTIONS = ("truncate tensors", "64 random bytes in tensors", "one flipped bit in tensors",
+               "garbled json", "tensors deleted", "both checkpoints damaged")
+
+
+def try_corrupt_checkpoint(rng: random.Random, tmp: Path, splits: object, how: str | None = None) -> Try:
+    """Interrupt a trial after a random epoch, damage its checkpoint, resume: the damaged checkpoint
+    is discarded with a warning and the trial ends with exactly the undisturbed numbers."""
+    from hyperlab.engine import TrainConfig, fit
+    from hyperlab.engine.checkpoint import PREVIOUS_DIR, STATE_FILE, TENSORS_FILE
+
+    how = how or rng.choice(CORRUPTIONS)
+    epochs = 6
+    cfg = TrainConfig(epochs=epochs, batch_size=64, device="cpu",
+                      optimizer={"name": "adam", "lr": 0.01}, schedule="cosine")
+    straight = fit(_mlp(), splits, cfg, seed=3)
+    workdir = tmp / f"ckpt-{rng.getrandbits(32):08x}"
+    stop_at = rng.randint(2, epochs - 1)  # two checkpoints exist, so there is a previous one
+    seen: list[dict] = []
+    fit(_mlp(), splits, cfg, seed=3, workdir=workdir, on_epoch=seen.append,
+        should_stop=lambda: len(seen) >= stop_at)
+    targets = [workdir, workdir / PREVIOUS_DIR] if how == "both checkpoints damaged" else [workdir]
+    for folder in targets:
+        _damage(rng, folder / TENSORS_FILE, folder / STATE_FILE,
+                "one flipped bit in tensors" if how == "both checkpoints damaged" else how)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        resumed = fit(_mlp(), splits, cfg, seed=3, workdir=workdir)  # as a fresh process builds it
+    detail = f"{how} after epoch {stop_at}"
+    kind = "damaged checkpoint"
+    if resumed.status != "completed":
+        return Try(kind, False, f"{detail}: status {resumed.status}: {resumed.error}")
+    if resumed.final != straight.final or _metrics(resumed.epochs) != _metrics(straight.epochs):
+        return Try(kind, False, f"{detail}: resumed numbers differ from the undisturbed run")
+    if not any("checkpoint discarded" in str(w.message) for w in caught):
+        return Try(kind, False, f"{detail}: no warning that the checkpoint was discarded")
+    return Try(kind, True, detail)
+
+
+def _damage(rng: random.Random, tensors: Path, state: Path, how: str) -> None:
+    raw = bytearray(tensors.read_bytes())
+    if how == "truncate tensors":
+        tensors.write_bytes(raw[: rng.randint(0, len(raw) - 1)])
+    elif how == "64 random bytes in tensors":
+        at = rng.randint(0, len(raw) - 64)
+        raw[at:at + 64] = rng.randbytes(64)
+        tensors.write_bytes(raw)
+    elif how == "one flipped bit in tensors":
+        at = rng.randint(len(raw) // 2, len(raw) - 1)  # in the weights, past the header
+        raw[at] ^= 1 << rng.randint(0, 7)
+        tensors.write_bytes(raw)
+    elif how == "garbled json":
+        text = bytearray(state.read_bytes())
+        at = rng.randint(0, len(text) - 1)
+        text[at] = (text[at] + 1 + rng.randint(0, 200)) % 256
+        state.write_bytes(text)
+    elif how == "tensors deleted":
+        tensors.unlink()
+
+
+def _mlp(seed: int = 0):
+    import torch
+    from torch import nn
+
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Flatten(), nn.Linear(64, 32), nn.ReLU(), nn.Dropout(0.2), nn.Linear(32, 10))
+
+
+def _metrics(records: list[dict]) -> list[dict]:
+    return [{k: v for k, v in r.items() if k not in TIMING_KEYS} for r in records]
+
+
+def digits_splits():
+    """scikit-learn's digits as Splits (no file, no download)."""
+    import torch
+    from sklearn.datasets import load_digits
+
+    from hyperlab.data.splits import Splits
+
+    x, y = load_digits(return_X_y=True)
+    inputs = torch.tensor(x / 16.0, dtype=torch.float32)
+    labels = torch.tensor(y, dtype=torch.int64)
+    return Splits("classification", (64,), [str(d) for d in range(10)], inputs[:600], labels[:600],
+                  inputs[600:800], labels[600:800], inputs[800:1000], labels[800:1000])
+
+
+# --- full and read-only file systems (a private mount namespace: real ENOSPC and EROFS) ---------
+
+def can_mount() -> bool:
+    """Whether `unshare -r -m` gives this process a private mount namespace to mount tmpfs in."""
+    if shutil.which("unshare") is None:
+        return False
+    probe = subprocess.run(["unshare", "-r", "-m", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"],
+                           capture_output=True)
+    return probe.returncode == 0
+
+
+def in_namespace(script: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run a bash script as (namespace) root in a private mount namespace."""
+    return subprocess.run(["unshare", "-r", "-m", "bash", "-c", script], capture_output=True, text=True,
+                          timeout=timeout, env=env())
+
+
+def try_disk_full(rng: random.Random, tmp: Path, ref: Reference, where: str | None = None,
+                  stacked: bool | None = None) -> Try:
+    """Run with the workspace (or only its checkpoints) on a tmpfs of a random small size: the run
+    ends with exit 2 and one line, no trial is stored as failed; with space freed (the tmpfs
+    grown), the same command resumes and ends with the same numbers. `stacked`: train with the
+    vectorized executor (then the numbers are not compared: a trial resumed after stacked epochs
+    continues in the one-by-one engine)."""
+    where = where or rng.choice(["checkpoints", "workspace"])
+    stacked = rng.random() < 0.5 if stacked is None else stacked
+    size_kb = rng.randint(48, 400) if where == "checkpoints" else rng.randint(200, 1200)
+    workspace = tmp / f"full-{rng.getrandbits(32):08x}"
+    mount_point = workspace / "artifacts" if where == "checkpoints" else workspace
+    mount_point.mkdir(parents=True)
+    argv = run_args(ref.write(), workspace, "--quiet")
+    args = " ".join(a for a in argv if not (stacked and a == "--no-vectorize"))
+    python = f"{sys.executable} -m hyperlab"
+    script = f"""
+mount -t tmpfs -o size={size_kb}k tmpfs {mount_point}
+{python} {args} 2> {tmp}/full.err; echo $? > {tmp}/full.rc
+mount -o remount,size=64m {mount_point}
+{python} {args} 2> {tmp}/again.err; echo $? > {tmp}/again.rc
+cp -a {workspace} {workspace}.copy
+"""
+    done = in_namespace(script)
+    detail = f"{where} on a {size_kb} kB tmpfs{', stacked' if stacked else ''}"
+    kind = "disk full"
+    rc_full = int((tmp / "full.rc").read_text()) if (tmp / "full.rc").exists() else None
+    err = (tmp / "full.err").read_text() if (tmp / "full.err").exists() else done.stderr
+    copy = Path(f"{workspace}.copy")
+    if rc_full not in (0, 2) or (rc_full == 2 and not (one_line(err) and "space" in err)):
+        return Try(kind, False, f"{detail}: exit {rc_full}: {err[-400:]}")
+    if not copy.exists():
+        return Try(kind, False, f"{detail}: the namespace script failed: {done.stderr[-300:]}")
+    problems = outcome_faults(copy)
+    if problems:
+        return Try(kind, False, f"{detail} (exit {rc_full}): stored outcomes {problems}")
+    rc_again = int((tmp / "again.rc").read_text())
+    if rc_again != 0:
+        return Try(kind, False, f"{detail}: the rerun exited {rc_again}: {(tmp / 'again.err').read_text()}")
+    if set(statuses(copy).values()) != {"completed"}:
+        return Try(kind, False, f"{detail} (exit {rc_full}): statuses after the rerun {statuses(copy)}")
+    if not stacked and numbers(copy) != ref.numbers:
+        return Try(kind, False, f"{detail} (exit {rc_full}): numbers differ from the undisturbed run")
+    return Try(kind, True, f"{detail}: exit {rc_full}" + (f" ({err.strip()[:80]}...)" if rc_full else ""))
+
+
+def try_read_only(tmp: Path, ref: Reference) -> Try:
+    """A finished workspace on a read-only mount: status, results --out, report --out work (exit 0),
+    plan works, run is one line and exit 2."""
+    workspace = ref.finished_copy(tmp / "ro")
+    python = f"{sys.executable} -m hyperlab"
+    study = ref.study
+    script = f"""
+mount --bind {workspace} {workspace} && mount -o remount,bind,ro {workspace} || exit 99
+{python} status {study} --workspace {workspace} > /dev/null 2> {tmp}/ro-status.err; echo status $?
+{python} results {study} --workspace {workspace} --out {tmp}/ro-results > /dev/null 2> {tmp}/ro-results.err
+echo results $?
+{python} report {study} --workspace {workspace} --out {tmp}/ro-report > /dev/null 2> {tmp}/ro-report.err
+echo report $?
+{python} plan {study} --workspace {workspace} > /dev/null 2> {tmp}/ro-plan.err; echo plan $?
+{python} {" ".join(run_args(study, workspace, "--quiet", "--rerun"))} 2> {tmp}/ro-run.err; echo run $?
+"""
+    done = in_namespace(script)
+    codes = dict(line.split() for line in done.stdout.splitlines() if line.strip())
+    expected = {"status": "0", "results": "0", "report": "0", "plan": "0", "run": "2"}
+    run_err = (tmp / "ro-run.err").read_text() if (tmp / "ro-run.err").exists() else ""
+    if codes != expected or not one_line(run_err):
+        files = {n: tmp / f"ro-{n}.err" for n in expected}
+        errors = {n: f.read_text()[-200:] for n, f in files.items() if f.exists()}
+        return Try("read-only workspace", False, f"exit codes {codes} (expected {expected}); {errors}")
+    return Try("read-only workspace", True, "status/results/report/plan 0, run 2 with one line")
+
+
+def try_wal_lost(rng: random.Random, tmp: Path, ref: Reference) -> Try:
+    """Delete or garble the database's -wal file while a run writes: the run must not report
+    success unless every commit is in the file; afterwards, the same command finishes the study
+    with the same numbers (through `hyperlab doctor --recover` when the file is damaged)."""
+    how = rng.choice(["deleted", "garbled"])
+    workspace = tmp / f"wal-{rng.getrandbits(32):08x}"
+    after = rng.randint(1, 2 * ref.epochs - 2)
+    proc = start(*run_args(ref.write(), workspace, "--jsonl"))
+    wait_for_epochs(proc, after)
+    wal = workspace / "hyperlab.db-wal"
+    if how == "deleted":
+        wal.unlink(missing_ok=True)
+    elif wal.exists():
+        with wal.open("r+b") as handle:
+            size = wal.stat().st_size
+            handle.seek(rng.randint(0, max(0, size - 4096)))
+            handle.write(rng.randbytes(4096))
+    out, err = proc.communicate(timeout=300)
+    detail = f"-wal {how} after {after} epoch events"
+    kind = "-wal lost mid-run"
+    finished = [json.loads(line) for line in out.splitlines() if '"run_finished"' in line]
+    if proc.returncode == 0:
+        # Success is only allowed if a fresh reader sees every trial finished.
+        fresh = cli("status", str(ref.study), "--workspace", str(workspace), "--json")
+        if fresh.returncode != 0 or any(v["done"] != v["trials"] for v in json.loads(fresh.stdout)):
+            return Try(kind, False, f"{detail}: exit 0 ({finished}) but a fresh reader sees: "
+                       f"{fresh.stdout[-300:]} {fresh.stderr[-300:]}")
+    elif proc.returncode != 2 or not one_line(err):
+        return Try(kind, False, f"{detail}: exit {proc.returncode}: {err[-400:]}")
+    check = cli("status", str(ref.study), "--workspace", str(workspace))
+    if check.returncode != 0:
+        if check.returncode != 2 or not one_line(check.stderr) or "doctor" not in check.stderr:
+            return Try(kind, False, f"{detail}: status exit {check.returncode}: {check.stderr[-300:]}")
+        recovered = cli("doctor", "--workspace", str(workspace), "--recover")
+        db = workspace / "hyperlab.db"
+        os.replace(db, f"{db}.damaged")
+        for suffix in ("-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        os.replace(f"{db}.recovered", db)
+        detail += f"; recovered with doctor (exit {recovered.returncode})"
+    return finish_and_compare(kind, ref, workspace, f"{detail}; run exit {proc.returncode}")
