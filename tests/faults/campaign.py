@@ -268,7 +268,7 @@ def try_corrupt_checkpoint(rng: random.Random, tmp: Path, splits: object, how: s
 
     how = how or rng.choice(CORRUPTIONS)
     epochs = 6
-    cfg = TrainConfig(epochs=epochs, batch_size=64, device="cpu",
+    cfg = TrainConfig(epochs=epochs, batch_size=64,
                       optimizer={"name": "adam", "lr": 0.01}, schedule="cosine")
     straight = fit(_mlp(), splits, cfg, seed=3)
     workdir = tmp / f"ckpt-{rng.getrandbits(32):08x}"

@@ -40,7 +40,7 @@ import re  # noqa: E402
 import typer  # noqa: E402
 from rich.markup import escape  # noqa: E402
 
-from hyperlab import __version__  # noqa: E402
+from hyperlab._version import __version__  # noqa: E402
 from hyperlab.errors import UserError  # noqa: E402
 from hyperlab.faults import RunFault, environment_fault  # noqa: E402
 

@@ -6,6 +6,7 @@ the first test examples, and the confusion matrices (validation and test)."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -64,4 +65,4 @@ def write_predictions(workdir: Path, document: dict) -> None:
     """`predictions.json` in `workdir`, atomically."""
     workdir.mkdir(parents=True, exist_ok=True)
     text = json.dumps(document, separators=(",", ":"), allow_nan=False)
-    _write_atomic(workdir / PREDICTIONS_FILE, text.encode())
+    os.replace(_write_atomic(workdir / PREDICTIONS_FILE, text.encode()), workdir / PREDICTIONS_FILE)

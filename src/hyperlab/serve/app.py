@@ -24,7 +24,7 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from hyperlab import __version__
+from hyperlab._version import __version__
 from hyperlab.errors import UserError
 from hyperlab.serve import state
 from hyperlab.store import open_readonly
