@@ -23,8 +23,8 @@ CACHE_ENV = "HYPERLAB_CACHE"  # default ~/.cache/hyperlab
 DATA_ENV = "HYPERLAB_DATA"  # folder with official dataset files
 
 # SHA-256 of each array's raw bytes (C order; images NHWC or NHW, labels 1-D; all uint8), as
-# published in ../shared/data/README.md. CIFAR-100 has no published array hashes: its archive MD5
-# is checked on download and the hashes computed at conversion are recorded.
+# computed from lossless copies of the official releases. CIFAR-100 has no published array hashes:
+# its archive MD5 is checked on download and the hashes computed at conversion are recorded.
 PUBLISHED_SHA256: dict[str, dict[str, str]] = {
     "cifar10": {
         "x_train": "47af8b02cfcfb6cdf3dbbd1969ad7f1b70f4413f6f80f437b020ee4e5bc8304a",

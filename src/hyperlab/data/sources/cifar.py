@@ -63,7 +63,7 @@ def _decoder(folder: str, train: list[str], test: str, meta: str, label_key: str
     return decode
 
 
-_PREPARE = "python ../shared/data/prepare.py DIR cifar10 && hyperlab datasets import cifar10 DIR/cifar10.npz"
+_PREPARE = "hyperlab datasets import cifar10 FILE.npz (a Keras-layout npz: x_train, y_train, x_test, y_test)"
 
 CIFAR10 = Official(
     name="cifar10",
@@ -74,7 +74,8 @@ CIFAR10 = Official(
     decode=_decoder("cifar-10-batches-py", [f"data_batch_{i}" for i in range(1, 6)], "test_batch",
                     "batches.meta", "labels", "label_names", CIFAR10_CLASSES),
     expects="cifar-10-python.tar.gz nor cifar-10-batches-py/",
-    fix=f"run `{_PREPARE}`, or put cifar-10-python.tar.gz in a folder and set HYPERLAB_DATA to it",
+    fix=(f"run `{_PREPARE}`, or put cifar-10-python.tar.gz "
+         "(https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz) in a folder and set HYPERLAB_DATA to it"),
 )
 
 CIFAR100 = Official(

@@ -49,8 +49,8 @@ def decode_idx_folder(folder: Path) -> dict[str, np.ndarray]:
 
 def _fix(name: str) -> str:
     return (f"set HYPERLAB_DATA to a folder holding {name}/ with the four IDX .gz files "
-            f"(e.g. HYPERLAB_DATA=../shared/data), or run `python ../shared/data/prepare.py DIR {name} "
-            f"&& hyperlab datasets import {name} DIR/{name}.npz`")
+            f"(fetched from the dataset's official site), or run `hyperlab datasets import {name} "
+            f"FILE.npz` with a Keras-layout npz (x_train, y_train, x_test, y_test)")
 
 
 _EXPECTS = "folder with the four IDX files (train-images-idx3-ubyte.gz, ...)"
