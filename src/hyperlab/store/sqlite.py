@@ -21,7 +21,7 @@ from hyperlab.store.build_frames import build_frames
 from hyperlab.store.frames import StudyFrames
 from hyperlab.store.owner import Owner
 from hyperlab.store.rows import CLAIMABLE_STATUSES, StudyRow, TrialRow, VariantRow
-from hyperlab.store.schema import SCHEMA, SCHEMA_VERSION
+from hyperlab.store.schema import SCHEMA, SCHEMA_VERSION, migration
 
 DB_NAME = "hyperlab.db"
 DEFAULT_STALE_AFTER = 600.0
@@ -76,7 +76,8 @@ class Store:
             raise UserError(f"{db_path}: written by a newer hyperlab (schema {version}, "
                             f"this one reads {SCHEMA_VERSION}); upgrade hyperlab")
         if version < SCHEMA_VERSION:
-            script = f"BEGIN IMMEDIATE;\n{SCHEMA}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"
+            upgrade = migration(version, conn.execute("PRAGMA schema_version").fetchone()[0])
+            script = f"BEGIN IMMEDIATE;\n{upgrade}{SCHEMA}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"
             conn.executescript(script)
         return cls(root, conn)
 
