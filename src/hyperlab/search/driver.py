@@ -25,7 +25,7 @@ from hyperlab.plan.cost import Cost, variant_cost
 from hyperlab.plan.keys import trial_key
 from hyperlab.plan.make import Plan, PlannedTrial, Variant, budget_verdict, make_plan
 from hyperlab.search.pruners import make_pruner
-from hyperlab.search.samplers import make_sampler
+from hyperlab.search.samplers import CONSTRAINED, make_sampler
 from hyperlab.search.space import distributions
 from hyperlab.spec import SearchSpace, Study, search_space
 from hyperlab.store import Store
@@ -154,7 +154,7 @@ class SearchDriver:
         state, value, violation = self.outcome(entry)
         return optuna.trial.create_trial(
             state=state, value=value, params=dict(entry.values), distributions=dists,
-            intermediate_values=dict(entry.intermediate), constraints={VIOLATION: violation},
+            intermediate_values=dict(entry.intermediate), constraints=self._constraints(violation),
             user_attrs={"hyperlab_key": entry.key, "status": entry.status})
 
     def outcome(self, entry: Entry) -> tuple[optuna.trial.TrialState, float | None, float]:
@@ -167,6 +167,10 @@ class SearchDriver:
         if entry.status == "infeasible":
             return TrialState.COMPLETE, self.penalty(), self.over_budget(entry)
         return TrialState.COMPLETE, self.penalty(), 1.0  # failed, diverged: never the best
+
+    def _constraints(self, violation: float) -> dict[str, float] | None:
+        """The constraint values Optuna is given (only samplers that learn from them get any)."""
+        return {VIOLATION: violation} if self.search.sampler in CONSTRAINED else None
 
     def penalty(self) -> float:
         """The value given to configurations without one: the worst value seen (or 0)."""
@@ -218,7 +222,8 @@ class SearchDriver:
     def tell(self, trial: optuna.trial.Trial, entry: Entry) -> None:
         """Tell Optuna how a proposed configuration ended (read from its entry)."""
         state, value, violation = self.outcome(entry)
-        trial.set_constraint(VIOLATION, violation)
+        for name, value in (self._constraints(violation) or {}).items():
+            trial.set_constraint(name, value)
         reported = self._reported.pop(trial.number, set())
         for epoch, v in sorted(entry.intermediate.items()):
             if epoch not in reported:
@@ -238,6 +243,9 @@ class SearchDriver:
         return self.ranked()[: self.search.confirm.top]
 
     def confirm_seeds(self) -> list[int]:
+        """The confirmation stage's seeds (none when `confirm.top` is 0)."""
+        if self.search.confirm.top == 0:
+            return []
         return [self.seed + i for i in range(1, self.search.confirm.seeds + 1)]
 
     def plan(self, confirm: bool = False) -> Plan:

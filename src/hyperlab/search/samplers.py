@@ -7,6 +7,7 @@ them; random, CMA-ES and QMC see only the (penalty) value.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import optuna
@@ -20,6 +21,11 @@ SAMPLERS: dict[str, Callable[[int], optuna.samplers.BaseSampler]] = {
 }
 
 
+CONSTRAINED = frozenset({"tpe", "gp"})  # samplers that read trials' constraint values
+
+
 def make_sampler(name: str, seed: int) -> optuna.samplers.BaseSampler:
     """The sampler `name` (one of SAMPLERS, checked by the spec), seeded with `seed`."""
-    return SAMPLERS[name](seed)
+    with warnings.catch_warnings():  # QMC and GP are marked experimental by Optuna; said in the docs
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return SAMPLERS[name](seed)
