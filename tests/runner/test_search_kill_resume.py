@@ -1,5 +1,6 @@
-"""A real `hyperlab run` of a search study (3 configurations) SIGKILLed mid-trial, then run again: exactly `trials`
-configurations in the end, none trained twice, the killed one resumed rather than asked again."""
+"""A real `hyperlab run` of a search study (3 configurations) SIGKILLed mid-trial, then run again:
+exactly `trials` configurations in the end, none trained twice, the killed one resumed rather than
+asked again."""
 
 from __future__ import annotations
 

@@ -51,3 +51,16 @@ def test_the_docs_search_example_has_a_valid_space(tmp_path: Path) -> None:
         for key in ("sampler", "trials", "objective", "direction", "pruner", "seed", "confirm"):
             assert re.search(rf"^{key} = ", block, re.MULTILINE), key
         assert {"range", "choices", "log", "step"} <= set(re.findall(r"^(\w+) = ", block, re.MULTILINE))
+
+
+def test_plan_says_what_a_search_will_train(capsys) -> None:
+    import pytest
+
+    from hyperlab.cli.app import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["plan", str(ROOT / "studies" / "digits-search.toml")])
+    out = capsys.readouterr().out
+    assert exit_info.value.code == 0
+    assert "20 configurations of learning rate, width, dropout, momentum" in " ".join(out.split())
+    assert "the 3 best and the baseline x 5 seeds" in " ".join(out.split())

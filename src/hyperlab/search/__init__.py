@@ -7,10 +7,10 @@ configurations; `SAMPLERS` and `PRUNERS` map a study file's names to Optuna's (o
 the driver proposes (hyperlab.runner.search); hyperlab.analysis.search analyses the result.
 """
 
-from hyperlab.search.driver import RESULT_STATUSES, Entry, SearchDriver
+from hyperlab.search.driver import RESULT_STATUSES, Entry, SearchDriver, describe_search
 from hyperlab.search.pruners import PRUNERS, make_pruner
 from hyperlab.search.samplers import SAMPLERS, make_sampler
 from hyperlab.search.space import distribution, distributions
 
-__all__ = ["PRUNERS", "RESULT_STATUSES", "SAMPLERS", "Entry", "SearchDriver", "distribution", "distributions",
-           "make_pruner", "make_sampler"]
+__all__ = ["PRUNERS", "RESULT_STATUSES", "SAMPLERS", "Entry", "SearchDriver", "describe_search",
+           "distribution", "distributions", "make_pruner", "make_sampler"]

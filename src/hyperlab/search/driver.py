@@ -289,3 +289,19 @@ def _label(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
     return str(value)
+
+
+def describe_search(study: Study) -> str:
+    """One line for `hyperlab plan`: what a search study will train, since its configurations are
+    only known at run time."""
+    search = study.search
+    assert search is not None
+    factors = ", ".join(f.name for f in study.factor)
+    line = (f"search: {search.trials} configurations of {factors}, proposed at run time by {search.sampler} "
+            f"(seed {search.seed}), one seed each (seed {study.seed_list[0]}); pruner {search.pruner}; "
+            f"objective {search.objective} ({'maximize' if search.maximize else 'minimize'})")
+    top = search.confirm.top
+    if top:
+        line += (f"; then the {top} best and the baseline x {search.confirm.seeds} seeds "
+                 f"(confirmation; the baseline is trained only then)")
+    return line
