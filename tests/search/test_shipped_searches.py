@@ -54,13 +54,12 @@ def test_the_docs_search_example_has_a_valid_space(tmp_path: Path) -> None:
 
 
 def test_plan_says_what_a_search_will_train(capsys) -> None:
-    import pytest
-
     from hyperlab.cli.app import main
 
-    with pytest.raises(SystemExit) as exit_info:
+    try:
         main(["plan", str(ROOT / "studies" / "digits-search.toml")])
+    except SystemExit as exc:  # typer may end with SystemExit(0)
+        assert exc.code in (0, None)
     out = capsys.readouterr().out
-    assert exit_info.value.code == 0
     assert "20 configurations of learning rate, width, dropout, momentum" in " ".join(out.split())
     assert "the 3 best and the baseline x 5 seeds" in " ".join(out.split())

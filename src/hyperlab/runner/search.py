@@ -58,6 +58,8 @@ class SearchRun:
             train_until_done: TrainUntilDone) -> None:
         """Search until `search.trials` configurations are stored, then confirm (unless stopped)."""
         driver = self.driver
+        for entry in driver.entries:  # as the store holds them now (after a --rerun or --retry-failed)
+            driver.refresh(entry, self.store)
         pruning = driver.search.pruner != "none"
         if pruning and (ctx.settings.workers > 1 or ctx.settings.executor != "local"):
             ctx.events.emit({"event": "search_note", "message": (

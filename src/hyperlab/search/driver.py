@@ -198,9 +198,12 @@ class SearchDriver:
             config = self.space.config(trial.params)
             entry = self._entry(config)
             same = next((e for e in self.entries if e.key == entry.key), None)
-            if same is not None:  # the sampler proposed a stored configuration: tell it what it got
+            if same is not None:  # the sampler proposed a known configuration: tell it what it got
                 duplicates += 1
-                self.tell(trial, same)
+                if same.finished:
+                    self.tell(trial, same)
+                else:  # still to train (in this batch): no outcome yet, so nothing to learn from
+                    study.tell(trial, state=optuna.trial.TrialState.FAIL)
                 continue
             duplicates = 0
             self.entries.append(entry)
