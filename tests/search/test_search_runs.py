@@ -7,6 +7,7 @@ import re
 
 import hyperlab
 from hyperlab.analysis import SearchAnalysis, analyze
+from hyperlab.runner import LocalExecutor, run_study
 from hyperlab.store import Store
 
 
@@ -71,3 +72,29 @@ def test_over_budget_configurations_never_train_and_the_best_are_confirmed(write
     assert "## Confirmation: the best configurations against the baseline" in report
     assert analysis.verdict in report and "p (Holm)" in report
     assert (summary.report.parent / "confirmation" / "index.html").is_file()
+
+
+def test_workers_n_asks_n_configurations_at_a_time(write_search, tmp_path) -> None:
+    # --workers 2: each batch of 2 is registered (so a kill loses none) before any of it trains;
+    # trained here by the local executor to keep the test cheap; 5 trials: the last batch is 1.
+    path = write_search(trials=5, epochs=1)
+    study = hyperlab.Study.load(path)
+    registered_at_start: list[int] = []
+
+    class Watch:
+        def emit(self, event: dict) -> None:
+            if event["event"] == "trial_started":
+                with Store.open(tmp_path / "ws") as store:
+                    registered_at_start.append(len(searched(store, "search")))
+
+        def close(self) -> None:
+            pass
+
+    summary = run_study(study.spec, study.plan(), workspace=tmp_path / "ws", workers=2, threads=1,
+                        executor=LocalExecutor(), events=Watch(), report=False)
+    assert summary.exit_code == 0
+    assert registered_at_start == [2, 2, 4, 4, 5]
+    with Store.open(tmp_path / "ws") as store:
+        rows = searched(store, "search")
+        assert len(rows) == 5 and len({r["key"] for r in rows}) == 5
+        assert all(r["status"] == "completed" for r in rows)
