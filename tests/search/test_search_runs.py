@@ -34,6 +34,9 @@ def test_pruning_stops_trials_whose_learning_rate_cannot_learn(write_search, tmp
             assert stopped < 4 and store.final(row["key"]) is None
         lrs = {r["variant"]: float(re.match(r"lr=([^,]+)", r["variant"])[1]) for r in rows}
         assert max(lrs[r["variant"]] for r in pruned) < max(lrs.values())  # the best rates were kept
+    status = hyperlab.Study.load(path).status(tmp_path / "ws")  # `hyperlab status`: pruned is done
+    assert len(status) == 13 and status["done"].sum() == 12 and status["pending"].sum() == 0
+    assert status.set_index("variant").loc["baseline", "trials"] == 0  # confirm.top = 0: never trained
 
 
 def test_over_budget_configurations_never_train_and_the_best_are_confirmed(write_search, tmp_path) -> None:

@@ -13,7 +13,8 @@ from hyperlab.store import DEFAULT_STALE_AFTER, Store
 STATUS_COLUMNS = ["variant", "factor", "level", "budget_ok", "trials", "done", "running", "pending", "failed",
                   "running_epochs"]
 _GROUP = {"completed": "done", "early_stopped": "done", "failed": "failed", "diverged": "failed",
-          "running": "running", "pending": "pending", "interrupted": "pending"}
+          "running": "running", "pending": "pending", "interrupted": "pending",
+          "pruned": "done", "infeasible": "done"}  # search outcomes: results, never retried
 
 
 @dataclass(frozen=True)
