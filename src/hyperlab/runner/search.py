@@ -27,7 +27,7 @@ from hyperlab.runner import register
 from hyperlab.runner.executor import Executor, RunContext, TrialTask
 from hyperlab.runner.interrupt import StopFlag
 from hyperlab.runner.trial import record_outcome, train_claimed
-from hyperlab.search import Entry, SearchDriver
+from hyperlab.search import Entry, SearchDriver, describe_search
 from hyperlab.spec import Study
 from hyperlab.store import Store
 
@@ -60,6 +60,9 @@ class SearchRun:
         driver = self.driver
         for entry in driver.entries:  # as the store holds them now (after a --rerun or --retry-failed)
             driver.refresh(entry, self.store)
+        ctx.events.emit({"event": "search_note", "message": (
+            f"{describe_search(self.study)}; {len(driver.entries)} configurations stored, "
+            f"{driver.remaining} to propose")})
         pruning = driver.search.pruner != "none"
         if pruning and (ctx.settings.workers > 1 or ctx.settings.executor != "local"):
             ctx.events.emit({"event": "search_note", "message": (
