@@ -13,8 +13,8 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = SRC / "hyperlab"
 
 # Left to right, as docs/architecture.md draws it: a package imports only packages to its left.
-ORDER = ["_version", "errors", "data", "models", "measure", "engine", "vectorized", "spec", "plan", "store",
-         "runner", "analysis", "report", "serve", "api", "cli", "__main__", "hyperlab"]
+ORDER = ["_version", "errors", "faults", "data", "models", "measure", "engine", "vectorized", "spec", "plan",
+         "store", "search", "runner", "analysis", "report", "serve", "api", "cli", "__main__", "hyperlab"]
 
 
 def module_files() -> dict[str, Path]:

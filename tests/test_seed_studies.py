@@ -54,8 +54,10 @@ def smoke_overrides(study: dict[str, Any]) -> list[str]:
     """SMOKE, plus shortened copies of factor levels that set their own epochs (a level's
     "train.epochs" would otherwise win over --set train.epochs=1)."""
     overrides = list(SMOKE)
+    if study.get("design") == "search":  # 2 configurations, then the best and the baseline x 2 seeds
+        overrides += ["search.trials=2", "search.confirm={top = 1, seeds = 2}"]
     for i, factor in enumerate(study.get("factor", [])):
-        levels = factor["levels"]
+        levels = factor.get("levels") or []
         if factor.get("path") is None and any("train.epochs" in level for level in levels):
             short = [{k: (1 if k in ("train.epochs", "train.eval_every") else v) for k, v in level.items()}
                      for level in levels]
@@ -139,9 +141,15 @@ def test_seed_study_runs_end_to_end(study_file: Path, dataset_overrides: dict[st
     events = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     started = next(e for e in events if e["event"] == "run_started")
     finished = [e for e in events if e["event"] == "trial_finished"]
-    assert started["to_train"] > 0
-    assert len(finished) == started["to_train"]
-    failures = {e["variant"]: (e["status"], e["error"]) for e in finished if e["status"] not in FINISHED_OK}
+    ok = FINISHED_OK
+    if study.get("design") == "search":  # configurations are proposed at run time (none planned)
+        assert len({e["key"] for e in finished if e["seed"] == 0}) == 2
+        assert len([e for e in finished if e["seed"] != 0]) == 4  # (1 best + the baseline) x 2 seeds
+        ok = FINISHED_OK | {"pruned"}
+    else:
+        assert started["to_train"] > 0
+        assert len(finished) == started["to_train"]
+    failures = {e["variant"]: (e["status"], e["error"]) for e in finished if e["status"] not in ok}
     assert not failures
 
 

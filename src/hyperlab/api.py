@@ -146,6 +146,10 @@ class Study:
         if not (resolve_workspace(workspace) / DB_NAME).exists():
             return status_frame(None, variants, trials)  # nothing run yet: all pending
         with Store.open(workspace, create=False, readonly=True) as store:
+            if self.spec.design == "search" and store.study(self.name) is not None:
+                from hyperlab.runner.status import placed_from_store  # configurations known at run time
+
+                variants, trials = placed_from_store(store, self.name)
             return status_frame(store, variants, trials)
 
     def describe(self) -> str:

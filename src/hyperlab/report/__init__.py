@@ -4,7 +4,7 @@
 and `hyperlab run` call); `hyperlab.report.tensorboard.export_tensorboard` backs `hyperlab export`.
 """
 
+from hyperlab.report.dispatch import write_report  # the search report, or the ablation/grid one
 from hyperlab.report.findings import FactorFinding, Findings, write_findings
-from hyperlab.report.write import write_report
 
 __all__ = ["write_report", "write_findings", "Findings", "FactorFinding"]

@@ -7,6 +7,7 @@ Every event is a flat JSON-serialisable dict with an `event` field:
     epoch           key, variant, seed, epoch, epochs, metrics (the engine's epoch record)
     trial_finished  key, variant, seed, status, seconds, stop_reason, error, final (headline metrics)
     waiting         trials (how many are being trained by other processes)
+    search_note     message (a search study: how its trials train, or why it stopped early)
     report_started  study (the report is being written: figures take a while)
     run_finished    study, statuses ({status: count}), trained, interrupted, report, seconds
 

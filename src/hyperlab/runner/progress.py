@@ -77,6 +77,10 @@ class RichSink:
             self._overall = self._progress.add_task("trials", total=self._total + self._reused,
                                                     completed=self.completed, info=info)
 
+    def _on_search_note(self, e: dict) -> None:
+        """A search study's note (how its trials train, or why it stopped early)."""
+        self.console.print(f"[dim]{e['message']}[/]", soft_wrap=True, highlight=False)
+
     def _worker_task(self, e: dict) -> TaskID:
         worker = int(e.get("worker", 0))
         if worker not in self._workers:

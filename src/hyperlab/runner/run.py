@@ -110,6 +110,12 @@ def run_study(
     workers = settings.workers
     sink = events or QuietSink()
     with Store.open(workspace) as store:
+        search = None
+        if getattr(study, "design", None) == "search":  # configurations come from a sampler, not the plan
+            from hyperlab.runner.search import SearchRun
+
+            search = SearchRun(study, store)
+            plan = search.plan()
         store.register_study(register.study_row(study, plan), register.variant_rows(plan),
                              register.trial_rows(plan))
         tasks = register.tasks(plan)
@@ -133,7 +139,11 @@ def run_study(
                          settings=settings, stale_after=stale_after)
         try:
             with graceful_interrupts(flag), _torch_threads(settings.threads if workers == 1 else None):
-                _train_until_done(store, tasks, executor, ctx, flag, poll_every)
+                if search is None:
+                    _train_until_done(store, tasks, executor, ctx, flag, poll_every)
+                else:
+                    search.run(executor, ctx, flag, poll_every, _train_until_done)
+                    tasks = register.tasks(search.plan())
         except KeyboardInterrupt:
             summary.interrupted = True
         except OutputClosed:  # nobody reads the events: stop, leaving the trials in flight resumable

@@ -14,7 +14,8 @@ STATUS_COLUMNS = ["variant", "factor", "level", "budget_ok", "trials", "done", "
                   "diverged", "running_epochs", "resumes"]
 # diverged is an outcome of the hyperparameters (a result); failed is a trial that could not train
 _GROUP = {"completed": "done", "early_stopped": "done", "failed": "failed", "diverged": "diverged",
-          "running": "running", "pending": "pending", "interrupted": "pending"}
+          "running": "running", "pending": "pending", "interrupted": "pending",
+          "pruned": "done", "infeasible": "done"}  # search outcomes: results, never retried
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from hyperlab.spec.study import Budget, DataSection, Factor, StudySpec, TrainSection
+from hyperlab.spec.study import Budget, DataSection, Factor, Search, StudySpec, TrainSection
 
 BEGIN = "<!-- BEGIN GENERATED REFERENCE: python -m hyperlab.spec.docs -->"
 END = "<!-- END GENERATED REFERENCE -->"
@@ -39,8 +39,9 @@ _SECTIONS: list[tuple[str, str, Any]] = [
     ("[train]", "train", TrainSection),
     ("[budget]", "budget", Budget),
     ("[[factor]]", "factor", Factor),
+    ("[search]", "search", Search),
 ]
-_SKIP_NESTED = {("", "data"), ("", "model"), ("", "train"), ("", "budget"), ("", "factor")}
+_SKIP_NESTED = {("", "data"), ("", "model"), ("", "train"), ("", "budget"), ("", "factor"), ("", "search")}
 
 
 def field_doc(model: type[BaseModel], name: str) -> str:

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from hyperlab.errors import UserError
 from hyperlab.spec.messages import Problem, problems_from
 from hyperlab.spec.paths import Path, format_path, parse_path, set_path
+from hyperlab.spec.search import design_problems, search_space
 from hyperlab.spec.study import Factor, StudySpec
 from hyperlab.spec.variants import SECTIONS, expand_sections, expand_variants
 
@@ -48,10 +49,12 @@ def load_study(path: str | FilePath, overrides: Sequence[str] = ()) -> StudySpec
     try:
         study = StudySpec.model_validate(raw)
     except ValidationError as exc:
-        found = problems_from(exc, StudySpec, raw) + _check_the_rest(raw)
+        found = problems_from(exc, StudySpec, raw) + design_problems(raw) + _check_the_rest(raw)
         problems += [(_blame(p, source, overridden), p) for p in found]
     else:
-        _, found = expand_variants(study)
+        found = design_problems(raw)
+        if not found:
+            _, found = search_space(study) if study.design == "search" else expand_variants(study)
         problems += [(_blame(p, source, overridden), p) for p in found]
     if problems:
         lines = list(dict.fromkeys(problem.line(where) for where, problem in problems))
@@ -157,12 +160,16 @@ def _check_the_rest(raw: dict[str, Any]) -> list[Problem]:
         return []
     kept: list[int] = []
     factors: list[Factor] = []
+    if raw.get("design") == "search":
+        return []  # a search's factors are checked once the study validates (hyperlab.spec.search)
     for i, table in enumerate(raw["factor"]):
         try:
-            factors.append(Factor.model_validate(table))
-            kept.append(i)
+            factor = Factor.model_validate(table)
         except ValidationError:
             continue  # its own problems are reported by the study's validation
+        if factor.levels is not None:  # range/choices outside a search: reported by design_problems
+            factors.append(factor)
+            kept.append(i)
     design = raw.get("design", "ablation") if raw.get("design") in ("ablation", "grid") else "ablation"
     sections = {s: raw[s] for s in SECTIONS if s in raw}
     _, found = expand_sections(sections, factors, design)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from hyperlab.data.config import DataConfig
@@ -37,7 +37,8 @@ class Budget(_Table):
 
 class Factor(_Table):
     """One hyperparameter to vary. Either `path` + `levels` (values of that key), or `levels` alone
-    as tables of `{ "dotted.key" = value, ... }` changing several keys together."""
+    as tables of `{ "dotted.key" = value, ... }` changing several keys together. A search study
+    (design = "search") gives `range` (with `log`, `step`) or `choices` instead of `levels`."""
 
     name: str = Field(min_length=1)
     """Shown in variant names ("<name>=<level>"), tables and figures; unique within the study."""
@@ -46,13 +47,51 @@ class Factor(_Table):
     """Dotted key the levels set, e.g. "train.optimizer.lr" or "model.hidden"; it must exist in the
     baseline (defaults included). A level that is a table replaces the whole value at the path."""
 
-    levels: list[Any] = Field(min_length=1)
-    """The values to try, in order. Without `path`: tables of {"dotted.key" = value}; each key must
-    exist in the baseline, and tables inside them set the keys they name, keeping the others."""
+    levels: list[Any] | None = Field(default=None, min_length=1)
+    """The values to try, in order (ablation and grid). Without `path`: tables of
+    {"dotted.key" = value}; each key must exist in the baseline, and tables inside them set the keys
+    they name, keeping the others."""
+
+    range: list[float | int] | None = None
+    """Search only: [low, high], both included; integers give an integer range, e.g. [1e-4, 0.3]."""
+
+    log: bool = False
+    """Search only, with `range`: sample uniformly in log space (low must be > 0)."""
+
+    step: float | int | None = None
+    """Search only, with `range`: values are low, low + step, ... (not with `log`)."""
+
+    choices: list[Any] | None = Field(default=None, min_length=1)
+    """Search only: the values to choose from, like levels (with `path`: values of that key;
+    without: tables of {"dotted.key" = value})."""
 
     labels: list[str] | None = None
-    """Short names for the levels (one per level, distinct); default: the value itself, or
+    """Short names for the levels or choices (one each, distinct); default: the value itself, or
     "key=value, key=value" of the keys a table level changes."""
+
+    @model_validator(mode="after")
+    def _one_kind_of_values(self) -> Factor:
+        given = [k for k in ("levels", "range", "choices") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise PydanticCustomError(
+                "invalid", "give one of levels (ablation, grid), range or choices (search), got {g}",
+                {"g": ", ".join(given) or "none"})
+        if self.range is None and (self.log or self.step is not None):
+            raise PydanticCustomError("invalid", "log and step go with range, not with {g}", {"g": given[0]})
+        if self.range is not None:
+            low, high = (self.range + [None, None])[:2]
+            if len(self.range) != 2 or not low < high:
+                raise PydanticCustomError(
+                    "invalid", "range must be [low, high] with low < high, got {r}", {"r": self.range})
+            if self.log and low <= 0:
+                raise PydanticCustomError("invalid", "a log range needs low > 0, got {r}", {"r": self.range})
+            if self.step is not None and (self.log or not 0 < self.step <= high - low):
+                raise PydanticCustomError(
+                    "invalid", "step must be > 0 and <= high - low, and not with log, got step = {s}",
+                    {"s": self.step})
+        if self.labels is not None and self.range is not None:
+            raise PydanticCustomError("invalid", "labels go with levels or choices, not with range", {})
+        return self
 
     @field_validator("labels")
     @classmethod
@@ -105,6 +144,79 @@ class TrainSection(TrainConfig):
     A run default, not part of a trial."""
 
 
+SAMPLERS = ("random", "tpe", "cmaes", "gp", "qmc")  # hyperlab.search.samplers.SAMPLERS builds them
+PRUNERS = ("none", "median", "asha", "hyperband")  # hyperlab.search.pruners.PRUNERS builds them
+OBJECTIVES = ("val_accuracy", "val_loss", "val_mse", "val_mae", "val_r2")  # validation data only
+
+
+class Confirm(_Table):
+    """The confirmation stage of a search: the best configurations re-run with matched seeds."""
+
+    top: int = Field(default=3, ge=0)
+    """How many of the best configurations (by the objective, validation data only) are re-run;
+    0: none (no confirmation stage)."""
+
+    seeds: int = Field(default=5, ge=2)
+    """Seeds each of them and the baseline are trained with (the search seed + 1, + 2, ...)."""
+
+
+class Search(_Table):
+    """The `[search]` table of a study with design = "search": an Optuna sampler proposes
+    configurations from the factors' ranges and choices, one seed each; a pruner may stop bad ones."""
+
+    sampler: str = "tpe"
+    """random, tpe, cmaes, gp or qmc (Optuna's samplers, seeded from `seed`)."""
+
+    trials: int = Field(ge=1)
+    """Configurations to try (one seed each): a resumed search ends with exactly this many."""
+
+    objective: str = "val_accuracy"
+    """The epoch-record metric to optimize on validation data: val_accuracy, val_loss, val_mse,
+    val_mae or val_r2 (a trial's value is the one at its end)."""
+
+    direction: Literal["maximize", "minimize"] | None = None
+    """Default: maximize accuracy and r2, minimize losses and errors."""
+
+    pruner: str = "none"
+    """none, median, asha or hyperband (Optuna's pruners on the objective after each epoch); with a
+    pruner, search trials train one at a time in the runner's process."""
+
+    seed: int = Field(default=0, ge=0)
+    """Seeds the sampler: the same file gives the same configurations (run to completion)."""
+
+    confirm: Confirm = Field(default_factory=Confirm)
+    """Re-run the best `top` configurations and the baseline with `seeds` matched seeds, e.g.
+    { top = 3, seeds = 5 }; top = 0 skips the confirmation stage."""
+
+    @field_validator("sampler")
+    @classmethod
+    def _known_sampler(cls, name: str) -> str:
+        return _one_of(name, SAMPLERS)
+
+    @field_validator("pruner")
+    @classmethod
+    def _known_pruner(cls, name: str) -> str:
+        return _one_of(name, PRUNERS)
+
+    @field_validator("objective")
+    @classmethod
+    def _validation_metric(cls, name: str) -> str:
+        return _one_of(name, OBJECTIVES)
+
+    @property
+    def maximize(self) -> bool:
+        if self.direction is not None:
+            return self.direction == "maximize"
+        return self.objective in ("val_accuracy", "val_r2")
+
+
+def _one_of(name: str, allowed: tuple[str, ...]) -> str:
+    if name not in allowed:
+        raise PydanticCustomError("invalid", "must be one of {a}, got {n}",
+                                  {"a": ", ".join(allowed), "n": repr(name)})
+    return name
+
+
 class StudySpec(_Table):
     """A study file: a baseline trial config (data, model, train), the factors to vary around it,
     the seeds every variant is trained with, and an optional budget."""
@@ -115,9 +227,10 @@ class StudySpec(_Table):
     description: str = ""
     """One line shown at the top of the plan and the report."""
 
-    design: Literal["ablation", "grid"] = "ablation"
+    design: Literal["ablation", "grid", "search"] = "ablation"
     """ablation: the baseline plus each factor level alone (1 + sum of levels variants); grid: every
-    combination of levels (product of levels variants)."""
+    combination of levels (product of levels variants); search: configurations sampled from the
+    factors' ranges and choices by an Optuna sampler (see [search]), then a confirmation stage."""
 
     seeds: int | list[int] = 3
     """Number of seeds n (seeds 0..n-1), or an explicit list. Every variant is trained with the same
@@ -137,6 +250,9 @@ class StudySpec(_Table):
 
     factor: list[Factor] = Field(default_factory=list)
     """The hyperparameters to vary, one [[factor]] table each, in the order the report shows them."""
+
+    search: Search | None = None
+    """design = "search" only: the sampler, number of trials, objective, pruner and confirmation."""
 
     _source: str = PrivateAttr(default="<study>")
 

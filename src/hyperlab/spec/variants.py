@@ -187,7 +187,8 @@ def expand_variants(study: StudySpec) -> tuple[list[VariantSpec], list[Problem]]
     """The study's variants in plan order (baseline first, factors in file order, levels in order;
     for a grid, the product of the levels with the first factor varying slowest), or the problems
     found in the baseline and in the factors (every one of them)."""
-    return expand_sections(_baseline_raw(study), study.factor, study.design)
+    factors = [] if study.design == "search" else study.factor  # a search samples its configs at run time
+    return expand_sections(_baseline_raw(study), factors, study.design)
 
 
 def expand_sections(raw: dict[str, Any], factors: Sequence[Factor], design: str,

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-TRIAL_STATUSES = ("pending", "running", "completed", "early_stopped", "diverged", "failed", "interrupted")
+TRIAL_STATUSES = ("pending", "running", "completed", "early_stopped", "diverged", "failed", "interrupted",
+                  "pruned", "infeasible")
 """Every value of `trials.status`."""
 
-FINISHED_STATUSES = frozenset({"completed", "early_stopped", "diverged", "failed"})
-"""Statuses that are results: such a trial is reused, not trained again (unless forced)."""
+FINISHED_STATUSES = frozenset({"completed", "early_stopped", "diverged", "failed", "pruned", "infeasible"})
+"""Statuses that are results: such a trial is reused, not trained again (unless forced). `pruned`
+(stopped by a search's pruner) and `infeasible` (over a search's budget, never trained) are search
+outcomes."""
 
 CLAIMABLE_STATUSES = frozenset({"pending", "interrupted"})
 """Statuses a runner may claim directly (a `running` trial only when its owner is dead)."""

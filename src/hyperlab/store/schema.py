@@ -7,7 +7,10 @@ a diverged trial's loss is NaN). Trials are keyed by content hash and shared bet
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: trial statuses `pruned` and `infeasible` (search studies)
+
+OLD_STATUS_CHECK = "'diverged', 'failed', 'interrupted'))"  # the end of version 1's status CHECK
+STATUS_CHECK = "'diverged', 'failed', 'interrupted', 'pruned', 'infeasible'))"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS studies (
@@ -40,8 +43,8 @@ CREATE TABLE IF NOT EXISTS trials (
     key         TEXT PRIMARY KEY,
     config      TEXT NOT NULL,             -- the resolved TrialConfig (JSON)
     seed        INTEGER NOT NULL,
-    status      TEXT NOT NULL DEFAULT 'pending' CHECK (status IN
-                ('pending', 'running', 'completed', 'early_stopped', 'diverged', 'failed', 'interrupted')),
+    status      TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'running', 'completed',
+                'early_stopped', 'diverged', 'failed', 'interrupted', 'pruned', 'infeasible')),
     owner       TEXT,                      -- host/pid/start of the process that runs or ran it
     host        TEXT,
     heartbeat   REAL,
@@ -87,3 +90,15 @@ CREATE TABLE IF NOT EXISTS artifacts (
     PRIMARY KEY (trial_key, kind)
 );
 """
+
+
+def migration(version: int, schema_version: int) -> str:
+    """SQL that brings a database of `version` to SCHEMA_VERSION (`schema_version`: SQLite's counter).
+    Version 1 -> 2 only widens the status CHECK, which SQLite allows by editing the table's SQL
+    (https://www.sqlite.org/lang_altertable.html#otheralter: no stored row can violate it)."""
+    if version != 1:
+        return ""
+    return (f"PRAGMA writable_schema = ON;\n"
+            f"UPDATE sqlite_master SET sql = replace(sql, \"{OLD_STATUS_CHECK}\", \"{STATUS_CHECK}\") "
+            f"WHERE type = 'table' AND name = 'trials';\n"
+            f"PRAGMA schema_version = {schema_version + 1};\nPRAGMA writable_schema = OFF;\n")

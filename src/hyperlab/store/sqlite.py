@@ -24,7 +24,7 @@ from hyperlab.store.build_frames import build_frames
 from hyperlab.store.frames import StudyFrames
 from hyperlab.store.owner import Owner
 from hyperlab.store.rows import CLAIMABLE_STATUSES, FINISHED_STATUSES, StudyRow, TrialRow, VariantRow
-from hyperlab.store.schema import SCHEMA, SCHEMA_VERSION
+from hyperlab.store.schema import SCHEMA, SCHEMA_VERSION, migration
 
 DB_NAME = "hyperlab.db"
 DEFAULT_STALE_AFTER = 600.0
@@ -88,11 +88,14 @@ class Store:
                 raise UserError(f"{db_path}: written by a newer hyperlab (schema {version}, "
                                 f"this one reads {SCHEMA_VERSION}); upgrade hyperlab")
             if version < SCHEMA_VERSION:
-                if readonly:
+                if readonly and version == 0:
                     raise UserError(f"{db_path}: not a hyperlab database (no schema); "
                                     f"`hyperlab doctor --workspace {root}` checks it")
-                script = f"BEGIN IMMEDIATE;\n{SCHEMA}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"
-                conn.executescript(script)
+                if not readonly:  # an older schema is read as it is, upgraded by the next writer
+                    upgrade = migration(version, conn.execute("PRAGMA schema_version").fetchone()[0])
+                    script = (f"BEGIN IMMEDIATE;\n{upgrade}{SCHEMA}\nPRAGMA user_version = {SCHEMA_VERSION};"
+                              "\nCOMMIT;")
+                    conn.executescript(script)
         except sqlite3.Error as exc:
             fault = storage_fault(exc, db_path) if _is_storage_error(exc) else None
             if fault is None:

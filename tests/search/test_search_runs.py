@@ -1,0 +1,103 @@
+"""Real search runs on digits: pruning stops trials that must be stopped, over-budget configurations
+never train, and the confirmation stage trains the top configurations x seeds with paired tests."""
+
+from __future__ import annotations
+
+import re
+
+import hyperlab
+from hyperlab.analysis import SearchAnalysis, analyze
+from hyperlab.runner import LocalExecutor, run_study
+from hyperlab.store import Store
+
+
+def searched(store: Store, name: str) -> list[dict]:
+    rows = [r for r in store.study_trials(name) if r["seed"] == 0 and r["variant"] != "baseline"]
+    return [store.trial(r["key"]) | {"variant": r["variant"]} for r in rows]
+
+
+def test_pruning_stops_trials_whose_learning_rate_cannot_learn(write_search, tmp_path) -> None:
+    # A learning-rate range from hopeless (1e-6: chance accuracy after every epoch) to useful:
+    # the median pruner must stop some trials after an epoch, and store them as pruned results.
+    path = write_search(trials=12, pruner="median", lr=(1e-6, 0.5), epochs=4, seed=1)
+    summary = hyperlab.Study.load(path).run(tmp_path / "ws", progress="quiet", report=False, threads=1)
+    assert summary.exit_code == 0
+    with Store.open(tmp_path / "ws") as store:
+        rows = searched(store, "search")
+        assert len(rows) == 12 and len({r["key"] for r in rows}) == 12
+        assert [r for r in store.study_trials("search") if r["seed"] != 0] == []  # confirm.top = 0
+        pruned = [r for r in rows if r["status"] == "pruned"]
+        assert pruned, [(r["variant"], r["status"]) for r in rows]
+        for row in pruned:
+            stopped = int(re.match(r"pruned at epoch (\d+): val_accuracy", row["stop_reason"])[1])
+            assert [e["epoch"] for e in store.epochs(row["key"])] == list(range(1, stopped + 1))
+            assert stopped < 4 and store.final(row["key"]) is None
+        lrs = {r["variant"]: float(re.match(r"lr=([^,]+)", r["variant"])[1]) for r in rows}
+        assert max(lrs[r["variant"]] for r in pruned) < max(lrs.values())  # the best rates were kept
+    status = hyperlab.Study.load(path).status(tmp_path / "ws")  # `hyperlab status`: pruned is done
+    assert len(status) == 13 and status["done"].sum() == 12 and status["pending"].sum() == 0
+    assert status.set_index("variant").loc["baseline", "trials"] == 0  # confirm.top = 0: never trained
+
+
+def test_over_budget_configurations_never_train_and_the_best_are_confirmed(write_search, tmp_path) -> None:
+    # width [64] has 4,810 parameters, over max_params; [8] and [16] are within it.
+    path = write_search(trials=6, top=2, confirm_seeds=3, widths="[[8], [16], [64]]",
+                        budget="[budget]\nmax_params = 2000\n", seed=1)
+    summary = hyperlab.Study.load(path).run(tmp_path / "ws", progress="events", threads=1)
+    assert summary.exit_code == 0 and summary.report is not None
+    started = {e["key"] for e in summary.events if e["event"] == "trial_started"}
+    with Store.open(tmp_path / "ws") as store:
+        rows = searched(store, "search")
+        assert len(rows) == 6
+        infeasible = [r for r in rows if r["status"] == "infeasible"]
+        assert infeasible and all("width=[64]" in r["variant"] for r in infeasible)
+        for row in infeasible:
+            assert row["key"] not in started and store.epochs(row["key"]) == []
+            assert row["stop_reason"] == "over budget: params 4,810 > max_params 2,000"
+        assert all(r["status"] == "completed" for r in rows if r not in infeasible)
+        confirm = [r for r in store.study_trials("search") if r["seed"] in (1, 2, 3)]
+        by_variant: dict[str, set[int]] = {}
+        for r in confirm:
+            by_variant.setdefault(r["variant"], set()).add(r["seed"])
+        assert len(by_variant) == 3 and by_variant["baseline"] == {1, 2, 3}
+        assert all(seeds == {1, 2, 3} for seeds in by_variant.values())
+        assert all(store.trial(r["key"])["status"] == "completed" for r in confirm)
+        analysis = analyze(store.frames("search"))
+    assert isinstance(analysis, SearchAnalysis)
+    assert analysis.counts["infeasible"] == len(infeasible)
+    ranked = sorted((t for t in analysis.trials if t.value is not None), key=lambda t: (-t.value, t.number))
+    assert list(analysis.top) == [t.variant for t in ranked[:2]]
+    assert set(analysis.top) == set(by_variant) - {"baseline"}
+    tests = [c for c in analysis.confirmation.comparisons if c.metric == "test_accuracy"]
+    assert {c.variant for c in tests} == set(analysis.top) and all(len(c.seeds) == 3 for c in tests)
+    assert analysis.verdict.startswith(("Yes:", "No:", "Not shown:")) and analysis.top[0] in analysis.verdict
+    report = (summary.report.parent / "report.md").read_text()
+    assert "## Confirmation: the best configurations against the baseline" in report
+    assert analysis.verdict in report and "p (Holm)" in report
+    assert (summary.report.parent / "confirmation" / "index.html").is_file()
+
+
+def test_workers_n_asks_n_configurations_at_a_time(write_search, tmp_path) -> None:
+    # --workers 2: each batch of 2 is registered (so a kill loses none) before any of it trains;
+    # trained here by the local executor to keep the test cheap; 5 trials: the last batch is 1.
+    path = write_search(trials=5, epochs=1)
+    study = hyperlab.Study.load(path)
+    registered_at_start: list[int] = []
+
+    class Watch:
+        def emit(self, event: dict) -> None:
+            if event["event"] == "trial_started":
+                with Store.open(tmp_path / "ws") as store:
+                    registered_at_start.append(len(searched(store, "search")))
+
+        def close(self) -> None:
+            pass
+
+    summary = run_study(study.spec, study.plan(), workspace=tmp_path / "ws", workers=2, threads=1,
+                        executor=LocalExecutor(), events=Watch(), report=False)
+    assert summary.exit_code == 0
+    assert registered_at_start == [2, 2, 4, 4, 5]
+    with Store.open(tmp_path / "ws") as store:
+        rows = searched(store, "search")
+        assert len(rows) == 5 and len({r["key"] for r in rows}) == 5
+        assert all(r["status"] == "completed" for r in rows)
