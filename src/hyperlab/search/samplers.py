@@ -12,10 +12,19 @@ from collections.abc import Callable
 
 import optuna
 
+
+def _cma_es(seed: int) -> optuna.samplers.BaseSampler:
+    # Optuna imports the cmaes package only when the sampler first samples: import it here so that a
+    # missing package fails as the search starts, not after its first trials have trained.
+    import cmaes  # noqa: F401
+
+    return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
+
+
 SAMPLERS: dict[str, Callable[[int], optuna.samplers.BaseSampler]] = {
     "random": lambda seed: optuna.samplers.RandomSampler(seed=seed),
     "tpe": lambda seed: optuna.samplers.TPESampler(seed=seed),
-    "cmaes": lambda seed: optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False),
+    "cmaes": _cma_es,
     "gp": lambda seed: optuna.samplers.GPSampler(seed=seed),
     "qmc": lambda seed: optuna.samplers.QMCSampler(seed=seed, warn_independent_sampling=False),
 }
