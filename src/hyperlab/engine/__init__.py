@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from hyperlab.engine.augment import Augmenter
+from hyperlab.engine.book import Prune, TrialBook
 from hyperlab.engine.config import Augment, EarlyStopping, TrainConfig
 from hyperlab.engine.determinism import derive_seed
 from hyperlab.engine.loop import TIMING_KEYS, fit
@@ -32,9 +33,11 @@ __all__ = [
     "EarlyStopping",
     "LossChoice",
     "OptimizerChoice",
+    "Prune",
     "RunSettings",
     "ScheduleChoice",
     "TrainConfig",
+    "TrialBook",
     "TrialConfig",
     "TrialResult",
     "derive_seed",

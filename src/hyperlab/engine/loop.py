@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -20,12 +19,8 @@ from torch import nn
 
 from hyperlab.data.splits import Splits
 from hyperlab.engine.augment import Augmenter
-from hyperlab.engine.checkpoint import (
-    flatten_optimizer,
-    load_checkpoint,
-    save_checkpoint,
-    unflatten_optimizer,
-)
+from hyperlab.engine.book import Prune, TrialBook, under
+from hyperlab.engine.checkpoint import unflatten_optimizer
 from hyperlab.engine.config import TrainConfig
 from hyperlab.engine.determinism import (
     derive_seed,
@@ -35,16 +30,13 @@ from hyperlab.engine.determinism import (
     seed_global_rngs,
     set_global_rng_state,
 )
-from hyperlab.engine.early_stopping import BestTracker
-from hyperlab.engine.evaluate import evaluate, per_class_accuracy
+from hyperlab.engine.evaluate import evaluate
 from hyperlab.engine.identity import trial_identity
-from hyperlab.engine.predictions import trial_predictions, write_predictions
 from hyperlab.engine.result import TrialResult
 from hyperlab.engine.settings import RunSettings
-from hyperlab.engine.version import ENGINE_VERSION
 from hyperlab.faults import environment_fault
 
-EpochCallback = Callable[[dict], None]
+EpochCallback = Callable[[dict], "Prune | None"]  # may answer Prune(why): the trial ends `pruned`
 StopPoll = Callable[[], bool]
 Regularization = Callable[[nn.Module], "torch.Tensor | None"]
 
@@ -91,26 +83,22 @@ def fit(model: nn.Module, splits: Splits, train: TrainConfig, seed: int, *, work
         if fault is not None:
             raise fault from error
         message = f"{type(error).__name__}: {error}"
-        epoch = run.epoch if run else 0
-        return TrialResult(
-            status="failed", stop_reason=f"failed at epoch {epoch}: {message}",
-            epochs=run.history if run else [], best_epoch=run.tracker.best_epoch if run else None,
-            seconds=run.elapsed() if run else time.perf_counter() - started, params=params, error=message)
+        if run is None:
+            return TrialResult(status="failed", stop_reason=f"failed at epoch 0: {message}",
+                               seconds=time.perf_counter() - started, params=params, error=message)
+        result = run.book.result("failed", f"failed at epoch {run.book.epoch}: {message}", run.elapsed())
+        result.error = message
+        return result
 
 
 class _Run:
-    """The state of one trial while it trains."""
+    """The state of one trial while it trains: its model, optimizer and generators; the rest of what
+    it keeps (history, early stopping, divergence, result, checkpoint document) is its `book`."""
 
     def __init__(self, model: nn.Module, splits: Splits, cfg: TrainConfig, seed: int, device: torch.device,
                  regularization: Regularization | None, workdir: Path | None, settings: RunSettings,
                  identity: str | None) -> None:
         self.call_started = time.perf_counter()
-        self.seconds_before = 0.0  # wall time of earlier calls (resume)
-        self.epoch = 0  # epochs done
-        self.history: list[dict] = []
-        es = cfg.early_stopping
-        self.tracker = BestTracker(es.monitor if es else "val_loss", es.min_delta if es else 0.0,
-                                   es.patience if es else None)
         self._check(splits, cfg)
         self.cfg, self.seed, self.device, self.workdir = cfg, seed, device, workdir
         self.settings = settings
@@ -132,11 +120,10 @@ class _Run:
         seed_global_rngs(derive_seed(seed, "global"))  # dropout and any user code drawing from it
         self.data_order = torch.Generator().manual_seed(derive_seed(seed, "data order"))
         self.augmenter = Augmenter(cfg.augment, derive_seed(seed, "augment"), device) if cfg.augment else None
-        self.best_weights: dict[str, torch.Tensor] | None = None
-        self.stopped_early = False
-        self.initial_loss = math.nan  # loss of the trial's first batch, the reference for divergence
         self.steps_per_epoch = math.ceil(len(self.splits.x_train) / cfg.batch_size)
-        self.fingerprint = self._fingerprint(identity)
+        self.book = TrialBook(cfg, self._fingerprint(identity), classification=self.classification,
+                              n_train=len(self.splits.x_train),
+                              params=sum(p.numel() for p in self.model.parameters()), workdir=workdir)
 
     @staticmethod
     def _check(splits: Splits, cfg: TrainConfig) -> None:
@@ -152,42 +139,48 @@ class _Run:
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cfg.precision == "bf16")
 
     def elapsed(self) -> float:
-        return self.seconds_before + time.perf_counter() - self.call_started
+        return self.book.seconds_before + time.perf_counter() - self.call_started
+
+    def _result(self, status: str, reason: str, final: dict | None = None) -> TrialResult:
+        return self.book.result(status, reason, self.elapsed(), final)
 
     # --- the epoch loop ------------------------------------------------------------------------------
 
     def train(self, on_epoch: EpochCallback | None, should_stop: StopPoll | None) -> TrialResult:
+        book = self.book
         if self.workdir is not None:
             self._resume()
-        saved_epoch = self.epoch
-        while self.epoch < self.cfg.epochs and not self.stopped_early:
+        saved_epoch = book.epoch
+        while not book.done:
             if should_stop is not None and _call(should_stop):
-                if self.workdir is not None and saved_epoch != self.epoch:
+                if self.workdir is not None and saved_epoch != book.epoch:
                     self._save()
-                return self._result("interrupted", f"interrupted after epoch {self.epoch}")
-            self.epoch += 1
+                return self._result("interrupted", f"interrupted after epoch {book.epoch}")
+            book.epoch += 1
             epoch_started = time.perf_counter()
             train_metrics = self._train_epoch()
             train_seconds = time.perf_counter() - epoch_started
-            divergence = self._divergence(train_metrics["train_loss"], train_metrics.pop("weights_finite"))
+            divergence = book.diverged(train_metrics["train_loss"], train_metrics.pop("weights_finite"),
+                                       train_metrics.pop("first_loss"))
             if divergence:
-                return self._result("diverged", f"diverged at epoch {self.epoch}: {divergence}")
-            if self.epoch % self.cfg.eval_every and self.epoch != self.cfg.epochs:
+                return self._result("diverged", divergence)
+            if not book.evaluates():
                 continue
             val = self._evaluate("val")
-            if not math.isfinite(val["loss"]):
-                return self._result("diverged", f"diverged at epoch {self.epoch}: val loss is {val['loss']}")
-            record = self._record(train_metrics, val, epoch_started, train_seconds)
-            self.history.append(record)
-            if self.tracker.update(record):
-                self.best_weights = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-            self.stopped_early = self.tracker.exhausted and self.epoch < self.cfg.epochs
-            if on_epoch is not None:
-                _call(on_epoch, dict(record))
+            seconds = time.perf_counter() - epoch_started
+            divergence = book.evaluated(train_metrics, val, seconds, train_seconds, self.model.state_dict)
+            if divergence:
+                return self._result("diverged", divergence)
+            stop = _call(on_epoch, dict(book.history[-1])) if on_epoch is not None else None
             if self.workdir is not None:
                 self._save()
-                saved_epoch = self.epoch
-        return self._finish()
+                saved_epoch = book.epoch
+            pruned = book.pruned(stop)
+            if pruned:
+                return self._result("pruned", pruned)
+        status, reason, final = book.finish(self.model, self.splits, self.settings.eval_batch_size,
+                                            self.autocast)
+        return self._result(status, reason, final)
 
     def _train_epoch(self) -> dict:
         cfg, model, optimizer, loss = self.cfg, self.model, self.optimizer, self.loss
@@ -195,12 +188,12 @@ class _Run:
         n, batch_size = len(x), cfg.batch_size
         model.train()
         order = torch.randperm(n, generator=self.data_order).to(self.device)
-        first_step = (self.epoch - 1) * self.steps_per_epoch
+        first_step = (self.book.epoch - 1) * self.steps_per_epoch
         total_steps = cfg.epochs * self.steps_per_epoch
         loss_sum = torch.zeros((), device=self.device)
         metric_sum = torch.zeros((), device=self.device)  # correct predictions, or squared errors
         lr = 0.0
-        first_loss = torch.full((), self.initial_loss, device=self.device)
+        first_loss = torch.full((), self.book.initial_loss, device=self.device)
         for step, start in enumerate(range(0, n, batch_size), start=first_step):
             index = order[start:start + batch_size]
             inputs, targets = x.index_select(0, index), y.index_select(0, index)
@@ -237,21 +230,9 @@ class _Run:
         with torch.no_grad():
             finite = torch.stack([p.isfinite().all() for p in model.parameters()]).all()
             sums = torch.stack([loss_sum, metric_sum, finite.float(), first_loss]).tolist()  # one sync
-        self.initial_loss = sums[3]
         metric = "train_accuracy" if self.classification else "train_mse"
-        return {"train_loss": sums[0] / n, metric: sums[1] / n, "weights_finite": sums[2] == 1.0, "lr": lr}
-
-    def _divergence(self, train_loss: float, weights_finite: bool) -> str | None:
-        """Why this epoch counts as diverged, or None."""
-        if not math.isfinite(train_loss):
-            return f"train loss is {train_loss}"
-        if not weights_finite:
-            return "non-finite weights"
-        factor = self.cfg.divergence_factor
-        if factor is not None and self.initial_loss > 0 and train_loss > factor * self.initial_loss:
-            return (f"train loss {train_loss:.4g} is over {factor:g} x the initial loss "
-                    f"{self.initial_loss:.4g} (train.divergence_factor)")
-        return None
+        return {"train_loss": sums[0] / n, metric: sums[1] / n, "lr": lr, "weights_finite": sums[2] == 1.0,
+                "first_loss": sums[3]}
 
     def _evaluate(self, split: str) -> dict:
         s = self.splits
@@ -259,57 +240,6 @@ class _Run:
         classes = s.n_outputs if self.classification else 0
         return evaluate(self.model, inputs, targets, self.loss, classes, self.settings.eval_batch_size,
                         self.autocast)
-
-    def _record(self, train_metrics: dict, val: dict, epoch_started: float, train_seconds: float) -> dict:
-        record: dict = {"epoch": self.epoch}
-        lr = train_metrics.pop("lr")
-        record.update(train_metrics)
-        names = ("loss", "accuracy") if self.classification else ("loss", "mse", "mae", "r2")
-        record.update({f"val_{name}": _finite_or_none(val[name]) for name in names})
-        record["lr"] = lr
-        record["seconds"] = time.perf_counter() - epoch_started
-        record["examples_per_s"] = len(self.splits.x_train) / max(train_seconds, 1e-9)
-        return record
-
-    def _result(self, status: str, reason: str, final: dict | None = None) -> TrialResult:
-        return TrialResult(status=status, stop_reason=reason, epochs=self.history,
-                           best_epoch=self.tracker.best_epoch, final=final or {}, seconds=self.elapsed(),
-                           params=sum(p.numel() for p in self.model.parameters()))
-
-    # --- the end of a trial -----------------------------------------------------------------------------
-
-    def _finish(self) -> TrialResult:
-        es = self.cfg.early_stopping
-        keep_best = es is not None and es.restore_best
-        test_last = self._evaluate("test")
-        if self.tracker.best_epoch == self.epoch or self.best_weights is None:
-            test_best = test_last  # the best weights are the current ones
-        else:
-            last_weights = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-            self.model.load_state_dict(self.best_weights)
-            test_best = self._evaluate("test")
-            if not keep_best:
-                self.model.load_state_dict(last_weights)
-        test_kept = test_best if keep_best else test_last
-        val_kept = self._evaluate("val")
-        final: dict = {f"test_{k}": _finite_or_none(v) for k, v in test_last.items() if k != "confusion"}
-        final.update({f"best_test_{k}": _finite_or_none(v) for k, v in test_best.items() if k != "confusion"})
-        final.update({f"val_{k}": _finite_or_none(v) for k, v in val_kept.items() if k != "confusion"})
-        if self.classification:
-            final["per_class_val"] = per_class_accuracy(val_kept["confusion"])
-            final["per_class_test"] = per_class_accuracy(test_kept["confusion"])
-            final["confusion_val"] = val_kept["confusion"]
-            final["confusion_test"] = test_kept["confusion"]
-        if self.workdir is not None:  # what the report draws (the model now holds the kept weights)
-            write_predictions(self.workdir, trial_predictions(
-                self.model, self.splits, self.loss, self.settings.eval_batch_size, self.autocast, final))
-        if self.stopped_early:
-            monitor = self.tracker.monitor
-            reason = (f"early_stopped at epoch {self.epoch}: {monitor} did not improve by more than "
-                      f"{self.tracker.min_delta} for {self.tracker.waited} evaluations (best "
-                      f"{self.tracker.best_value:.6g} at epoch {self.tracker.best_epoch})")
-            return self._result("early_stopped", reason, final)
-        return self._result("completed", f"completed {self.epoch} epochs", final)
 
     # --- checkpoints ------------------------------------------------------------------------------------
 
@@ -322,51 +252,21 @@ class _Run:
         return trial_identity(self.cfg, self.seed, f"{len(self.splits.x_train)}/{len(self.splits.x_val)}")
 
     def _save(self) -> None:
-        tensors = {f"model/{k}": v for k, v in self.model.state_dict().items()}
-        if self.best_weights is not None:
-            tensors.update({f"best/{k}": v for k, v in self.best_weights.items()})
-        optim_tensors, optim_state = flatten_optimizer(self.optimizer.state_dict())
         rng_tensors, rng_state = global_rng_state()
-        tensors.update(optim_tensors)
-        tensors.update(rng_tensors)
-        tensors["rng/data_order"] = self.data_order.get_state()
+        rng_tensors["rng/data_order"] = self.data_order.get_state()
         if self.augmenter is not None:
-            tensors["rng/augment"] = self.augmenter.generator.get_state()
-        state = {
-            "fingerprint": self.fingerprint, "engine_version": ENGINE_VERSION, "epoch": self.epoch,
-            "history": self.history, "tracker": self.tracker.to_json(), "stopped_early": self.stopped_early,
-            "seconds": self.elapsed(), "initial_loss": self.initial_loss, "optimizer": optim_state,
-            "rng": rng_state,
-        }
-        save_checkpoint(self.workdir, tensors, state)
+            rng_tensors["rng/augment"] = self.augmenter.generator.get_state()
+        self.book.save(self.model.state_dict(), self.optimizer.state_dict(), (rng_tensors, rng_state),
+                       self.elapsed())
 
     def _resume(self) -> None:
-        loaded = load_checkpoint(self.workdir)
+        loaded = self.book.restore(self.device)
         if loaded is None:
             return
         tensors, state = loaded
-        if state.get("fingerprint") != self.fingerprint:
-            warnings.warn(f"{self.workdir}: checkpoint of another trial or engine version; starting over",
-                          stacklevel=2)
-            return
-        self.model.load_state_dict(_under(tensors, "model/"))
-        best = {k: v.to(self.device) for k, v in _under(tensors, "best/").items()}
-        self.best_weights = best or None
+        self.model.load_state_dict(under(tensors, "model/"))
         self.optimizer.load_state_dict(unflatten_optimizer(tensors, state["optimizer"]))
         set_global_rng_state(tensors, state["rng"])
         self.data_order.set_state(tensors["rng/data_order"])
         if self.augmenter is not None:
             self.augmenter.generator.set_state(tensors["rng/augment"])
-        self.epoch, self.history = state["epoch"], state["history"]
-        self.tracker = BestTracker(**state["tracker"])
-        self.stopped_early = state["stopped_early"]
-        self.seconds_before = state["seconds"]
-        self.initial_loss = state["initial_loss"]
-
-
-def _under(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
-    return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
-
-
-def _finite_or_none(value: float) -> float | None:
-    return value if math.isfinite(value) else None

@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Literal
 
-Status = Literal["completed", "early_stopped", "diverged", "failed", "interrupted"]
+Status = Literal["completed", "early_stopped", "diverged", "pruned", "failed", "interrupted"]
 
 
 @dataclass

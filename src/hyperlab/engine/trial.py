@@ -62,7 +62,9 @@ def train_trial(config: TrialConfig, seed: int, *, workdir: Path | None = None,
     - `workdir`: checkpoint.safetensors + checkpoint.json are written there after every evaluated
       epoch; if a checkpoint of this trial is there, training resumes from it and ends with the same
       numbers as an uninterrupted run.
-    - `on_epoch(record)`: called after each evaluated epoch, before that epoch's checkpoint.
+    - `on_epoch(record)`: called after each evaluated epoch, before that epoch's checkpoint. It may
+      answer `hyperlab.engine.Prune(why)`: the epoch is checkpointed, then the trial ends with
+      status "pruned", stop_reason "pruned at epoch E: <why>" (a search's pruner; None goes on).
     - `splits`: already-built data (else `make_splits(config.data, device)`); must match config.data.
     - `should_stop()`: polled between epochs; True -> checkpoint, status "interrupted".
     - `settings`: where and how fast it runs (device, evaluation batch size, memory layout); never

@@ -1,6 +1,6 @@
 """Checkpoints of stacked trials in the engine's own format, so `train_trial` resumes them.
 
-What the engine saves for a trial (hyperlab.engine.loop._Run._save) is rebuilt here from the stack:
+What the engine saves for a trial (hyperlab.engine.TrialBook.save) is rebuilt here from the stack:
 the trial's weights under its model's names, a torch SGD state dict (momentum buffers by parameter
 index, param_groups with the current lr), and the generators: the trial's dropout generator stands in
 for the engine's global torch generator (dropout is its only consumer), the data-order and
@@ -16,8 +16,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from hyperlab.engine import ENGINE_VERSION
-from hyperlab.engine.checkpoint import flatten_optimizer, save_checkpoint
 from hyperlab.engine.determinism import derive_seed, global_rng_state
 from hyperlab.vectorized.optim import StackedSGD  # or its subclass StackedAdam
 
@@ -42,30 +40,16 @@ def fresh_python_rng_state(seed: int) -> dict:
 def save_trial(state: TrialState, weights: dict[str, torch.Tensor], optimizer: StackedSGD, k: int,
                parameter_names: list, data_order: torch.Tensor, augment: torch.Tensor | None,
                seconds: float) -> None:
-    """Write trial k's checkpoint to `state.workdir` (atomically, via the engine's writer)."""
-    model = state.model
-    lr = float(optimizer.lr[k])
-    torch_optimizer = state.config.train.optimizer.build(model.parameters())
+    """Write trial k's checkpoint to `state.workdir` with the engine's writer (TrialBook.save)."""
+    torch_optimizer = state.config.train.optimizer.build(state.model.parameters())
     for group in torch_optimizer.param_groups:
-        group["lr"] = lr
+        group["lr"] = float(optimizer.lr[k])
     state_dict = torch_optimizer.state_dict()
     for i in range(len(parameter_names)):
         per_param = optimizer.torch_state(i, k)
         if per_param is not None:
             state_dict["state"][i] = per_param
-    tensors = {f"model/{name}": t for name, t in weights.items()}
-    if state.best_weights is not None:
-        tensors.update({f"best/{name}": t for name, t in state.best_weights.items()})
-    optim_tensors, optim_state = flatten_optimizer(state_dict)
-    tensors.update(optim_tensors)
-    tensors["rng/torch"] = state.dropout.get_state()
-    tensors["rng/data_order"] = data_order
+    rng = {"rng/torch": state.dropout.get_state(), "rng/data_order": data_order}
     if augment is not None:
-        tensors["rng/augment"] = augment
-    document = {
-        "fingerprint": state.fingerprint, "engine_version": ENGINE_VERSION, "epoch": state.epoch,
-        "history": state.history, "tracker": state.tracker.to_json(), "stopped_early": state.stopped_early,
-        "seconds": seconds, "initial_loss": state.initial_loss, "optimizer": optim_state,
-        "rng": fresh_python_rng_state(state.seed),
-    }
-    save_checkpoint(state.workdir, tensors, document)
+        rng["rng/augment"] = augment
+    state.book.save(weights, state_dict, (rng, fresh_python_rng_state(state.seed)), seconds)

@@ -30,7 +30,7 @@ from hyperlab.models import build_model
 from hyperlab.vectorized.checkpoint import save_trial
 from hyperlab.vectorized.optim import StackedAdam, StackedSGD
 from hyperlab.vectorized.stack import StackedNet
-from hyperlab.vectorized.state import TrialState, finish_trial
+from hyperlab.vectorized.state import TrialState
 from hyperlab.vectorized.support import group_key, why_not_vectorized
 
 GroupEpochCallback = Callable[[int, dict], None]  # (index of the trial in the call, epoch record)
@@ -79,8 +79,7 @@ def train_group(configs: Sequence[Any], seeds: Sequence[int], *, splits: Splits 
             results[i] = TrialResult(status="failed", stop_reason=f"failed building the model: {message}",
                                      error=message)
             continue
-        states.append(TrialState(i, config, seed, model, workdirs[i], splits, fingerprints[i],
-                                 settings.eval_batch_size))
+        states.append(TrialState(i, config, seed, model, workdirs[i], splits, fingerprints[i]))
 
     def deliver(state: TrialState, result: TrialResult) -> None:
         results[state.index] = result
@@ -89,7 +88,8 @@ def train_group(configs: Sequence[Any], seeds: Sequence[int], *, splits: Splits 
 
     if states:
         with reproducible_torch(device), _no_nan_fill():
-            _Group(states, splits.to(device), device).train(deliver, on_epoch, should_stop)
+            _Group(states, splits.to(device), device, settings.eval_batch_size).train(deliver, on_epoch,
+                                                                                      should_stop)
     return [r for r in results if r is not None]
 
 
@@ -109,8 +109,10 @@ def _no_nan_fill() -> Iterator[None]:
 class _Group:
     """The stack while it trains: the active trials, in stack order."""
 
-    def __init__(self, states: list[TrialState], splits: Splits, device: torch.device) -> None:
+    def __init__(self, states: list[TrialState], splits: Splits, device: torch.device,
+                 eval_batch_size: int) -> None:
         self.states, self.splits, self.device = states, splits, device
+        self.eval_batch_size = eval_batch_size
         self.started = time.perf_counter()
         self._charged = self.started  # wall time up to here is split among the trials (charge)
         self.cfg = states[0].config.train  # what every trial shares (batch size, precision, eval)
@@ -177,6 +179,8 @@ class _Group:
 
     def train(self, deliver: Callable[[TrialState, TrialResult], None], on_epoch: GroupEpochCallback | None,
               should_stop: Callable[[], bool] | None) -> None:
+        """The engine's epoch loop (hyperlab.engine.loop._Run.train) for every trial of the stack, each
+        trial's rules applied by its own TrialBook; a trial that ends leaves the stack."""
         saved_epoch = 0
         while self.states:
             if should_stop is not None and should_stop():
@@ -184,8 +188,8 @@ class _Group:
                 for k, state in enumerate(self.states):
                     if state.workdir is not None and saved_epoch != self.epoch:
                         self._save(k)
-                    deliver(state, state.result("interrupted", f"interrupted after epoch {self.epoch}",
-                                                state.seconds))
+                    deliver(state, state.book.result("interrupted", f"interrupted after epoch {self.epoch}",
+                                                     state.seconds))
                 return
             self.epoch += 1
             epoch_started = time.perf_counter()
@@ -194,47 +198,51 @@ class _Group:
             self.charge()
             leaving: dict[int, TrialResult] = {}
             for k, state in enumerate(self.states):
-                state.epoch = self.epoch
-                state.initial_loss = sums["first_loss"][k]
-                divergence = state.divergence(sums["train_loss"][k], sums["finite"][k])
+                book = state.book
+                book.epoch = self.epoch
+                divergence = book.diverged(sums["train_loss"][k], sums["finite"][k], sums["first_loss"][k])
                 if divergence:
-                    leaving[k] = state.result("diverged", f"diverged at epoch {self.epoch}: {divergence}",
-                                              state.seconds)
-            evaluated = [k for k, s in enumerate(self.states) if k not in leaving and s.evaluates(self.epoch)]
+                    leaving[k] = book.result("diverged", divergence, state.seconds)
+            evaluated = [k for k, s in enumerate(self.states) if k not in leaving and s.book.evaluates()]
             if evaluated:
                 val = self._evaluate_val()
                 self.charge()
+                # Timing is each trial's share of the stack's epoch (the stack's time / trials in it),
+                # so seconds per epoch compare with trials trained alone and add up to the wall time.
+                share = len(self.states)
                 for k in evaluated:
-                    state = self.states[k]
-                    if not math.isfinite(val[k]["loss"]):
-                        leaving[k] = state.result("diverged", f"diverged at epoch {self.epoch}: val loss is "
-                                                  f"{val[k]['loss']}", state.seconds)
+                    book = self.states[k].book
+                    train = {"train_loss": sums["train_loss"][k], "train_accuracy": sums["train_accuracy"][k],
+                             "lr": sums["lr"][k]}
+                    divergence = book.evaluated(train, val[k], (time.perf_counter() - epoch_started) / share,
+                                                train_seconds / share, lambda k=k: self.net.state_dict_of(k))
+                    if divergence:
+                        leaving[k] = book.result("diverged", divergence, self.states[k].seconds)
                         continue
-                    # Timing is each trial's share of the stack's epoch (the stack's time / trials in it),
-                    # so seconds per epoch compare with trials trained alone and add up to the wall time.
-                    share = len(self.states)
-                    record = state.record({"train_loss": sums["train_loss"][k],
-                                           "train_accuracy": sums["train_accuracy"][k], "lr": sums["lr"][k]},
-                                          val[k], (time.perf_counter() - epoch_started) / share,
-                                          train_seconds / share)
-                    if state.tracker.update(record):
-                        state.best_weights = {n: t.clone() for n, t in self.net.state_dict_of(k).items()}
-                    state.stopped_early = state.tracker.exhausted and self.epoch < state.config.train.epochs
-                    if on_epoch is not None:
-                        on_epoch(state.index, dict(record))
-                    if state.workdir is not None:
+                    stop = on_epoch(self.states[k].index, dict(book.history[-1])) if on_epoch else None
+                    if book.workdir is not None:
                         self._save(k)
+                    pruned = book.pruned(stop)
+                    if pruned:
+                        leaving[k] = book.result("pruned", pruned, self.states[k].seconds)
                 saved_epoch = self.epoch
             for k, state in enumerate(self.states):
-                if k not in leaving and (state.stopped_early or self.epoch >= state.config.train.epochs):
-                    state.model.load_state_dict(self.net.state_dict_of(k))
-                    self.charge()  # the final evaluation below is this trial's alone
-                    leaving[k] = finish_trial(state, self.splits, self.autocast, state.seconds)
-                    self._charged = time.perf_counter()
+                if k not in leaving and state.book.done:
+                    leaving[k] = self._finish(state, self.net.state_dict_of(k))
             for k in sorted(leaving):
                 deliver(self.states[k], leaving[k])
             if leaving:
                 self._drop(sorted(leaving))
+
+    def _finish(self, state: TrialState, weights: dict[str, torch.Tensor]) -> TrialResult:
+        """The engine's end of the trial, on its own model holding its last weights."""
+        state.model.load_state_dict(weights)
+        self.charge()  # the final evaluation is this trial's alone
+        started = time.perf_counter()
+        book = state.book
+        status, reason, final = book.finish(state.model, self.splits, self.eval_batch_size, self.autocast)
+        self._charged = time.perf_counter()
+        return book.result(status, reason, state.seconds + self._charged - started, final)
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
@@ -343,7 +351,7 @@ class _Group:
         per_batch = any(s.config.train.schedule.per_batch for s in self.states)
         loss_sum = torch.zeros(k, device=self.device)
         correct = torch.zeros(k, device=self.device)
-        first_loss = torch.tensor([s.initial_loss for s in self.states], device=self.device)
+        first_loss = torch.tensor([s.book.initial_loss for s in self.states], device=self.device)
         rates: list[float] = []
         for step, start in enumerate(range(0, n, size), start=first_step):
             inputs, targets = self._batch(perms, start)
@@ -382,9 +390,9 @@ class _Group:
         s, net = self.splits, self.net
         net.eval()
         chunks = []
-        for start in range(0, len(s.x_val), self.states[0].eval_batch_size):
+        for start in range(0, len(s.x_val), self.eval_batch_size):
             with self.autocast():
-                chunks.append(net(s.x_val[start:start + self.states[0].eval_batch_size], True).float())
+                chunks.append(net(s.x_val[start:start + self.eval_batch_size], True).float())
         outputs = torch.cat(chunks, dim=1)  # (K, N, C)
         classes = s.n_outputs
         rows = []
