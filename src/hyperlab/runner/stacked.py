@@ -1,25 +1,26 @@
 """`VectorizedExecutor`: the runner's executor that trains compatible trials as one stack
-(hyperlab.vectorized.train_group), claiming and storing each trial as `train_claimed` does.
+(hyperlab.vectorized.train_group), each trial through the lifecycle `train_claimed` uses.
 
 It implements the runner's `Executor` protocol (`run(trials, ctx)`): trials are grouped with
 `group_trials` (same seed, so each group shares its batches: the paired design), every trial is
-claimed in the store before it trains, each one's epochs and outcome are stored as they happen,
-exactly as `hyperlab.runner.trial.train_claimed` stores them. A group of one, a trial that cannot be
+claimed in the store before it trains, each one's epochs and outcome are stored as they happen by
+the same `hyperlab.runner.lifecycle.ClaimedTrial` that `train_claimed` uses (with `ctx.prune`
+asked after each epoch of each trial: a pruned trial leaves the stack). A group of one, a trial that cannot be
 vectorized, and a trial with stored epochs (it resumes from its checkpoint) go to the engine.
 """
 
 from __future__ import annotations
 
 import shutil
-import threading
 import traceback
 from collections.abc import Sequence
 from typing import Any
 
 from hyperlab.errors import UserError
+from hyperlab.faults import end_run_on_environment_fault
 from hyperlab.runner.events import OutputClosed
-from hyperlab.runner.trial import record_outcome, train_claimed
-from hyperlab.store import LostClaimError, Store
+from hyperlab.runner.lifecycle import ClaimedTrial, Heartbeat
+from hyperlab.runner.trial import train_claimed
 from hyperlab.vectorized import group_trials, train_group
 
 
@@ -59,92 +60,31 @@ class VectorizedExecutor:
 
 
 def _train_claimed_group(tasks: list[Any], ctx: Any) -> None:
-    """Train claimed, never-started `tasks` as one stack, storing as `train_claimed` does."""
-    store, owner = ctx.store, ctx.owner
-    configs = [t.config for t in tasks]
-    workdirs = [store.trial_dir(t.key) for t in tasks]
-    for workdir in workdirs:  # no stored epoch: whatever is there is a leftover (see train_claimed)
-        shutil.rmtree(workdir, ignore_errors=True)
-    where = [{"key": t.key, "variant": t.variant, "seed": t.seed} for t in tasks]
-    for task, w in zip(tasks, where, strict=True):
-        ctx.events.emit({"event": "trial_started", **w, "epochs": task.epochs, "resumed_from": 0,
-                         "vectorized": len(tasks)})
-    done: set[int] = set()
-    lost: set[int] = set()
-
-    def on_epoch(i: int, record: dict) -> None:
-        if i in lost:
-            return
+    """Train claimed, never-started `tasks` as one stack, each through the lifecycle `train_claimed`
+    uses (hyperlab.runner.lifecycle): the stack only computes, the trial's bookkeeping is shared."""
+    trials = [ClaimedTrial(task, ctx, stacked=len(tasks)) for task in tasks]
+    for trial in trials:  # no stored epoch: whatever is in its folder is a leftover (cleared)
+        trial.start()
+    rest: list[Any] = []  # the trials the stack left unfinished when it failed
+    with Heartbeat(ctx, [t.key for t in tasks]):
         try:
-            store.record_epoch(tasks[i].key, owner, record)
-        except LostClaimError:
-            lost.add(i)
-            return
-        ctx.events.emit({"event": "epoch", **where[i], "epoch": int(record["epoch"]),
-                         "epochs": tasks[i].epochs,
-                         "metrics": record})
-
-    def on_result(i: int, result: Any) -> None:
-        done.add(i)
-        if i in lost:
-            ctx.events.emit({"event": "trial_finished", **where[i], "status": "lost",
-                             "error": "another runner reclaimed this trial"})
-            return
-        outcome = result.to_dict()
-        if outcome["status"] == "interrupted":
-            store.release(tasks[i].key, owner, "interrupted")
-            ctx.events.emit({"event": "trial_finished", **where[i], "status": "interrupted",
-                             "seconds": outcome.get("seconds"), "stop_reason": outcome.get("stop_reason")})
-            return
-        record_outcome(tasks[i], ctx, where[i], outcome=outcome)
-
-    heartbeat = _Heartbeat(ctx, [t.key for t in tasks])
-    try:
-        train_group(configs, [t.seed for t in tasks], workdirs=workdirs, on_epoch=on_epoch,
-                    on_result=on_result, should_stop=ctx.should_stop, settings=ctx.settings,
-                    data_fingerprints=[t.data_fingerprint for t in tasks])
-    except (UserError, KeyboardInterrupt, OutputClosed) as exc:  # not the trials' fault: resumable
-        for i, task in enumerate(tasks):
-            if i not in done:
-                status = "pending" if isinstance(exc, UserError) else "interrupted"
-                store.release(task.key, owner, status)
-        raise
-    except Exception as exc:  # a bug in the stack: record nothing as failed, retrain the rest one by one
-        from hyperlab.faults import end_run_on_environment_fault  # a full disk is no bug: end the run
-
-        end_run_on_environment_fault(exc, store, [t.key for i, t in enumerate(tasks) if i not in done], owner)
-        ctx.events.emit({"event": "vectorized_fallback", "trials": len(tasks) - len(done),
-                         "error": traceback.format_exc(limit=-4)})
-        for i, task in enumerate(tasks):
-            if i not in done:
-                store.reset_trials([task.key])
-                shutil.rmtree(store.trial_dir(task.key), ignore_errors=True)
-                if store.claim(task.key, owner, stale_after=ctx.stale_after):
-                    train_claimed(task, ctx)
-    finally:
-        heartbeat.stop()
-
-
-class _Heartbeat:
-    """Keeps every trial of the group alive in the store while the group trains (one thread)."""
-
-    def __init__(self, ctx: Any, keys: list[str]) -> None:
-        self._stop = threading.Event()
-        args = (ctx.store.workspace, keys, ctx.owner, ctx.heartbeat_every)
-        self._thread = threading.Thread(target=self._beat, args=args, daemon=True)
-        self._thread.start()
-
-    def _beat(self, workspace: Any, keys: list[str], owner: Any, every: float) -> None:
-        store = None
-        try:
-            while not self._stop.wait(every):
-                store = store or Store.open(workspace, create=False)  # a connection of this thread
-                for key in keys:
-                    store.heartbeat(key, owner)
-        finally:
-            if store is not None:
-                store.close()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
+            train_group([t.config for t in tasks], [t.seed for t in tasks],
+                        workdirs=[trial.workdir for trial in trials],
+                        on_epoch=lambda i, record: trials[i].on_epoch(record),
+                        on_result=lambda i, result: trials[i].finish(result), should_stop=ctx.should_stop,
+                        settings=ctx.settings, data_fingerprints=[t.data_fingerprint for t in tasks])
+        except (UserError, KeyboardInterrupt, OutputClosed) as exc:  # not the trials' fault: resumable
+            for trial in trials:
+                if not trial.ended:
+                    trial.release(exc)
+            raise
+        except Exception as exc:  # a bug in the stack: record nothing as failed, retrain the rest one by one
+            rest = [trial.task for trial in trials if not trial.ended]
+            end_run_on_environment_fault(exc, ctx.store, [t.key for t in rest], ctx.owner)
+            ctx.events.emit({"event": "vectorized_fallback", "trials": len(rest),
+                             "error": traceback.format_exc(limit=-4)})
+    for task in rest:
+        ctx.store.reset_trials([task.key])
+        shutil.rmtree(ctx.store.trial_dir(task.key), ignore_errors=True)
+        if ctx.store.claim(task.key, ctx.owner, stale_after=ctx.stale_after):
+            train_claimed(task, ctx)

@@ -37,3 +37,7 @@ class RunContext:
     settings: RunSettings = field(default_factory=RunSettings)  # where and how fast (never results)
     stale_after: float = DEFAULT_STALE_AFTER  # seconds before another host's silent trial is dead
     heartbeat_every: float = 30.0  # seconds between heartbeats while a trial trains
+    prune: Callable[[TrialTask, dict], str | None] | None = None
+    """Asked after each stored epoch of a trial, with its epoch record (a search's pruner): None
+    lets the trial go on; a text stops it, stored as status `pruned` with stop_reason
+    "pruned at epoch E: <text>". Every in-process executor honours it (one by one and stacked)."""
