@@ -110,3 +110,22 @@ def test_a_torn_checkpoint_pair_is_not_resumed(digits, tmp_path):
     restarted = fit(mlp(), digits, cfg, seed=0, workdir=tmp_path, on_epoch=calls.append)
     assert [r["epoch"] for r in calls] == [1, 1, 2]
     assert metrics_only(restarted.epochs) == metrics_only(fit(mlp(), digits, cfg, seed=0).epochs)
+
+
+def test_an_on_epoch_answer_of_prune_ends_the_trial_pruned_after_its_checkpoint(digits, tmp_path):
+    from hyperlab.engine import Prune
+
+    seen: list[int] = []
+
+    def judge(record):
+        seen.append(record["epoch"])
+        return Prune("val_loss 0.5 (median pruner)") if record["epoch"] == 2 else None
+
+    pruned = fit(mlp(), digits, train_config(epochs=4), seed=1, workdir=tmp_path, on_epoch=judge)
+    assert pruned.status == "pruned"
+    assert pruned.stop_reason == "pruned at epoch 2: val_loss 0.5 (median pruner)"
+    assert seen == [1, 2] and [r["epoch"] for r in pruned.epochs] == [1, 2] and pruned.final == {}
+    assert pruned.best_epoch in (1, 2) and pruned.params == 64 * 32 + 32 + 32 * 10 + 10
+    assert json.loads((tmp_path / "checkpoint.json").read_text())["epoch"] == 2  # resumable as any other
+    straight = fit(mlp(), digits, train_config(epochs=4), seed=1)
+    assert metrics_only(pruned.epochs) == metrics_only(straight.epochs[:2])

@@ -6,7 +6,7 @@ import pytest
 import torch
 from vectorized_helpers import CALM, CONVNET, MLP, assert_same_result, trial, with_model
 
-from hyperlab.engine import train_trial
+from hyperlab.engine import Prune, train_trial
 from hyperlab.engine.checkpoint import load_checkpoint
 from hyperlab.vectorized import train_group
 
@@ -192,3 +192,29 @@ def test_an_adam_trial_interrupted_in_a_stack_resumes_in_the_engine(digits, tmp_
     resumed = train_trial(configs[0], 1, splits=digits, workdir=workdirs[0])
     assert_same_result(resumed, train_trial(configs[0], 1, splits=digits), "resumed adam")
     assert load_checkpoint(workdirs[0])[1]["optimizer"]["param_groups"][0]["lr"] == 0.01
+
+
+def test_a_trial_pruned_in_a_stack_reports_what_the_engine_reports_for_it(digits, tmp_path):
+    """The per-trial stop hook: `on_epoch` answering Prune(why) stops that trial alone, in the stack
+    exactly as in the engine (status, stop_reason, epochs, checkpoint); the others go on."""
+    configs = [trial(), trial(optimizer={"name": "sgd", "lr": 0.01}), trial(with_model(MLP, dropout=0.2))]
+    seeds = [6, 6, 6]
+
+    def judge(index: int, record: dict) -> Prune | None:
+        stop = (index, record["epoch"]) == (1, 2)
+        return Prune("val_loss over the median (a test pruner)") if stop else None
+
+    order: list[int] = []
+    workdirs = [tmp_path / f"stack{i}" for i in range(3)]
+    stacked = train_group(configs, seeds, splits=digits, workdirs=workdirs, on_epoch=judge,
+                          on_result=lambda i, r: order.append(i))
+    alone_dirs = [tmp_path / f"alone{i}" for i in range(3)]
+    engine = [train_trial(c, s, splits=digits, workdir=w, on_epoch=lambda r, i=i: judge(i, r))
+              for i, (c, s, w) in enumerate(zip(configs, seeds, alone_dirs, strict=True))]
+    assert [r.status for r in stacked] == ["completed", "pruned", "completed"] and order == [1, 0, 2]
+    assert stacked[1].stop_reason == "pruned at epoch 2: val_loss over the median (a test pruner)"
+    for i, (mine, theirs) in enumerate(zip(stacked, engine, strict=True)):
+        assert_same_result(mine, theirs, f"trial {i}")
+    assert load_checkpoint(workdirs[1])[1]["epoch"] == load_checkpoint(alone_dirs[1])[1]["epoch"] == 2
+    resumed = train_trial(configs[1], 6, splits=digits, workdir=workdirs[1])  # a pruned trial's checkpoint
+    assert_same_result(resumed, train_trial(configs[1], 6, splits=digits), "resumed after pruning")
