@@ -13,9 +13,8 @@ An epoch, as both callers drive it:
     reason = book.diverged(train_loss, weights_finite, first_loss)   # -> status "diverged"
     if book.evaluates():
         ...evaluate on the validation split...
-        reason = book.evaluated(train_metrics, val, seconds, train_seconds, weights)
-        stop = on_epoch(book.history[-1])                           # a Prune -> status "pruned"
-        book.save(...)                                              # the epoch's checkpoint
+        ended = book.close_epoch(train, val, seconds, train_seconds, weights, on_epoch, save)
+        # record, on_epoch (a Prune -> "pruned"), checkpoint; ended: ("diverged" | "pruned", reason)
     if book.done: book.finish(...)                                  # completed or early_stopped
 """
 
@@ -69,6 +68,7 @@ class TrialBook:
         self.stopped_early = False
         self.initial_loss = math.nan  # loss of the trial's first batch, the reference for divergence
         self.seconds_before = 0.0  # wall time of the calls before this one (a resumed trial)
+        self.saved_epoch = 0  # the epoch of the last checkpoint written or resumed
 
     @property
     def done(self) -> bool:
@@ -114,9 +114,28 @@ class TrialBook:
         self.stopped_early = self.tracker.exhausted and self.epoch < self.cfg.epochs
         return None
 
-    def pruned(self, stop: object) -> str | None:
-        """The stop reason when an `on_epoch` callback answered with a Prune, else None."""
-        return f"pruned at epoch {self.epoch}: {stop.why}" if isinstance(stop, Prune) else None
+    def close_epoch(self, train: dict, val: dict, seconds: float, train_seconds: float,
+                    weights: Callable[[], Weights], on_epoch: Callable[[dict], object] | None,
+                    save: Callable[[], None]) -> tuple[str, str] | None:
+        """An evaluated epoch, in the order every path keeps: record it (`evaluated`), report it
+        through `on_epoch` *before* its checkpoint (a store that commits there never loses an epoch
+        nor stores one twice), write the checkpoint (`save`, when there is a workdir), then honour
+        a Prune. Returns (status, reason) when the trial ends here, else None."""
+        divergence = self.evaluated(train, val, seconds, train_seconds, weights)
+        if divergence:
+            return "diverged", divergence
+        stop = on_epoch(dict(self.history[-1])) if on_epoch is not None else None
+        if self.workdir is not None:
+            save()
+        if isinstance(stop, Prune):
+            return "pruned", f"pruned at epoch {self.epoch}: {stop.why}"
+        return None
+
+    def interrupted(self, save: Callable[[], None]) -> tuple[str, str]:
+        """Stopped between epochs (Ctrl-C): checkpoint an epoch not yet saved; (status, reason)."""
+        if self.workdir is not None and self.saved_epoch != self.epoch:
+            save()
+        return "interrupted", f"interrupted after epoch {self.epoch}"
 
     def result(self, status: str, reason: str, seconds: float, final: dict | None = None) -> TrialResult:
         return TrialResult(status=status, stop_reason=reason, epochs=self.history,  # type: ignore[arg-type]
@@ -188,6 +207,7 @@ class TrialBook:
             "seconds": seconds, "initial_loss": self.initial_loss, "optimizer": optim_state, "rng": rng[1],
         }
         save_checkpoint(self.workdir, tensors, state)
+        self.saved_epoch = self.epoch
 
     def restore(self, device: torch.device) -> tuple[dict[str, torch.Tensor], dict[str, Any]] | None:
         """Load the checkpoint in `workdir` into this book, if it is this trial's; returns its tensors
@@ -203,6 +223,7 @@ class TrialBook:
         best = {k: v.to(device) for k, v in under(tensors, "best/").items()}
         self.best_weights = best or None
         self.epoch, self.history = state["epoch"], state["history"]
+        self.saved_epoch = self.epoch
         self.tracker = BestTracker(**state["tracker"])
         self.stopped_early = state["stopped_early"]
         self.seconds_before = state["seconds"]

@@ -150,12 +150,9 @@ class _Run:
         book = self.book
         if self.workdir is not None:
             self._resume()
-        saved_epoch = book.epoch
         while not book.done:
             if should_stop is not None and _call(should_stop):
-                if self.workdir is not None and saved_epoch != book.epoch:
-                    self._save()
-                return self._result("interrupted", f"interrupted after epoch {book.epoch}")
+                return self._result(*book.interrupted(self._save))
             book.epoch += 1
             epoch_started = time.perf_counter()
             train_metrics = self._train_epoch()
@@ -167,17 +164,11 @@ class _Run:
             if not book.evaluates():
                 continue
             val = self._evaluate("val")
-            seconds = time.perf_counter() - epoch_started
-            divergence = book.evaluated(train_metrics, val, seconds, train_seconds, self.model.state_dict)
-            if divergence:
-                return self._result("diverged", divergence)
-            stop = _call(on_epoch, dict(book.history[-1])) if on_epoch is not None else None
-            if self.workdir is not None:
-                self._save()
-                saved_epoch = book.epoch
-            pruned = book.pruned(stop)
-            if pruned:
-                return self._result("pruned", pruned)
+            ended = book.close_epoch(train_metrics, val, time.perf_counter() - epoch_started, train_seconds,
+                                     self.model.state_dict, on_epoch and (lambda r: _call(on_epoch, r)),
+                                     self._save)
+            if ended:
+                return self._result(*ended)
         status, reason, final = book.finish(self.model, self.splits, self.settings.eval_batch_size,
                                             self.autocast)
         return self._result(status, reason, final)

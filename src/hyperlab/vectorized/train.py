@@ -33,7 +33,8 @@ from hyperlab.vectorized.stack import StackedNet
 from hyperlab.vectorized.state import TrialState
 from hyperlab.vectorized.support import group_key, why_not_vectorized
 
-GroupEpochCallback = Callable[[int, dict], None]  # (index of the trial in the call, epoch record)
+# (index of the trial in the call, epoch record) -> None, or hyperlab.engine.Prune(why): it ends `pruned`
+GroupEpochCallback = Callable[[int, dict], object]
 GroupResultCallback = Callable[[int, TrialResult], None]
 
 
@@ -45,7 +46,8 @@ def train_group(configs: Sequence[Any], seeds: Sequence[int], *, splits: Splits 
     """Train trial i = (configs[i], seeds[i]) for every i in one stack; returns their results in order.
 
     The configs must share one `hyperlab.vectorized.group_key` (ignoring the seed): ValueError
-    otherwise. `on_epoch(i, record)` after each evaluated epoch of trial i (before its checkpoint),
+    otherwise. `on_epoch(i, record)` after each evaluated epoch of trial i (before its checkpoint);
+    an answer of `hyperlab.engine.Prune(why)` ends trial i there, `pruned`, as the engine ends it.
     `on_result(i, result)` as soon as trial i leaves the stack. `workdirs[i]`: where trial i's
     checkpoint goes (the engine's format). Trials are always started from scratch here: the runner
     resumes interrupted trials with the engine, which reads these checkpoints. `settings` and
@@ -181,15 +183,12 @@ class _Group:
               should_stop: Callable[[], bool] | None) -> None:
         """The engine's epoch loop (hyperlab.engine.loop._Run.train) for every trial of the stack, each
         trial's rules applied by its own TrialBook; a trial that ends leaves the stack."""
-        saved_epoch = 0
         while self.states:
             if should_stop is not None and should_stop():
                 self.charge()
                 for k, state in enumerate(self.states):
-                    if state.workdir is not None and saved_epoch != self.epoch:
-                        self._save(k)
-                    deliver(state, state.book.result("interrupted", f"interrupted after epoch {self.epoch}",
-                                                     state.seconds))
+                    status, reason = state.book.interrupted(lambda k=k: self._save(k))
+                    deliver(state, state.book.result(status, reason, state.seconds))
                 return
             self.epoch += 1
             epoch_started = time.perf_counter()
@@ -211,21 +210,16 @@ class _Group:
                 # so seconds per epoch compare with trials trained alone and add up to the wall time.
                 share = len(self.states)
                 for k in evaluated:
-                    book = self.states[k].book
+                    state = self.states[k]
                     train = {"train_loss": sums["train_loss"][k], "train_accuracy": sums["train_accuracy"][k],
                              "lr": sums["lr"][k]}
-                    divergence = book.evaluated(train, val[k], (time.perf_counter() - epoch_started) / share,
-                                                train_seconds / share, lambda k=k: self.net.state_dict_of(k))
-                    if divergence:
-                        leaving[k] = book.result("diverged", divergence, self.states[k].seconds)
-                        continue
-                    stop = on_epoch(self.states[k].index, dict(book.history[-1])) if on_epoch else None
-                    if book.workdir is not None:
-                        self._save(k)
-                    pruned = book.pruned(stop)
-                    if pruned:
-                        leaving[k] = book.result("pruned", pruned, self.states[k].seconds)
-                saved_epoch = self.epoch
+                    ended = state.book.close_epoch(
+                        train, val[k], (time.perf_counter() - epoch_started) / share, train_seconds / share,
+                        lambda k=k: self.net.state_dict_of(k),
+                        on_epoch and (lambda record, i=state.index: on_epoch(i, record)),
+                        lambda k=k: self._save(k))
+                    if ended:
+                        leaving[k] = state.book.result(*ended, state.seconds)
             for k, state in enumerate(self.states):
                 if k not in leaving and state.book.done:
                     leaving[k] = self._finish(state, self.net.state_dict_of(k))
