@@ -101,3 +101,28 @@ def test_workers_n_asks_n_configurations_at_a_time(write_search, tmp_path) -> No
         rows = searched(store, "search")
         assert len(rows) == 5 and len({r["key"] for r in rows}) == 5
         assert all(r["status"] == "completed" for r in rows)
+
+
+def test_an_absurdly_small_max_seconds_makes_every_configuration_infeasible_untrained(write_search,
+                                                                                      tmp_path) -> None:
+    # 1 microsecond: no trial of any size can be estimated under it, so none trains; each is stored
+    # infeasible with its estimate in the reason.
+    path = write_search(trials=4, budget="[budget]\nmax_seconds = 1e-6\n")
+    summary = hyperlab.Study.load(path).run(tmp_path / "ws", progress="events", report=False, threads=1)
+    assert summary.exit_code == 0
+    assert not [e for e in summary.events if e["event"] == "trial_started"]
+    with Store.open(tmp_path / "ws") as store:
+        rows = searched(store, "search")
+        assert len(rows) == 4 and all(r["status"] == "infeasible" for r in rows)
+        for row in rows:
+            assert re.fullmatch(r"over budget: estimated [\d.e+-]+ s > max_seconds 1e-06", row["stop_reason"])
+            assert store.epochs(row["key"]) == []
+
+
+def test_a_huge_max_seconds_trains_every_configuration(write_search, tmp_path) -> None:
+    path = write_search(trials=3, epochs=1, budget="[budget]\nmax_seconds = 1e9\n")
+    summary = hyperlab.Study.load(path).run(tmp_path / "ws", progress="quiet", report=False, threads=1)
+    assert summary.exit_code == 0
+    with Store.open(tmp_path / "ws") as store:
+        rows = searched(store, "search")
+        assert len(rows) == 3 and all(r["status"] == "completed" for r in rows)

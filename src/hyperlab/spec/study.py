@@ -34,6 +34,12 @@ class Budget(_Table):
     max_flops: int | None = Field(default=None, ge=1)
     """Most floating-point operations (all operation types) for one example's forward pass."""
 
+    max_seconds: float | None = Field(default=None, gt=0)
+    """Most seconds a trial may take to train, estimated before training by timing a few training
+    steps of the variant's model at its batch size on this machine (hyperlab.plan.timing): epochs x
+    steps per epoch x seconds per step + evaluation. An estimate, not a deadline: a trial is never
+    stopped for running longer (docs/study-file.md gives its measured accuracy)."""
+
 
 class Factor(_Table):
     """One hyperparameter to vary. Either `path` + `levels` (values of that key), or `levels` alone
