@@ -126,3 +126,28 @@ def test_a_huge_max_seconds_trains_every_configuration(write_search, tmp_path) -
     with Store.open(tmp_path / "ws") as store:
         rows = searched(store, "search")
         assert len(rows) == 3 and all(r["status"] == "completed" for r in rows)
+
+
+def test_workers_2_prune_in_their_own_processes_and_train_each_configuration_once(write_search,
+                                                                                   tmp_path) -> None:
+    # Two real worker processes decide to prune from the store after every epoch (the pruner's
+    # view rebuilt from the stored epochs), as the runner's process does with one.
+    path = write_search(trials=6, pruner="asha", lr=(1e-6, 0.5), epochs=3, seed=1)
+    summary = hyperlab.Study.load(path).run(tmp_path / "ws", progress="events", report=False, threads=1,
+                                            workers=2)
+    assert summary.exit_code == 0
+    started = [e for e in summary.events if e["event"] == "trial_started"]
+    assert {e["worker"] for e in started} == {0, 1}  # trained in the worker processes
+    assert len(started) == len({e["key"] for e in started}) == 6  # each trained once, none resumed
+    notes = [e["message"] for e in summary.events if e["event"] == "search_note"]
+    assert any("2 worker processes train the searched trials" in n for n in notes)
+    with Store.open(tmp_path / "ws") as store:
+        rows = searched(store, "search")
+        assert len(rows) == 6 and len({r["key"] for r in rows}) == 6
+        pruned = [r for r in rows if r["status"] == "pruned"]
+        assert pruned, [(r["variant"], r["status"]) for r in rows]
+        assert {r["status"] for r in rows} <= {"completed", "pruned"}
+        for row in pruned:
+            stopped = int(re.match(r"pruned at epoch (\d+): val_accuracy", row["stop_reason"])[1])
+            assert [e["epoch"] for e in store.epochs(row["key"])] == list(range(1, stopped + 1))
+            assert stopped < 3 and store.final(row["key"]) is None

@@ -13,9 +13,9 @@ from typing import Any
 from hyperlab.data.fingerprint import data_fingerprint
 from hyperlab.engine import ENGINE_VERSION, TrialConfig
 from hyperlab.errors import UserError
-from hyperlab.plan.timing import estimate_seconds
 from hyperlab.plan.cost import Cost, variant_cost
 from hyperlab.plan.keys import trial_key
+from hyperlab.plan.timing import estimate_seconds
 from hyperlab.spec import Problem, StudySpec, expand_variants
 from hyperlab.spec.study import Budget
 
@@ -127,7 +127,8 @@ class Plan:
         }
 
 
-def budget_verdict(cost: Cost, budget: Budget | None, seconds: float | None = None) -> tuple[bool, str | None]:
+def budget_verdict(cost: Cost, budget: Budget | None,
+                   seconds: float | None = None) -> tuple[bool, str | None]:
     """(within budget, the reason when not): every limit exceeded is named. `seconds`: the trial's
     estimated training time (hyperlab.plan.timing), checked against max_seconds when given."""
     if budget is None:

@@ -25,13 +25,13 @@ from hyperlab.plan.cost import Cost, variant_cost
 from hyperlab.plan.keys import trial_key
 from hyperlab.plan.make import Plan, PlannedTrial, Variant, budget_verdict, make_plan
 from hyperlab.plan.timing import estimate_seconds
+from hyperlab.search.prune import RESULT_STATUSES
 from hyperlab.search.pruners import make_pruner
 from hyperlab.search.samplers import CONSTRAINED, make_sampler
 from hyperlab.search.space import distributions
 from hyperlab.spec import SearchSpace, StudySpec, search_space
 from hyperlab.store import Store
 
-RESULT_STATUSES = ("completed", "early_stopped")  # trials with an objective value
 VIOLATION = "budget or failure"  # the one constraint: > 0 for infeasible, failed and diverged trials
 MAX_DUPLICATE_ASKS = 50  # proposals of stored configurations in a row before the space counts as used up
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -75,7 +75,6 @@ class SearchDriver:
         self.entries: list[Entry] = []
         self._fingerprints: dict[str, str] = {}
         self._optuna: optuna.Study | None = None
-        self._reported: dict[int, set[int]] = {}  # Optuna trial number -> epochs reported while training
 
     # --- the stored search ---------------------------------------------------------------------
     @classmethod
@@ -229,21 +228,13 @@ class SearchDriver:
         study.enqueue_trial(dict(entry.values), skip_if_exists=False)
         return study.ask(distributions(self.space))
 
-    def report(self, trial: optuna.trial.Trial, epoch: int, value: float) -> bool:
-        """Report a trial's objective after an epoch; True when the pruner says stop."""
-        self._reported.setdefault(trial.number, set()).add(epoch)
-        trial.report(value, epoch)
-        return trial.should_prune()
-
     def tell(self, trial: optuna.trial.Trial, entry: Entry) -> None:
         """Tell Optuna how a proposed configuration ended (read from its entry)."""
         state, value, violation = self.outcome(entry)
         for name, value in (self._constraints(violation) or {}).items():
             trial.set_constraint(name, value)
-        reported = self._reported.pop(trial.number, set())
-        for epoch, v in sorted(entry.intermediate.items()):
-            if epoch not in reported:
-                trial.report(v, epoch)
+        for epoch, v in sorted(entry.intermediate.items()):  # pruning decided from the store (prune.py)
+            trial.report(v, epoch)
         self.optuna_study().tell(trial, value if state == optuna.trial.TrialState.COMPLETE else None,
                                  state=state)
 
