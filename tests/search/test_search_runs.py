@@ -3,6 +3,7 @@ never train, and the confirmation stage trains the top configurations x seeds wi
 
 from __future__ import annotations
 
+import json
 import re
 
 import hyperlab
@@ -151,3 +152,30 @@ def test_workers_2_prune_in_their_own_processes_and_train_each_configuration_onc
             stopped = int(re.match(r"pruned at epoch (\d+): val_accuracy", row["stop_reason"])[1])
             assert [e["epoch"] for e in store.epochs(row["key"])] == list(range(1, stopped + 1))
             assert stopped < 3 and store.final(row["key"]) is None
+
+
+def test_results_have_one_column_per_factor_for_searched_trials(write_search, tmp_path) -> None:
+    # A range, a choice with a path, and a choice of tables without a path (several keys at once).
+    activation = """
+[[factor]]
+name = "activation"
+choices = [{ "model.activation" = "relu" }, { "model.activation" = "tanh", "model.init" = "glorot_uniform" }]
+labels = ["relu", "tanh"]
+"""
+    path = write_search(trials=4, epochs=1, extra=activation)
+    study = hyperlab.Study.load(path)
+    assert study.run(tmp_path / "ws", progress="quiet", report=False, threads=1).exit_code == 0
+    trials = study.results(tmp_path / "ws").trials
+    searched_rows = trials[~trials.is_baseline & (trials.seed == 0)]
+    assert len(searched_rows) == 4
+    for name in ("lr", "width", "activation"):
+        assert searched_rows[f"level:{name}"].notna().all() and searched_rows[f"label:{name}"].notna().all()
+    for _, row in searched_rows.iterrows():
+        config = json.loads(row["config"])
+        assert row["level:lr"] == config["train"]["optimizer"]["lr"]
+        assert f"lr={row['label:lr']}" in row["variant"]
+        assert row["level:width"] == tuple(config["model"]["hidden"])
+        assert row["label:activation"] in ("relu", "tanh")
+        keys = json.loads(row["level:activation"])
+        assert keys == {"model.activation": config["model"]["activation"], "model.init": config["model"]["init"]}
+        assert keys["model.activation"] == row["label:activation"]
