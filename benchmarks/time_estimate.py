@@ -40,16 +40,16 @@ def main() -> None:
                   case("cifar10", [32, 16, 64, 32, 16, 64], 32, 2, 10000),
                   case("cifar10", [32, 16], 1024, 5, 10000)]
     ratios = []
-    print(f"{'case':<44} {'predicted s':>11} {'measured s':>10} {'ratio':>6}")
+    print(f"{'case':<48} {'predicted s':>11} {'measured s':>10} {'ratio':>6}")
     for config in cases:
         splits = make_splits(config.data)  # loaded before timing: a run's data loading is not estimated
         predicted = estimate_seconds(config).seconds
         result = train_trial(config, 0, splits=splits)
         ratio = result.seconds / predicted
         ratios.append(ratio)
-        name = (f"{config.data.dataset} {config.model.hidden} batch {config.train.batch_size} "
+        name = (f"{config.data.dataset} {config.model.hidden} b{config.train.batch_size} "
                 f"x {config.train.epochs} ep")
-        print(f"{name:<44} {predicted:>11.2f} {result.seconds:>10.2f} {ratio:>6.2f}")
+        print(f"{name:<48} {predicted:>11.2f} {result.seconds:>10.2f} {ratio:>6.2f}")
     print(f"measured / predicted: median {statistics.median(ratios):.2f}, "
           f"range {min(ratios):.2f}-{max(ratios):.2f} over {len(ratios)} trials")
 

@@ -177,5 +177,6 @@ labels = ["relu", "tanh"]
         assert row["level:width"] == tuple(config["model"]["hidden"])
         assert row["label:activation"] in ("relu", "tanh")
         keys = json.loads(row["level:activation"])
-        assert keys == {"model.activation": config["model"]["activation"], "model.init": config["model"]["init"]}
+        model = config["model"]
+        assert keys == {"model.activation": model["activation"], "model.init": model["init"]}
         assert keys["model.activation"] == row["label:activation"]

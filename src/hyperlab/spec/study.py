@@ -184,8 +184,9 @@ class Search(_Table):
     """Default: maximize accuracy and r2, minimize losses and errors."""
 
     pruner: str = "none"
-    """none, median, asha or hyperband (Optuna's pruners on the objective after each epoch); with a
-    pruner, search trials train one at a time in the runner's process."""
+    """none, median, asha or hyperband (Optuna's pruners on the objective after each epoch, decided
+    from the store in whichever process trains the trial); with a pruner, searched trials are not
+    stacked (one at a time per process, `--workers N` processes)."""
 
     seed: int = Field(default=0, ge=0)
     """Seeds the sampler: the same file gives the same configurations (run to completion)."""
