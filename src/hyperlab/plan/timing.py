@@ -66,9 +66,10 @@ def estimate_seconds(config: TrialConfig, settings: RunSettings | None = None) -
         device = resolve_device(settings.device)
     except RuntimeError as error:
         raise UserError(f"--device: {error}") from None
+    # What the time of a step depends on (not the learning rate or momentum values, nor epochs).
     key = json.dumps([config.model.model_dump(mode="json"), list(info.input_shape), info.task,
-                      info.n_outputs, min(train.batch_size, info.n_train), train.model_dump(
-                          mode="json", include={"optimizer", "loss", "precision", "grad_clip", "augment"}),
+                      info.n_outputs, min(train.batch_size, info.n_train), train.optimizer.name,
+                      train.model_dump(mode="json", include={"loss", "precision", "grad_clip", "augment"}),
                       str(device), torch.get_num_threads(), settings.eval_batch_size,
                       settings.channels_last, min(settings.eval_batch_size, max(info.n_val, 1))],
                      sort_keys=True, default=str)
@@ -104,10 +105,12 @@ def _time_steps(config: TrialConfig, info: DataInfo, settings: RunSettings) -> t
     records = result.epochs[WARMUP_EPOCHS:] or result.epochs
     if not records:  # random data made this configuration fail at once: charge the whole call
         return result.seconds / max(steps, 1), 0.0, 0.0
+    # The median timed epoch, not the fastest: the trial will run under the machine's current load,
+    # which the estimate should see too (on a busy machine the fastest window predicts an idle one).
     train_seconds = [n_train / max(r["examples_per_s"], 1e-9) for r in records]
     step = statistics.median(train_seconds) / steps
-    per_example = statistics.median(max(r["seconds"] - t, 0.0) for r, t in zip(records, train_seconds,
-                                                                                 strict=True)) / n_eval
+    evaluation = [max(r["seconds"] - t, 0.0) for r, t in zip(records, train_seconds, strict=True)]
+    per_example = statistics.median(evaluation) / n_eval
     fixed = max(result.seconds - sum(r["seconds"] for r in result.epochs) - n_eval * per_example, 0.0)
     return step, per_example, fixed
 
