@@ -30,7 +30,7 @@ from hyperlab.runner.executor import Executor, LocalExecutor, RunContext, TrialT
 from hyperlab.runner.interrupt import StopFlag
 from hyperlab.runner.trial import record_outcome, train_claimed
 from hyperlab.runner.workers import ProcessExecutor
-from hyperlab.search import Entry, PruneRule, SearchDriver, describe_search, should_prune
+from hyperlab.search import Entry, PruneRule, SearchDriver, describe_search
 from hyperlab.spec import StudySpec
 from hyperlab.store import Store
 
@@ -156,8 +156,7 @@ def train_pruned(task: TrialTask, ctx: RunContext, rule: PruneRule) -> str:
         should_stop=lambda: should_stop() or watch.pruned_at is not None))
     if status != "interrupted" or watch.pruned_at is None:
         return status
-    reason = (f"pruned at epoch {watch.pruned_at}: {rule.objective} {watch.value:.4g} "
-              f"({rule.pruner} pruner)")
+    reason = f"pruned at epoch {watch.pruned_at}: {watch.reason}"
     return record_outcome(task, ctx, {"key": task.key, "variant": task.variant, "seed": task.seed},
                           outcome={"status": "pruned", "epochs": ctx.store.epochs(task.key),
                                    "seconds": watch.seconds, "stop_reason": reason})
@@ -188,17 +187,16 @@ class _PruneWatch:
     def __init__(self, ctx: RunContext, rule: PruneRule, key: str) -> None:
         self.sink, self.store, self.rule, self.key = ctx.events, ctx.store, rule, key
         self.pruned_at: int | None = None
-        self.value = float("nan")
+        self.reason = ""
         self.seconds: float | None = None
 
     def emit(self, event: dict) -> None:
         if event.get("key") == self.key:
             if event.get("event") == "epoch":
-                value = (event.get("metrics") or {}).get(self.rule.objective)
-                epoch = int(event["epoch"])
-                if isinstance(value, int | float) and should_prune(self.store, self.rule, self.key,
-                                                                   {epoch: float(value)}):
-                    self.pruned_at, self.value = epoch, float(value)
+                record = {**(event.get("metrics") or {}), "epoch": int(event["epoch"])}
+                why = self.rule.reason(self.store, self.key, record)
+                if why is not None:
+                    self.pruned_at, self.reason = record["epoch"], why
             elif event.get("event") == "trial_finished" and self.pruned_at is not None:
                 self.seconds = event.get("seconds")
                 return  # announced as `pruned` once stored

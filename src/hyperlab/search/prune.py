@@ -15,6 +15,7 @@ same stored state get the same answer, and a resumed search prunes as an uninter
     rule = PruneRule.of(study)                      # JSON-able: goes to worker processes as is
     stop = should_prune(store, rule, key)           # after the trial's epoch is committed
     hook = rule.hook(store)                         # hook(key, epoch, metrics) -> bool
+    why = rule.reason(store, key, record)           # "val_accuracy 0.1 (asha pruner)" or None
 """
 
 from __future__ import annotations
@@ -58,6 +59,16 @@ class PruneRule:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> PruneRule:
         return cls(**data)
+
+    def reason(self, store: Store, key: str, record: Mapping[str, Any]) -> str | None:
+        """Why trial `key` stops after the epoch of `record` (its epoch record), or None to go on:
+        the form of a per-trial prune hook that returns the stop reason ("val_accuracy 0.1 (asha
+        pruner)"; the caller prefixes "pruned at epoch E: ")."""
+        value = record.get(self.objective)
+        if not self.hook(store)(key, int(record["epoch"]), record):
+            return None
+        shown = f"{float(value):.4g}" if _finite(value) else "not finite"
+        return f"{self.objective} {shown} ({self.pruner} pruner)"
 
     def hook(self, store: Store) -> PruneHook:
         """`should_prune` as a per-trial stop hook: (key, epoch, epoch record) -> True to stop.
