@@ -120,6 +120,10 @@ class Study:
 
         plan = self.plan()
         with Store.open(workspace, create=False, readonly=True) as store:
+            if self.spec.design == "search" and store.study(self.name) is not None:
+                from hyperlab.runner.search import SearchRun  # configurations known at run time
+
+                plan = SearchRun(self.spec, store).plan()
             return store.planned_frames(study_row(self.spec, plan), variant_rows(plan), trial_rows(plan),
                                         source=self.describe())
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 def search_toml(name: str = "search", *, sampler: str = "random", trials: int = 6, pruner: str = "none",
                 top: int = 0, confirm_seeds: int = 2, epochs: int = 3, subset: int = 300,
                 lr: tuple[float, float] = (0.01, 0.5), widths: str = "[[8], [16]]",
-                budget: str = "", seed: int = 0) -> str:
+                budget: str = "", seed: int = 0, extra: str = "") -> str:
     return f"""\
 name = "{name}"
 design = "search"
@@ -44,4 +44,4 @@ log = true
 name = "width"
 path = "model.hidden"
 choices = {widths}
-"""
+{extra}"""

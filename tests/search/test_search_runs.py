@@ -3,6 +3,7 @@ never train, and the confirmation stage trains the top configurations x seeds wi
 
 from __future__ import annotations
 
+import json
 import re
 
 import hyperlab
@@ -101,3 +102,81 @@ def test_workers_n_asks_n_configurations_at_a_time(write_search, tmp_path) -> No
         rows = searched(store, "search")
         assert len(rows) == 5 and len({r["key"] for r in rows}) == 5
         assert all(r["status"] == "completed" for r in rows)
+
+
+def test_an_absurdly_small_max_seconds_makes_every_configuration_infeasible_untrained(write_search,
+                                                                                      tmp_path) -> None:
+    # 1 microsecond: no trial of any size can be estimated under it, so none trains; each is stored
+    # infeasible with its estimate in the reason.
+    path = write_search(trials=4, budget="[budget]\nmax_seconds = 1e-6\n")
+    summary = hyperlab.Study.load(path).run(tmp_path / "ws", progress="events", report=False, threads=1)
+    assert summary.exit_code == 0
+    assert not [e for e in summary.events if e["event"] == "trial_started"]
+    with Store.open(tmp_path / "ws") as store:
+        rows = searched(store, "search")
+        assert len(rows) == 4 and all(r["status"] == "infeasible" for r in rows)
+        for row in rows:
+            assert re.fullmatch(r"over budget: estimated [\d.e+-]+ s > max_seconds 1e-06", row["stop_reason"])
+            assert store.epochs(row["key"]) == []
+
+
+def test_a_huge_max_seconds_trains_every_configuration(write_search, tmp_path) -> None:
+    path = write_search(trials=3, epochs=1, budget="[budget]\nmax_seconds = 1e9\n")
+    summary = hyperlab.Study.load(path).run(tmp_path / "ws", progress="quiet", report=False, threads=1)
+    assert summary.exit_code == 0
+    with Store.open(tmp_path / "ws") as store:
+        rows = searched(store, "search")
+        assert len(rows) == 3 and all(r["status"] == "completed" for r in rows)
+
+
+def test_workers_2_prune_in_their_own_processes_and_train_each_configuration_once(write_search,
+                                                                                   tmp_path) -> None:
+    # Two real worker processes decide to prune from the store after every epoch (the pruner's
+    # view rebuilt from the stored epochs), as the runner's process does with one.
+    path = write_search(trials=6, pruner="asha", lr=(1e-6, 0.5), epochs=3, seed=1)
+    summary = hyperlab.Study.load(path).run(tmp_path / "ws", progress="events", report=False, threads=1,
+                                            workers=2)
+    assert summary.exit_code == 0
+    started = [e for e in summary.events if e["event"] == "trial_started"]
+    assert {e["worker"] for e in started} == {0, 1}  # trained in the worker processes
+    assert len(started) == len({e["key"] for e in started}) == 6  # each trained once, none resumed
+    notes = [e["message"] for e in summary.events if e["event"] == "search_note"]
+    assert any("2 worker processes train the searched trials" in n for n in notes)
+    with Store.open(tmp_path / "ws") as store:
+        rows = searched(store, "search")
+        assert len(rows) == 6 and len({r["key"] for r in rows}) == 6
+        pruned = [r for r in rows if r["status"] == "pruned"]
+        assert pruned, [(r["variant"], r["status"]) for r in rows]
+        assert {r["status"] for r in rows} <= {"completed", "pruned"}
+        for row in pruned:
+            stopped = int(re.match(r"pruned at epoch (\d+): val_accuracy", row["stop_reason"])[1])
+            assert [e["epoch"] for e in store.epochs(row["key"])] == list(range(1, stopped + 1))
+            assert stopped < 3 and store.final(row["key"]) is None
+
+
+def test_results_have_one_column_per_factor_for_searched_trials(write_search, tmp_path) -> None:
+    # A range, a choice with a path, and a choice of tables without a path (several keys at once).
+    activation = """
+[[factor]]
+name = "activation"
+choices = [{ "model.activation" = "relu" }, { "model.activation" = "tanh", "model.init" = "glorot_uniform" }]
+labels = ["relu", "tanh"]
+"""
+    path = write_search(trials=4, epochs=1, extra=activation)
+    study = hyperlab.Study.load(path)
+    assert study.run(tmp_path / "ws", progress="quiet", report=False, threads=1).exit_code == 0
+    trials = study.results(tmp_path / "ws").trials
+    searched_rows = trials[~trials.is_baseline & (trials.seed == 0)]
+    assert len(searched_rows) == 4
+    for name in ("lr", "width", "activation"):
+        assert searched_rows[f"level:{name}"].notna().all() and searched_rows[f"label:{name}"].notna().all()
+    for _, row in searched_rows.iterrows():
+        config = json.loads(row["config"])
+        assert row["level:lr"] == config["train"]["optimizer"]["lr"]
+        assert f"lr={row['label:lr']}" in row["variant"]
+        assert row["level:width"] == tuple(config["model"]["hidden"])
+        assert row["label:activation"] in ("relu", "tanh")
+        keys = json.loads(row["level:activation"])
+        model = config["model"]
+        assert keys == {"model.activation": model["activation"], "model.init": model["init"]}
+        assert keys["model.activation"] == row["label:activation"]

@@ -50,7 +50,9 @@ def test_the_docs_search_example_has_a_valid_space(tmp_path: Path) -> None:
         assert problems == [] and space is not None
         for key in ("sampler", "trials", "objective", "direction", "pruner", "seed", "confirm"):
             assert re.search(rf"^{key} = ", block, re.MULTILINE), key
-        assert {"range", "choices", "log", "step"} <= set(re.findall(r"^(\w+) = ", block, re.MULTILINE))
+        assert {"range", "choices", "log", "step", "labels", "max_params", "max_seconds"} <= set(
+            re.findall(r"^(\w+) = ", block, re.MULTILINE))
+        assert study.budget is not None and study.budget.max_seconds == 120
 
 
 def test_plan_says_what_a_search_will_train(capsys) -> None:

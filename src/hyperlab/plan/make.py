@@ -15,6 +15,7 @@ from hyperlab.engine import ENGINE_VERSION, TrialConfig
 from hyperlab.errors import UserError
 from hyperlab.plan.cost import Cost, variant_cost
 from hyperlab.plan.keys import trial_key
+from hyperlab.plan.timing import estimate_seconds
 from hyperlab.spec import Problem, StudySpec, expand_variants
 from hyperlab.spec.study import Budget
 
@@ -126,8 +127,10 @@ class Plan:
         }
 
 
-def budget_verdict(cost: Cost, budget: Budget | None) -> tuple[bool, str | None]:
-    """(within budget, the reason when not): every limit exceeded is named."""
+def budget_verdict(cost: Cost, budget: Budget | None,
+                   seconds: float | None = None) -> tuple[bool, str | None]:
+    """(within budget, the reason when not): every limit exceeded is named. `seconds`: the trial's
+    estimated training time (hyperlab.plan.timing), checked against max_seconds when given."""
     if budget is None:
         return True, None
     over = [
@@ -139,6 +142,9 @@ def budget_verdict(cost: Cost, budget: Budget | None) -> tuple[bool, str | None]
         )
         if limit is not None and value > limit
     ]
+    if budget.max_seconds is not None and seconds is not None and seconds > budget.max_seconds:
+        shown = f"{seconds:,.0f}" if seconds >= 10 else f"{seconds:.2g}"
+        over.append(f"estimated {shown} s > max_seconds {budget.max_seconds:,g}")
     return not over, "; ".join(over) or None
 
 
@@ -163,8 +169,11 @@ def make_plan(study: StudySpec) -> Plan:
     variants: list[Variant] = []
     trials: list[PlannedTrial] = []
     fingerprints: dict[str, str] = {}  # data config JSON -> fingerprint: each dataset hashed once
+    timed = study.budget is not None and study.budget.max_seconds is not None
+    settings = study.run_defaults() if timed else None
     for spec in specs:
-        ok, reason = budget_verdict(costs[spec.name], study.budget)
+        seconds = estimate_seconds(spec.config, settings).seconds if timed else None
+        ok, reason = budget_verdict(costs[spec.name], study.budget, seconds)
         data_json = spec.config.data.model_dump_json()
         if data_json not in fingerprints:
             fingerprints[data_json] = data_fingerprint(spec.config.data)

@@ -10,24 +10,27 @@ SIGKILL never loses or repeats one), stores an over-budget one as `infeasible` w
 and trains the rest; once `search.trials` configurations are stored, it trains the confirmation
 stage (the best configurations and the baseline with matched seeds) like any study's trials.
 
-With a pruner, searched trials train one at a time in this process through the engine's per-epoch
-callback (the pruner lives in this process's Optuna study); the stacked (vectorized) path and
-worker processes cannot report per-trial values to it yet, so they are declined for that stage
-(said once as a `search_note` event). Without a pruner, each batch goes to the run's executor.
+With a pruner, each searched trial is trained by a `PruningExecutor`: after every epoch (committed
+to the store first) it asks hyperlab.search.should_prune, which rebuilds the pruner's view from the
+store, so the decision is the same in any process. `--workers N` runs it in each worker process
+(ProcessExecutor.pruning); the stacked (vectorized) path cannot stop one trial of a group yet, so
+pruned searches train their trials one at a time in each process (said once as a `search_note`
+event). Without a pruner, each batch goes to the run's executor.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import optuna
 
 from hyperlab.runner import register
-from hyperlab.runner.executor import Executor, RunContext, TrialTask
+from hyperlab.runner.executor import Executor, LocalExecutor, RunContext, TrialTask
 from hyperlab.runner.interrupt import StopFlag
 from hyperlab.runner.trial import record_outcome, train_claimed
-from hyperlab.search import Entry, SearchDriver, describe_search
+from hyperlab.runner.workers import ProcessExecutor
+from hyperlab.search import Entry, PruneRule, SearchDriver, describe_search
 from hyperlab.spec import StudySpec
 from hyperlab.store import Store
 
@@ -64,11 +67,15 @@ class SearchRun:
             f"{describe_search(self.study)}; {len(driver.entries)} configurations stored, "
             f"{driver.remaining} to propose")})
         pruning = driver.search.pruner != "none"
-        if pruning and (ctx.settings.workers > 1 or ctx.settings.executor != "local"):
+        if pruning and not isinstance(executor, ProcessExecutor | LocalExecutor):
             ctx.events.emit({"event": "search_note", "message": (
-                "searched trials train one at a time in this process: the pruner needs each trial's "
-                "per-epoch values, which the stacked path and worker processes cannot report yet; "
-                "the confirmation stage uses the run's executor")})
+                "searched trials train one at a time in this process (not stacked): the stacked path "
+                "cannot stop one trial of a group for the pruner yet; the confirmation stage uses the "
+                "run's executor")})
+        elif pruning and isinstance(executor, ProcessExecutor):
+            ctx.events.emit({"event": "search_note", "message": (
+                f"{executor.workers} worker processes train the searched trials, one trial at a time "
+                f"each (not stacked), deciding to prune from the store after every epoch")})
         unfinished = driver.unfinished()
         if unfinished:
             self._train([(driver.resume(e), e) for e in unfinished], executor, ctx, flag, poll_every,
@@ -100,16 +107,12 @@ class SearchRun:
             if not entry.budget_ok and not entry.finished:
                 self._infeasible(entry, ctx)
         feasible = [(t, e) for t, e in batch if e.budget_ok and not e.finished]
-        if driver.search.pruner == "none":
-            train_until_done(store, [self._task(e) for _, e in feasible], executor, ctx, flag, poll_every)
-        else:
-            for trial, entry in feasible:
-                while not flag():
-                    self._train_pruned(trial, entry, ctx, flag)
-                    driver.refresh(entry, store)
-                    if entry.finished:
-                        break
-                    flag.wait(poll_every)  # another live runner has it: wait for its outcome
+        tasks = [self._task(e) for _, e in feasible]
+        if driver.search.pruner != "none":
+            rule = PruneRule.of(self.study)
+            executor = (executor.pruning(rule) if isinstance(executor, ProcessExecutor)
+                        else PruningExecutor(rule))
+        train_until_done(store, tasks, executor, ctx, flag, poll_every)
         for trial, entry in batch:
             driver.refresh(entry, store)
             if entry.finished:
@@ -126,43 +129,74 @@ class SearchRun:
                            outcome={"status": "infeasible", "params": entry.cost.params,
                                     "stop_reason": f"over budget: {entry.budget_reason}"})
 
-    def _train_pruned(self, trial: optuna.trial.Trial, entry: Entry, ctx: RunContext, flag: StopFlag) -> None:
-        """Train one claimed trial, reporting its objective to the pruner after each epoch; a pruned
-        trial is stored as `pruned` with the epochs it trained."""
-        task = self._task(entry)
-        if not ctx.store.claim(task.key, ctx.owner, stale_after=ctx.stale_after):
-            return
-        watch = _PruneWatch(ctx.events, self.driver, trial, task.key)
-        status = train_claimed(task, dataclasses.replace(
-            ctx, events=watch, should_stop=lambda: flag() or watch.pruned_at is not None))
-        if status != "interrupted" or watch.pruned_at is None:
-            return
-        if ctx.store.claim(task.key, ctx.owner, stale_after=ctx.stale_after):  # released by the engine
-            objective = self.driver.search.objective
-            reason = (f"pruned at epoch {watch.pruned_at}: {objective} {watch.value:.4g} "
-                      f"({self.driver.search.pruner} pruner)")
-            record_outcome(task, ctx, {"key": task.key, "variant": task.variant, "seed": task.seed},
-                           outcome={"status": "pruned", "epochs": ctx.store.epochs(task.key),
-                                    "seconds": watch.seconds, "stop_reason": reason})
+
+
+class PruningExecutor:
+    """One trial at a time in this process, each stopped when the study's pruner says so after an
+    epoch (hyperlab.search.should_prune: decided from the store, so any process decides alike)."""
+
+    def __init__(self, rule: PruneRule) -> None:
+        self.rule = rule
+
+    def run(self, trials: Sequence[TrialTask], ctx: RunContext) -> None:
+        for task in trials:
+            if ctx.should_stop():
+                return
+            if ctx.store.claim(task.key, ctx.owner, stale_after=ctx.stale_after):
+                train_pruned(task, ctx, self.rule)
+
+
+def train_pruned(task: TrialTask, ctx: RunContext, rule: PruneRule) -> str:
+    """Train one claimed trial, asking the pruner after each epoch; a pruned trial is stored as
+    `pruned` with the epochs it trained. Returns the status stored (or "interrupted")."""
+    watch = _PruneWatch(ctx, rule, task.key)
+    should_stop = ctx.should_stop
+    status = train_claimed(task, dataclasses.replace(
+        ctx, store=_HoldPruned(ctx.store, task.key, watch), events=watch,
+        should_stop=lambda: should_stop() or watch.pruned_at is not None))
+    if status != "interrupted" or watch.pruned_at is None:
+        return status
+    reason = f"pruned at epoch {watch.pruned_at}: {watch.reason}"
+    return record_outcome(task, ctx, {"key": task.key, "variant": task.variant, "seed": task.seed},
+                          outcome={"status": "pruned", "epochs": ctx.store.epochs(task.key),
+                                   "seconds": watch.seconds, "stop_reason": reason})
+
+
+class _HoldPruned:
+    """The store, except that a pruned trial's claim is kept when the engine's `interrupted` end
+    would give it back: another process could otherwise claim and resume it before it is stored
+    as `pruned`."""
+
+    def __init__(self, store: Store, key: str, watch: _PruneWatch) -> None:
+        self._store, self._key, self._watch = store, key, watch
+
+    def __getattr__(self, name: str):
+        return getattr(self._store, name)
+
+    def release(self, key: str, owner, status: str = "interrupted", error: str | None = None) -> bool:
+        if key == self._key and status == "interrupted" and self._watch.pruned_at is not None:
+            return True  # still ours: record_outcome stores it as pruned next
+        return self._store.release(key, owner, status, error)
 
 
 class _PruneWatch:
-    """Passes a trial's events on, reporting its objective to Optuna after each epoch; when the pruner
-    says stop it remembers the epoch, and hides the engine's `interrupted` end (stored as `pruned`)."""
+    """Passes a trial's events on, asking the pruner after each of its epochs (the epoch is in the
+    store by then); when the pruner says stop it remembers the epoch, and hides the engine's
+    `interrupted` end (stored as `pruned`)."""
 
-    def __init__(self, sink, driver: SearchDriver, trial: optuna.trial.Trial, key: str) -> None:
-        self.sink, self.driver, self.trial, self.key = sink, driver, trial, key
+    def __init__(self, ctx: RunContext, rule: PruneRule, key: str) -> None:
+        self.sink, self.store, self.rule, self.key = ctx.events, ctx.store, rule, key
         self.pruned_at: int | None = None
-        self.value = float("nan")
+        self.reason = ""
         self.seconds: float | None = None
 
     def emit(self, event: dict) -> None:
         if event.get("key") == self.key:
             if event.get("event") == "epoch":
-                value = (event.get("metrics") or {}).get(self.driver.search.objective)
-                epoch = int(event["epoch"])
-                if isinstance(value, int | float) and self.driver.report(self.trial, epoch, value):
-                    self.pruned_at, self.value = int(event["epoch"]), float(value)
+                record = {**(event.get("metrics") or {}), "epoch": int(event["epoch"])}
+                why = self.rule.reason(self.store, self.key, record)
+                if why is not None:
+                    self.pruned_at, self.reason = record["epoch"], why
             elif event.get("event") == "trial_finished" and self.pruned_at is not None:
                 self.seconds = event.get("seconds")
                 return  # announced as `pruned` once stored

@@ -2,7 +2,8 @@
 
 Reads its job as JSON on stdin (workspace, trials, device, threads, vectorize, worker index, ...),
 loads each trial's config from the store, trains whatever it can claim (stacking compatible trials
-when `vectorize`), and writes JSON-lines events to stdout.
+when `vectorize`; asking a search's pruner after every epoch when `prune`), and writes JSON-lines
+events to stdout.
 Exit codes: 0 done, 2 user error (message on stderr), 130 interrupted, 1 internal error.
 
 A worker dies with its parent and never writes after the parent is gone: on Linux the kernel kills
@@ -84,7 +85,12 @@ def main() -> int:
             ctx = RunContext(store=store, owner=Owner.current(), events=ParentPipe(JsonlSink(sys.stdout)),
                              should_stop=flag, settings=settings,
                              stale_after=job["stale_after"], heartbeat_every=job["heartbeat_every"])
-            if job.get("vectorize"):
+            if job.get("prune"):  # a search with a pruner: decided from the store after each epoch
+                from hyperlab.runner.search import PruningExecutor
+                from hyperlab.search import PruneRule
+
+                executor = PruningExecutor(PruneRule.from_json(job["prune"]))
+            elif job.get("vectorize"):
                 from hyperlab.runner.stacked import VectorizedExecutor
 
                 executor = VectorizedExecutor(worker=job.get("worker", 0), workers=job.get("workers", 1))

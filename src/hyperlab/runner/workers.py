@@ -1,9 +1,10 @@
 """`--workers N`: N processes on this machine share a run through the store's atomic claim.
 
 Each worker (`python -m hyperlab.runner.worker`) runs a `LocalExecutor` (or, with `vectorize`, a
-`VectorizedExecutor` that starts from its own share of the groups) over the same trial list and
-reports JSON-lines events on its stdout, which this process forwards to its own sink. Workers run in
-their own session so a terminal's Ctrl-C reaches only this process, which forwards exactly one SIGINT
+`VectorizedExecutor` that starts from its own share of the groups; for a search with a pruner, a
+`PruningExecutor` that asks the pruner, from the store, after every epoch) over the same trial list
+and reports JSON-lines events on its stdout, which this process forwards to its own sink. Workers
+run in their own session so a terminal's Ctrl-C reaches only this process, which forwards exactly one SIGINT
 to each (they finish their epoch, checkpoint, and exit 130); a worker whose parent dies stops too.
 """
 
@@ -35,11 +36,17 @@ def available_cores() -> int:
 class ProcessExecutor:
     """Trains with `workers` subprocesses, each using `threads` torch threads (default cores // workers)."""
 
-    def __init__(self, workers: int, vectorize: bool = False) -> None:
+    def __init__(self, workers: int, vectorize: bool = False, prune: dict | None = None) -> None:
         if workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
         self.workers = workers
         self.vectorize = vectorize
+        self.prune = prune  # a search's PruneRule as JSON: workers stop trials the pruner stops
+
+    def pruning(self, rule) -> ProcessExecutor:  # rule: hyperlab.search.PruneRule
+        """These workers, each training one trial at a time and asking `rule`'s pruner after every
+        epoch (the stacked path cannot stop one trial of a group yet)."""
+        return ProcessExecutor(self.workers, vectorize=False, prune=rule.to_json())
 
     def run(self, trials: Sequence[TrialTask], ctx: RunContext) -> None:
         threads = ctx.settings.threads or max(1, available_cores() // self.workers)
@@ -48,7 +55,7 @@ class ProcessExecutor:
             "workspace": str(ctx.store.workspace), "parent_pid": os.getpid(),
             "settings": settings.model_dump(mode="json"),
             "stale_after": ctx.stale_after, "heartbeat_every": ctx.heartbeat_every,
-            "vectorize": self.vectorize, "workers": self.workers,
+            "vectorize": self.vectorize, "workers": self.workers, "prune": self.prune,
             "trials": [{"key": t.key, "variant": t.variant, "seed": t.seed, "data": t.data_fingerprint}
                        for t in trials],
         }

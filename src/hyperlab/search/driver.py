@@ -24,13 +24,14 @@ from hyperlab.engine import TrialConfig
 from hyperlab.plan.cost import Cost, variant_cost
 from hyperlab.plan.keys import trial_key
 from hyperlab.plan.make import Plan, PlannedTrial, Variant, budget_verdict, make_plan
+from hyperlab.plan.timing import estimate_seconds
+from hyperlab.search.prune import RESULT_STATUSES
 from hyperlab.search.pruners import make_pruner
 from hyperlab.search.samplers import CONSTRAINED, make_sampler
 from hyperlab.search.space import distributions
 from hyperlab.spec import SearchSpace, StudySpec, search_space
 from hyperlab.store import Store
 
-RESULT_STATUSES = ("completed", "early_stopped")  # trials with an objective value
 VIOLATION = "budget or failure"  # the one constraint: > 0 for infeasible, failed and diverged trials
 MAX_DUPLICATE_ASKS = 50  # proposals of stored configurations in a row before the space counts as used up
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -49,6 +50,7 @@ class Entry:
     budget_ok: bool
     budget_reason: str | None
     data_fingerprint: str | None = None  # part of the trial's key (hyperlab.data.fingerprint)
+    estimated_seconds: float | None = None  # training time estimated when proposed (max_seconds)
     status: str = "pending"
     value: float | None = None  # the objective at the trial's end (completed, early_stopped)
     intermediate: dict[int, float] = field(default_factory=dict)  # epoch -> objective (pruning)
@@ -73,7 +75,6 @@ class SearchDriver:
         self.entries: list[Entry] = []
         self._fingerprints: dict[str, str] = {}
         self._optuna: optuna.Study | None = None
-        self._reported: dict[int, set[int]] = {}  # Optuna trial number -> epochs reported while training
 
     # --- the stored search ---------------------------------------------------------------------
     @classmethod
@@ -88,9 +89,12 @@ class SearchDriver:
         for row in searched:
             stored = store.trial(row["key"])
             config = TrialConfig.from_stored(stored["config"])
-            entry = driver._entry(config)
+            entry = driver._entry(config, timed=False)  # the verdict was given when it was proposed
             driver.entries.append(entry)
             driver.refresh(entry, store)
+            if entry.status == "infeasible" and entry.budget_ok:  # over max_seconds, as stored
+                entry.budget_ok = False
+                entry.budget_reason = (stored.get("stop_reason") or "").removeprefix("over budget: ") or None
         return driver
 
     def refresh(self, entry: Entry, store: Store) -> None:
@@ -108,7 +112,9 @@ class SearchDriver:
                 value = entry.intermediate[max(entry.intermediate)]
             entry.value = float(value) if _finite(value) else None
 
-    def _entry(self, config: TrialConfig) -> Entry:
+    def _entry(self, config: TrialConfig, timed: bool = True) -> Entry:
+        """The entry of `config`; with `timed` and a max_seconds budget, its training time is
+        estimated (hyperlab.plan.timing) only when its size is within budget (timing costs seconds)."""
         data_json = config.data.model_dump_json()
         if data_json not in self._fingerprints:
             self._fingerprints[data_json] = data_fingerprint(config.data)
@@ -116,8 +122,13 @@ class SearchDriver:
         values = self.space.values_of(config)
         cost = variant_cost(config)
         ok, reason = budget_verdict(cost, self.study.budget)
+        seconds = None
+        budget = self.study.budget
+        if timed and ok and budget is not None and budget.max_seconds is not None:
+            seconds = estimate_seconds(config, self.study.run_defaults()).seconds
+            ok, reason = budget_verdict(cost, budget, seconds)
         return Entry(len(self.entries), self._name(values), key, config, values, cost, ok, reason,
-                     self._fingerprints[data_json])
+                     self._fingerprints[data_json], seconds)
 
     def _name(self, values: dict[str, Any]) -> str:
         name = ", ".join(f"{n}={_label(v)}" for n, v in values.items())
@@ -184,7 +195,8 @@ class SearchDriver:
         budget = self.study.budget
         ratios = [value / limit - 1 for value, limit in (
             (entry.cost.params, budget and budget.max_params), (entry.cost.macs, budget and budget.max_macs),
-            (entry.cost.flops, budget and budget.max_flops)) if limit]
+            (entry.cost.flops, budget and budget.max_flops),
+            (entry.estimated_seconds or 0.0, budget and budget.max_seconds)) if limit]
         return max([r for r in ratios if r > 0] or [1.0])
 
     def propose(self, n: int) -> list[tuple[optuna.trial.Trial, Entry]]:
@@ -216,21 +228,13 @@ class SearchDriver:
         study.enqueue_trial(dict(entry.values), skip_if_exists=False)
         return study.ask(distributions(self.space))
 
-    def report(self, trial: optuna.trial.Trial, epoch: int, value: float) -> bool:
-        """Report a trial's objective after an epoch; True when the pruner says stop."""
-        self._reported.setdefault(trial.number, set()).add(epoch)
-        trial.report(value, epoch)
-        return trial.should_prune()
-
     def tell(self, trial: optuna.trial.Trial, entry: Entry) -> None:
         """Tell Optuna how a proposed configuration ended (read from its entry)."""
         state, value, violation = self.outcome(entry)
         for name, value in (self._constraints(violation) or {}).items():
             trial.set_constraint(name, value)
-        reported = self._reported.pop(trial.number, set())
-        for epoch, v in sorted(entry.intermediate.items()):
-            if epoch not in reported:
-                trial.report(v, epoch)
+        for epoch, v in sorted(entry.intermediate.items()):  # pruning decided from the store (prune.py)
+            trial.report(v, epoch)
         self.optuna_study().tell(trial, value if state == optuna.trial.TrialState.COMPLETE else None,
                                  state=state)
 

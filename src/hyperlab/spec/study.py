@@ -34,6 +34,12 @@ class Budget(_Table):
     max_flops: int | None = Field(default=None, ge=1)
     """Most floating-point operations (all operation types) for one example's forward pass."""
 
+    max_seconds: float | None = Field(default=None, gt=0)
+    """Most seconds a trial may take to train, estimated before training by timing a few training
+    steps of the variant's model at its batch size on this machine (hyperlab.plan.timing): epochs x
+    steps per epoch x seconds per step + evaluation. An estimate, not a deadline: a trial is never
+    stopped for running longer (docs/study-file.md gives its measured accuracy)."""
+
 
 class Factor(_Table):
     """One hyperparameter to vary. Either `path` + `levels` (values of that key), or `levels` alone
@@ -178,8 +184,9 @@ class Search(_Table):
     """Default: maximize accuracy and r2, minimize losses and errors."""
 
     pruner: str = "none"
-    """none, median, asha or hyperband (Optuna's pruners on the objective after each epoch); with a
-    pruner, search trials train one at a time in the runner's process."""
+    """none, median, asha or hyperband (Optuna's pruners on the objective after each epoch, decided
+    from the store in whichever process trains the trial); with a pruner, searched trials are not
+    stacked (one at a time per process, `--workers N` processes)."""
 
     seed: int = Field(default=0, ge=0)
     """Seeds the sampler: the same file gives the same configurations (run to completion)."""

@@ -111,7 +111,7 @@ def build_frames(study: dict, variants: list[dict], trials: list[dict], epochs: 
 
 def factor_cells(factors: list[dict], config: dict, variant: dict, name: str) -> dict:
     """`level:<factor>` and `label:<factor>` of one trial. The value is read from the trial's resolved
-    config (a factor whose levels are tables gives a dict of the keys they set); the label is the
+    config (a factor whose levels or choices are tables gives a dict of the keys they set); the label is the
     level's, read from the variant's name ("<factor>=<label>" or, for a grid point, those joined by
     ", ": cut at ", <next factor>=" so a label such as "[64, 64]" stays whole), and empty when the
     variant leaves the factor at the baseline's value."""
@@ -121,7 +121,8 @@ def factor_cells(factors: list[dict], config: dict, variant: dict, name: str) ->
         if f.get("path"):
             value = _hashable(_get(config, str(f["path"])))
         else:
-            tables = [level for level in f.get("levels") or [] if isinstance(level, dict)]
+            # levels (ablation, grid) or choices (search) that are tables of dotted keys
+            tables = [level for level in f.get("levels") or f.get("choices") or [] if isinstance(level, dict)]
             keys = dict.fromkeys(k for level in tables for k in level)
             value = json.dumps({k: _get(config, k) for k in keys}, sort_keys=True)
         cells[f"level:{f['name']}"] = value
