@@ -2,7 +2,8 @@
 
 Every request opens the workspace's database read-only (`hyperlab.store.open_readonly`), reads one
 snapshot and closes it, so the dashboard never blocks or writes what runners write. Live updates are
-polling: a study page asks `/api/study/NAME` once a second (see `static/dashboard.js`).
+polling: a study page asks `/api/study/NAME` once a second (see `static/dashboard.js`); a search
+study's answer adds its optimization history and importance (`hyperlab.serve.search`).
 
 Files are only served from two places: the package's `static/` folder (Starlette's StaticFiles, which
 refuses paths that leave it) and `<workspace>/reports/<study>/`, resolved and checked here. Anything
@@ -27,6 +28,7 @@ from starlette.staticfiles import StaticFiles
 from hyperlab._version import __version__
 from hyperlab.errors import UserError
 from hyperlab.serve import state
+from hyperlab.serve.search import SearchPanels
 from hyperlab.store import open_readonly
 
 HERE = Path(__file__).resolve().parent
@@ -37,6 +39,7 @@ def create_app(workspace: Path) -> Starlette:
     """The dashboard over `workspace` (which must hold a hyperlab.db)."""
     workspace = Path(workspace).resolve()
     open_readonly(workspace).close()  # fail now (UserError) rather than on the first request
+    panels = SearchPanels()  # search studies' history and importance, refitted only as trials finish
     templates = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
@@ -69,7 +72,11 @@ def create_app(workspace: Path) -> Starlette:
         name = request.path_params["name"]
         with open_readonly(workspace) as store:
             known(store, name)
-            return JSONResponse(state.json_safe(state.study_state(store, name)))
+            frames = store.frames(name)
+            shown = state.study_state(store, name, frames)
+        if shown["design"] == "search":
+            shown["search"] = panels.get(name, frames)
+        return JSONResponse(state.json_safe(shown))
 
     def api_trial(request: Request) -> Response:
         name, key = request.path_params["name"], request.path_params["key"]
