@@ -5,19 +5,26 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
-# Two studies with the same variants and seeds but a different width: the comparison pairs them by seed.
+# Two studies with the same variants and seeds but a different width: the comparison pairs them by seed
+# (seeds = 3); a copy at other seeds (seeds = [3, 4, 5]) in another workspace compares unpaired.
 COMPARED_STUDY = """
 name = "{name}"
 description = "Digits MLP of width {width}: the learning rate, 3 seeds"
 design = "ablation"
-seeds = 3
+seeds = {seeds}
 
 [data]
 dataset = "digits"
@@ -85,3 +92,30 @@ ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 
 def server_log(workspace: Path) -> str:
     return (workspace.parent / "serve.log").read_text()[-3000:]
+
+
+@contextmanager
+def serving(workspace: Path, *options: str) -> Iterator[str]:
+    """`hyperlab serve --workspace WORKSPACE OPTIONS` on a free loopback port; yields its base URL once
+    it answers. Its log is `serve.log` beside the workspace (`server_log`)."""
+    port = free_port()
+    log = (workspace.parent / "serve.log").open("a")
+    command = hyperlab_cmd("serve", "--workspace", str(workspace), "--port", str(port), *options)
+    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, text=True, env=ENV)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(url + "/", timeout=5).close()
+                break
+            except (urllib.error.URLError, ConnectionError):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"hyperlab serve did not start (rc {proc.poll()}): "
+                                       f"{server_log(workspace)}") from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()

@@ -176,3 +176,50 @@ def test_missing_workspace_is_a_user_error(tmp_path, capsys):
         main(["serve", "--workspace", str(tmp_path / "none")])
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and "not a hyperlab workspace" in err and "Traceback" not in err
+
+
+def test_compare_page_compares_studies_of_two_workspaces(compare_server, other_workspace, browser):
+    """`--compare-workspace`: `wide` at seeds 3-5 there against `narrow` at seeds 0-2 here shares no
+    seed, so every matched variant is unpaired (Welch) and the page says which workspace each is from."""
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    try:
+        page.goto(compare_server + "/compare")
+        options = page.locator("select[name=b] option").all_text_contents()
+        assert f"wide ({other_workspace})" in options and len(options) == 3  # narrow, wide here; wide there
+        page.select_option("select[name=a]", "0:narrow")
+        page.select_option("select[name=b]", "1:wide")
+        page.locator("form button").click()
+        page.wait_for_selector("#comparison")
+        assert page.locator("#comparison tbody tr.unpaired").count() == 2
+        assert page.locator("#comparison tbody tr.paired").count() == 0
+        text = page.locator("#comparison").text_content()
+        assert "Welch t-test" in text and "model.hidden: [16] -> [32]" in text
+        assert str(other_workspace) in page.locator("#compare-summary").text_content()
+        page.goto(compare_server + "/compare?a=0:wide&b=1:wide")  # the same name in both: no confusion
+        assert "nothing (same config)" in page.locator("#comparison").text_content()
+        assert errors == []
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("query", [
+    "a=0:narrow&b=2:wide",  # no third workspace
+    "a=0:narrow&b=..%2F..%2Fother:wide",
+    "a=0:narrow&b=1:..%2F..%2Fhyperlab.db",
+    "a=0:narrow&b=%2Fetc%2Fpasswd",
+    "a=0:narrow&b=-1:wide",
+    "a=0:narrow&b=1:narrow",  # narrow is not in the other workspace
+])
+def test_compare_urls_reach_only_the_workspaces_given_at_startup(compare_server, query):
+    status, body = get(f"{compare_server}/compare?{query}")
+    assert status == 404, body[:200]
+    assert get(f"{compare_server}/compare?a=0:narrow&b=1:wide")[0] == 200  # the positive control
+
+
+def test_without_compare_workspace_only_the_served_one_is_offered(server):
+    status, body = get(server + "/compare")
+    first_select = body.split(b"<select")[1].split(b"</select")[0]
+    assert status == 200 and b'value="narrow"' in first_select and b"(" not in first_select  # no paths
+    assert get(server + "/compare?a=narrow&b=1:wide")[0] == 404

@@ -103,7 +103,10 @@ def test_the_panel_is_the_reports_analysis(finished_search, server):
     assert all(t["status"] in ("pruned", "infeasible", "failed", "diverged") for t in unvalued)
     assert [i["factor"] for i in panel["importance"]] == [i.factor for i in analysis.importance]
     assert all(i["lo"] <= i["importance"] <= i["hi"] for i in panel["importance"])
-    served = _api(server)["search"]
+    shown = _api(server)
+    counts = shown["counts"]  # every finished trial is in one group: pruned ones too
+    assert counts["running"] == counts["pending"] == 0 and sum(counts.values()) == shown["trials_total"]
+    served = shown["search"]
     deadline = time.monotonic() + 120
     while served["computing"] or served["finished"] != panel["finished"]:
         assert time.monotonic() < deadline, served

@@ -21,7 +21,7 @@ from hyperlab.store import Store, StudyFrames
 DONE = ("completed", "early_stopped")
 WAITING = ("pending", "interrupted")
 STATUS_GROUPS = {"done": DONE, "running": ("running",), "pending": WAITING, "failed": ("failed",),
-                 "diverged": ("diverged",)}
+                 "diverged": ("diverged",), "pruned": ("pruned",), "infeasible": ("infeasible",)}
 # (chart title, train metric, validation metric): a chart is drawn when either metric has values
 CHARTS = (("loss", "train_loss", "val_loss"), ("accuracy", "train_accuracy", "val_accuracy"),
           ("MSE", "train_mse", "val_mse"), ("R²", None, "val_r2"))

@@ -90,7 +90,8 @@ function renderStudy(s) {
   document.getElementById("epoch-planned").textContent = s.epochs_planned;
   const c = s.counts;
   document.getElementById("trial-counts").textContent =
-    `${c.done}/${s.trials_total} done, ${c.running} running, ${c.pending} pending, ${c.failed} failed, ${c.diverged} diverged`;
+    `${c.done}/${s.trials_total} done, ${c.running} running, ${c.pending} pending, ${c.failed} failed, ${c.diverged} diverged` +
+    (c.pruned ? `, ${c.pruned} pruned` : "") + (c.infeasible ? `, ${c.infeasible} infeasible` : "");  // search studies
   document.getElementById("updated").textContent = ago(s.updated);
   const report = document.getElementById("report");
   report.replaceChildren();
