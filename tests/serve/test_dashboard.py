@@ -157,6 +157,24 @@ def test_compare_cli_prints_the_paired_table(workspace, capsys):
     assert "wide - narrow on test accuracy: 2 matched variants (2 paired by seed" in out.replace("\n", " ")
 
 
+@pytest.mark.parametrize("columns", [200, 80])
+def test_compare_cli_fits_the_terminal_without_folding_numbers(workspace, columns):
+    """A wide terminal gets the table (config differences listed under it), a narrow one a block per
+    variant: no line is wider than the terminal and no cell is cut."""
+    proc = subprocess.run(hyperlab_cmd("compare", "narrow", "wide", "--workspace", str(workspace)),
+                          capture_output=True, text=True, env={**ENV, "COLUMNS": str(columns)}, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= columns and "…" not in proc.stdout
+    verdicts = [line for line in lines if "not distinguishable" in line or "differs (Holm" in line]
+    assert len(verdicts) == 2  # one per matched variant, each on one line
+    assert proc.stdout.count("model.hidden: [16] -> [32]") == 2
+    if columns == 200:
+        assert "┃ variant" in proc.stdout and "Configs differ in:" in proc.stdout
+    else:
+        assert "baseline: paired t-test, n = 3" in proc.stdout and "┃" not in proc.stdout
+
+
 def test_non_loopback_host_prints_a_warning(workspace):
     proc = subprocess.Popen(hyperlab_cmd("serve", "--workspace", str(workspace), "--host", "0.0.0.0",
                                          "--port", str(free_port())),
