@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import os
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from serve_helpers import CHROMIUM, CHROMIUM_ARGS, COMPARED_STUDY, LIVE_STUDY, serving
+from serve_helpers import CHROMIUM, CHROMIUM_ARGS, QUICKSTART, serving, tiny
 
 from hyperlab.api import Study
 
 
-def _trained(root: Path, ws: Path, name: str, width: int, seeds: str, report: bool) -> None:
-    path = root / f"{name}.toml"
-    path.write_text(textwrap.dedent(COMPARED_STUDY.format(name=name, width=width, seeds=seeds)))
-    Study.load(path).run(ws, progress="quiet", report=report, threads=1)
+def _trained(ws: Path, name: str, width: int, seeds: str, report: bool) -> None:
+    study = Study.load(QUICKSTART, tiny(name, width=width, seeds=seeds, epochs=4))
+    study.run(ws, progress="quiet", report=report, threads=1)
 
 
 @pytest.fixture(scope="package")
@@ -24,9 +22,8 @@ def workspace(tmp_path_factory) -> Path:
     """A workspace with two finished studies, `narrow` (with its report) and `wide`."""
     root = tmp_path_factory.mktemp("serve")
     ws = root / "ws"
-    _trained(root, ws, "narrow", 16, "3", report=True)
-    _trained(root, ws, "wide", 32, "3", report=False)
-    (root / "live.toml").write_text(textwrap.dedent(LIVE_STUDY))
+    _trained(ws, "narrow", 16, "3", report=True)
+    _trained(ws, "wide", 32, "3", report=False)
     return ws
 
 
@@ -35,7 +32,7 @@ def other_workspace(tmp_path_factory) -> Path:
     """Another workspace: `wide` again, trained at seeds 3 to 5 (none shared with the first's 0 to 2)."""
     root = tmp_path_factory.mktemp("serve-other")
     ws = root / "ws"
-    _trained(root, ws, "wide", 32, "[3, 4, 5]", report=False)
+    _trained(ws, "wide", 32, "[3, 4, 5]", report=False)
     return ws
 
 

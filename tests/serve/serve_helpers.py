@@ -18,63 +18,27 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
-# Two studies with the same variants and seeds but a different width: the comparison pairs them by seed
-# (seeds = 3); a copy at other seeds (seeds = [3, 4, 5]) in another workspace compares unpaired.
-COMPARED_STUDY = """
-name = "{name}"
-description = "Digits MLP of width {width}: the learning rate, 3 seeds"
-design = "ablation"
-seeds = {seeds}
+# The dashboard's studies are the shipped quickstart shrunk with --set: one factor (the learning rate
+# at 0.01), a digits subset, a given width, seeds and epochs.
+QUICKSTART = Path(__file__).resolve().parents[2] / "studies" / "quickstart.toml"
 
-[data]
-dataset = "digits"
-subset = 240
-validation = 0.25
 
-[model]
-kind = "mlp"
-hidden = [{width}]
+def tiny(name: str, *, width: int, seeds: str, epochs: int, subset: int = 240) -> list[str]:
+    """The overrides (`--set` values) that make the quickstart a tiny digits study named `name`."""
+    return [f'name="{name}"', f'description="Digits MLP of width {width}: the learning rate, seeds {seeds}"',
+            f"seeds={seeds}", f"data.subset={subset}", "data.validation=0.25", f"model.hidden=[{width}]",
+            f"train.epochs={epochs}",
+            'factor=[{name = "learning rate", path = "train.optimizer.lr", levels = [0.01]}]']
 
-[train]
-epochs = 4
-batch_size = 32
-optimizer = {{ name = "sgd", lr = 0.05, momentum = 0.9 }}
-threads = 1
-
-[[factor]]
-name = "learning rate"
-path = "train.optimizer.lr"
-levels = [0.01]
-"""
 
 # Trained by a real `hyperlab run` while the dashboard is open: 4 trials x 30 epochs, one at a time,
 # about ten seconds of training on this 2-core machine, then the report.
-LIVE_STUDY = """
-name = "live"
-description = "Trains while the dashboard watches"
-design = "ablation"
-seeds = 2
+LIVE = tiny("live", width=32, seeds="2", epochs=30, subset=400)
 
-[data]
-dataset = "digits"
-subset = 400
-validation = 0.25
 
-[model]
-kind = "mlp"
-hidden = [32]
-
-[train]
-epochs = 30
-batch_size = 32
-optimizer = { name = "sgd", lr = 0.05, momentum = 0.9 }
-threads = 1
-
-[[factor]]
-name = "learning rate"
-path = "train.optimizer.lr"
-levels = [0.01]
-"""
+def set_options(overrides: list[str]) -> list[str]:
+    """`--set A --set B ...` for a `hyperlab` command line."""
+    return [arg for option in overrides for arg in ("--set", option)]
 
 
 def free_port() -> int:

@@ -12,7 +12,7 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from serve_helpers import ENV, free_port, hyperlab_cmd, server_log
+from serve_helpers import ENV, LIVE, QUICKSTART, free_port, hyperlab_cmd, server_log, set_options
 
 from hyperlab.store import Store, open_readonly
 
@@ -85,9 +85,8 @@ def test_the_served_report_and_static_files_are_there(server):
 def test_live_study_page_updates_without_reload(workspace, server, browser, tmp_path):
     """A real `hyperlab run` trains while the study page is open: the epoch count grows, the curves
     are drawn, the report link appears when it finishes, and the console stays clean."""
-    study = workspace.parent / "live.toml"
-    run = subprocess.Popen(hyperlab_cmd("run", str(study), "--workspace", str(workspace), "--no-vectorize",
-                                        "--threads", "1", "--quiet"),
+    run = subprocess.Popen(hyperlab_cmd("run", str(QUICKSTART), *set_options(LIVE), "--workspace",
+                                        str(workspace), "--no-vectorize", "--threads", "1", "--quiet"),
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     problems: list[str] = []
@@ -196,7 +195,8 @@ def test_missing_workspace_is_a_user_error(tmp_path, capsys):
     assert exit_.value.code == 2 and "not a hyperlab workspace" in err and "Traceback" not in err
 
 
-def test_compare_page_compares_studies_of_two_workspaces(compare_server, other_workspace, browser):
+def test_compare_page_compares_studies_of_two_workspaces(compare_server, workspace, other_workspace,
+                                                         browser):
     """`--compare-workspace`: `wide` at seeds 3-5 there against `narrow` at seeds 0-2 here shares no
     seed, so every matched variant is unpaired (Welch) and the page says which workspace each is from."""
     page = browser.new_page()
@@ -205,7 +205,8 @@ def test_compare_page_compares_studies_of_two_workspaces(compare_server, other_w
     try:
         page.goto(compare_server + "/compare")
         options = page.locator("select[name=b] option").all_text_contents()
-        assert f"wide ({other_workspace})" in options and len(options) == 3  # narrow, wide here; wide there
+        assert f"wide ({other_workspace})" in options and f"narrow ({workspace})" in options
+        assert all(o.endswith((f" ({workspace})", f" ({other_workspace})")) for o in options)
         page.select_option("select[name=a]", "0:narrow")
         page.select_option("select[name=b]", "1:wide")
         page.locator("form button").click()

@@ -12,17 +12,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from serve_helpers import ENV, hyperlab_cmd, server_log
+from serve_helpers import ENV, QUICKSTART, hyperlab_cmd, server_log, set_options
 
 from hyperlab.analysis.search import analyze_search
 from hyperlab.serve.search import SearchPanels, finished_trials, search_panel
 from hyperlab.store import open_readonly
 
-SEARCH = Path(__file__).resolve().parents[2] / "studies" / "digits-search.toml"
+SEARCH = QUICKSTART.parent / "digits-search.toml"
 NAME = "digits-search"
 TRIALS = 10  # searched configurations: enough that the history visibly grows while the page is open
-SHRINK = ("--set", f"search.trials={TRIALS}", "--set", "train.epochs=4", "--set", "data.subset=400",
-          "--set", "search.confirm.top=1", "--set", "search.confirm.seeds=2")
+SHRINK = set_options([f"search.trials={TRIALS}", "train.epochs=4", "data.subset=400", "search.confirm.top=1",
+                      "search.confirm.seeds=2"])
 
 
 @pytest.fixture(scope="module")
