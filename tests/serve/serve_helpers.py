@@ -83,3 +83,25 @@ def serving(workspace: Path, *options: str) -> Iterator[str]:
         proc.terminate()
         proc.wait(timeout=30)
         log.close()
+
+
+def watched_page(browser, height: int) -> tuple[object, list[str]]:
+    """A new page and the list its console errors and warnings and uncaught exceptions go into."""
+    page = browser.new_page(viewport={"width": 1280, "height": height})
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    return page, problems
+
+
+def wait_until_registered(workspace: Path, study: str, run: subprocess.Popen) -> None:
+    """Until `run` has registered `study` in the workspace (it plans before it trains)."""
+    from hyperlab.store import open_readonly
+
+    deadline = time.monotonic() + 120
+    while True:
+        with open_readonly(workspace) as store:
+            if store.study(study) is not None:
+                return
+        assert run.poll() is None and time.monotonic() < deadline, run.communicate()[1][-2000:]
+        time.sleep(0.1)

@@ -7,12 +7,21 @@ import http.client
 import json
 import sqlite3
 import subprocess
-import time
 import urllib.parse
 import urllib.request
 
 import pytest
-from serve_helpers import ENV, LIVE, QUICKSTART, free_port, hyperlab_cmd, server_log, set_options
+from serve_helpers import (
+    ENV,
+    LIVE,
+    QUICKSTART,
+    free_port,
+    hyperlab_cmd,
+    server_log,
+    set_options,
+    wait_until_registered,
+    watched_page,
+)
 
 from hyperlab.store import Store, open_readonly
 
@@ -88,18 +97,9 @@ def test_live_study_page_updates_without_reload(workspace, server, browser, tmp_
     run = subprocess.Popen(hyperlab_cmd("run", str(QUICKSTART), *set_options(LIVE), "--workspace",
                                         str(workspace), "--no-vectorize", "--threads", "1", "--quiet"),
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
+    page, problems = watched_page(browser, 900)
     try:
-        deadline = time.monotonic() + 120
-        while True:  # wait until the run has registered the study (it creates the plan first)
-            with open_readonly(workspace) as store:
-                if store.study("live") is not None:
-                    break
-            assert run.poll() is None and time.monotonic() < deadline, run.communicate()[1][-2000:]
-            time.sleep(0.1)
+        wait_until_registered(workspace, "live", run)
         page.goto(server + "/study/live")
         page.evaluate("window.__sameDocument = true")
         count = page.locator("#epoch-count")

@@ -12,7 +12,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from serve_helpers import ENV, QUICKSTART, hyperlab_cmd, server_log, set_options
+from serve_helpers import (
+    ENV,
+    QUICKSTART,
+    hyperlab_cmd,
+    server_log,
+    set_options,
+    wait_until_registered,
+    watched_page,
+)
 
 from hyperlab.analysis.search import analyze_search
 from hyperlab.serve.search import SearchPanels, finished_trials, search_panel
@@ -52,18 +60,9 @@ def _api(server: str) -> dict:
 
 def test_search_page_grows_its_history_and_shows_importance(workspace, server, browser, search_run,
                                                            tmp_path):
-    page = browser.new_page(viewport={"width": 1280, "height": 1000})
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
+    page, problems = watched_page(browser, 1000)
     try:
-        deadline = time.monotonic() + 120
-        while True:  # the run registers the study before it trains
-            with open_readonly(workspace) as store:
-                if store.study(NAME) is not None:
-                    break
-            assert search_run.poll() is None and time.monotonic() < deadline, search_run.communicate()[1]
-            time.sleep(0.1)
+        wait_until_registered(workspace, NAME, search_run)
         page.goto(f"{server}/study/{NAME}")
         page.evaluate("window.__sameDocument = true")
         marks = "#history-chart .trial"
