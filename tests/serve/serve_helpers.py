@@ -105,3 +105,11 @@ def wait_until_registered(workspace: Path, study: str, run: subprocess.Popen) ->
                 return
         assert run.poll() is None and time.monotonic() < deadline, run.communicate()[1][-2000:]
         time.sleep(0.1)
+
+
+def screenshot_without_problems(page, problems: list[str], shot: Path, workspace: Path) -> None:
+    """Save a full-page screenshot (it must hold a drawn page, not a blank one) and check the console
+    stayed clean (else show the server's log)."""
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 20_000
+    assert problems == [], server_log(workspace)

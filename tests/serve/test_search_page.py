@@ -16,7 +16,7 @@ from serve_helpers import (
     ENV,
     QUICKSTART,
     hyperlab_cmd,
-    server_log,
+    screenshot_without_problems,
     set_options,
     wait_until_registered,
     watched_page,
@@ -80,10 +80,7 @@ def test_search_page_grows_its_history_and_shows_importance(workspace, server, b
         assert page.locator("#history-chart polyline.best").count() == 1
         assert "best so far: trial" in page.locator("#search-summary").text_content()
         assert page.locator("#search-verdict").text_content().startswith("Confirmation: ")
-        shot = tmp_path / "search.png"
-        page.screenshot(path=str(shot), full_page=True)
-        assert shot.stat().st_size > 20_000
-        assert problems == [], server_log(workspace)
+        screenshot_without_problems(page, problems, tmp_path / "search.png", workspace)
     finally:
         page.close()
 
