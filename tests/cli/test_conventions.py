@@ -74,3 +74,12 @@ def test_readme_says_how_to_report_a_problem_and_names_no_address():
         assert f"`{command}" in section, command
     assert cli("doctor", "--help").returncode == 0
     assert f"hyperlab {hyperlab.__version__}" in section.replace("hyperlab --version", "")
+
+
+def test_readme_names_the_extras_the_exports_need():
+    import tomllib
+
+    extras = tomllib.loads((README.parent / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    text = README.read_text()
+    for extra in ("tensorboard", "mlflow"):
+        assert extra in extras and f"hyperlab[{extra}]" in text, extra
