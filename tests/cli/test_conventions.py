@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 from cli_helpers import cli
 
 import hyperlab
 
 COMMANDS = ["init", "run", "plan", "status", "inspect", "results", "report", "export", "studies",
-            "studies rm", "datasets list", "datasets import", "datasets verify"]
+            "studies rm", "datasets list", "datasets import", "datasets verify", "serve", "compare", "doctor"]
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def test_version_and_short_help():
@@ -58,3 +60,26 @@ def test_help_and_version_do_not_import_torch_or_pandas():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_readme_says_how_to_report_a_problem_and_names_no_address():
+    """No public repository exists: the README says so and what to send instead, with commands that
+    exist, and invents no URL (pyproject names none either: tests/test_packaging.py)."""
+    text = README.read_text()
+    section = text.split("## Project status and reporting problems", 1)[1].split("\n## ", 1)[0]
+    assert "no public repository" in section and "private git repository" in section
+    assert not re.search(r"https?://|www\.|github|gitlab", section, re.IGNORECASE)
+    assert not re.search(r"https?://(?!127\.0\.0\.1)", text)  # the only address: the local dashboard
+    for command in ("hyperlab --version", "--debug", "hyperlab doctor"):
+        assert f"`{command}" in section, command
+    assert cli("doctor", "--help").returncode == 0
+    assert f"hyperlab {hyperlab.__version__}" in section.replace("hyperlab --version", "")
+
+
+def test_readme_names_the_extras_the_exports_need():
+    import tomllib
+
+    extras = tomllib.loads((README.parent / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    text = README.read_text()
+    for extra in ("tensorboard", "mlflow"):
+        assert extra in extras and f"hyperlab[{extra}]" in text, extra

@@ -7,7 +7,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from report_helpers import hyperlab
+from report_helpers import hyperlab, moons_study
 
 # The hand-built frames live beside the analysis tests; both test folders use them.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "analysis"))
@@ -44,34 +44,6 @@ path = "model.hidden"
 levels = [[8]]
 """
 
-TINY_2D_STUDY = """
-name = "tiny-2d"
-description = "Two-dimensional points: decision boundaries"
-design = "ablation"
-seeds = 1
-
-[data]
-dataset = "moons"
-n = 160
-noise = 0.1
-scale = "none"
-
-[model]
-kind = "mlp"
-hidden = [16, 16]
-
-[train]
-epochs = 8
-batch_size = 16
-optimizer = { name = "sgd", lr = 0.1, momentum = 0.9 }
-
-[[factor]]
-name = "learning rate"
-path = "train.optimizer.lr"
-levels = [0.01]
-"""
-
-
 def _run_study(root: Path, text: str, filename: str) -> tuple[Path, Path]:
     study = root / filename
     study.write_text(textwrap.dedent(text))
@@ -91,4 +63,4 @@ def tiny_study(tmp_path_factory) -> tuple[Path, Path]:
 @pytest.fixture(scope="session")
 def tiny_2d_study(tmp_path_factory) -> tuple[Path, Path]:
     """(study file, workspace) of a real study on 2-D points, trained by `hyperlab run`."""
-    return _run_study(tmp_path_factory.mktemp("tiny2d"), TINY_2D_STUDY, "tiny-2d.toml")
+    return _run_study(tmp_path_factory.mktemp("tiny2d"), moons_study("tiny-2d", epochs=8), "tiny-2d.toml")

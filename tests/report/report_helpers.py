@@ -15,6 +15,38 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--enable-logging=stderr", "--v=0", "--window-size=1200,3000", "--hide-scrollbars"]
 
+def moons_study(name: str, *, epochs: int, loss: str = "") -> str:
+    """A study on 2-D points (two moons, 160 of them): an MLP 16-16 and the learning rate at 0.01;
+    `loss` is an extra [train] line (e.g. `loss = { name = "bce" }`)."""
+    return f"""
+name = "{name}"
+description = "Two-dimensional points: decision boundaries"
+design = "ablation"
+seeds = 1
+
+[data]
+dataset = "moons"
+n = 160
+noise = 0.1
+scale = "none"
+
+[model]
+kind = "mlp"
+hidden = [16, 16]
+
+[train]
+epochs = {epochs}
+batch_size = 16
+optimizer = {{ name = "sgd", lr = 0.1, momentum = 0.9 }}
+{loss}
+
+[[factor]]
+name = "learning rate"
+path = "train.optimizer.lr"
+levels = [0.01]
+"""
+
+
 def hyperlab(*args: str, cwd: Path | None = None, timeout: float = 240) -> subprocess.CompletedProcess:
     """The real CLI in a subprocess (one torch thread: the test machine is shared)."""
     return subprocess.run([sys.executable, "-m", "hyperlab", *args], capture_output=True, text=True,

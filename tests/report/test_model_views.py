@@ -5,48 +5,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
+
+from report_helpers import hyperlab, moons_study
 
 from hyperlab.store import Store
 
-BCE_2D_STUDY = """
-name = "tiny-2d-bce"
-seeds = 1
-
-[data]
-dataset = "moons"
-n = 160
-noise = 0.1
-scale = "none"
-
-[model]
-kind = "mlp"
-hidden = [16, 16]
-
-[train]
-epochs = 6
-batch_size = 16
-optimizer = { name = "sgd", lr = 0.1, momentum = 0.9 }
-loss = { name = "bce" }
-
-[[factor]]
-name = "learning rate"
-path = "train.optimizer.lr"
-levels = [0.01]
-"""
+BCE_2D_STUDY = moons_study("tiny-2d-bce", epochs=6, loss='loss = { name = "bce" }')
 
 
 def test_a_two_dimensional_bce_study_reports_its_decision_boundaries(tmp_path: Path) -> None:
     study = tmp_path / "bce.toml"
-    study.write_text(textwrap.dedent(BCE_2D_STUDY))
+    study.write_text(BCE_2D_STUDY)
     workspace = tmp_path / "ws"
-    ran = subprocess.run([sys.executable, "-m", "hyperlab", "run", str(study), "--workspace", str(workspace),
-                          "--quiet", "--threads", "1"], capture_output=True, text=True, timeout=240,
-                         env={**os.environ, "OMP_NUM_THREADS": "1"})
+    ran = hyperlab("run", str(study), "--workspace", str(workspace), "--quiet", "--threads", "1")
     assert ran.returncode == 0, ran.stderr
     folder = workspace / "reports" / "tiny-2d-bce"
     assert (folder / "figures" / "decision-boundaries.png").stat().st_size > 5000

@@ -70,3 +70,13 @@ def test_mlflow_export_matches_the_store_and_re_export_updates(tiny_study, tmp_p
                               & (frames.finals["variant"] == trial["variant"])].iloc[0]
         assert run.data.metrics["test_accuracy"] == final["test_accuracy"]
         assert len(client.get_metric_history(run.info.run_id, "test_accuracy")) == 1
+
+
+def test_mlflow_export_into_a_new_store_prints_only_its_own_line(tiny_study, tmp_path):
+    """A first export creates the tracking store's tables; MLflow's INFO lines about that are not shown."""
+    study, workspace = tiny_study
+    uri = f"sqlite:///{tmp_path / 'fresh.db'}"
+    proc = hyperlab("export", "tiny", "--workspace", str(workspace), "--mlflow", uri, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "MLflow experiment 'tiny'" in proc.stdout and "runs created" in proc.stdout
+    assert "INFO" not in proc.stderr and "database tables" not in proc.stderr, proc.stderr

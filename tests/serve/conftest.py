@@ -3,27 +3,18 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import textwrap
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from serve_helpers import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    COMPARED_STUDY,
-    ENV,
-    LIVE_STUDY,
-    free_port,
-    hyperlab_cmd,
-    server_log,
-)
+from serve_helpers import CHROMIUM, CHROMIUM_ARGS, QUICKSTART, serving, tiny
 
 from hyperlab.api import Study
+
+
+def _trained(ws: Path, name: str, width: int, seeds: str, report: bool) -> None:
+    study = Study.load(QUICKSTART, tiny(name, width=width, seeds=seeds, epochs=4))
+    study.run(ws, progress="quiet", report=report, threads=1)
 
 
 @pytest.fixture(scope="package")
@@ -31,38 +22,32 @@ def workspace(tmp_path_factory) -> Path:
     """A workspace with two finished studies, `narrow` (with its report) and `wide`."""
     root = tmp_path_factory.mktemp("serve")
     ws = root / "ws"
-    for name, width, report in (("narrow", 16, True), ("wide", 32, False)):
-        path = root / f"{name}.toml"
-        path.write_text(textwrap.dedent(COMPARED_STUDY.format(name=name, width=width)))
-        Study.load(path).run(ws, progress="quiet", report=report, threads=1)
-    (root / "live.toml").write_text(textwrap.dedent(LIVE_STUDY))
+    _trained(ws, "narrow", 16, "3", report=True)
+    _trained(ws, "wide", 32, "3", report=False)
+    return ws
+
+
+@pytest.fixture(scope="package")
+def other_workspace(tmp_path_factory) -> Path:
+    """Another workspace: `wide` again, trained at seeds 3 to 5 (none shared with the first's 0 to 2)."""
+    root = tmp_path_factory.mktemp("serve-other")
+    ws = root / "ws"
+    _trained(ws, "wide", 32, "[3, 4, 5]", report=False)
     return ws
 
 
 @pytest.fixture(scope="package")
 def server(workspace) -> Iterator[str]:
     """`hyperlab serve` over the workspace on a free loopback port; yields its base URL."""
-    port = free_port()
-    log = (workspace.parent / "serve.log").open("w")  # what the server logs: shown when a test fails
-    proc = subprocess.Popen(hyperlab_cmd("serve", "--workspace", str(workspace), "--port", str(port)),
-                            stdout=log, stderr=subprocess.STDOUT, text=True, env=ENV)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(url + "/", timeout=5).close()
-                break
-            except (urllib.error.URLError, ConnectionError):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"hyperlab serve did not start (rc {proc.poll()}): "
-                                f"{server_log(workspace)}")
-                time.sleep(0.2)
+    with serving(workspace) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
+
+
+@pytest.fixture(scope="package")
+def compare_server(workspace, other_workspace) -> Iterator[str]:
+    """`hyperlab serve --workspace WS --compare-workspace OTHER`."""
+    with serving(workspace, "--compare-workspace", str(other_workspace)) as url:
+        yield url
 
 
 @pytest.fixture(scope="package")

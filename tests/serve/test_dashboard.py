@@ -7,12 +7,21 @@ import http.client
 import json
 import sqlite3
 import subprocess
-import time
 import urllib.parse
 import urllib.request
 
 import pytest
-from serve_helpers import ENV, free_port, hyperlab_cmd, server_log
+from serve_helpers import (
+    ENV,
+    LIVE,
+    QUICKSTART,
+    free_port,
+    hyperlab_cmd,
+    screenshot_without_problems,
+    set_options,
+    wait_until_registered,
+    watched_page,
+)
 
 from hyperlab.store import Store, open_readonly
 
@@ -85,22 +94,12 @@ def test_the_served_report_and_static_files_are_there(server):
 def test_live_study_page_updates_without_reload(workspace, server, browser, tmp_path):
     """A real `hyperlab run` trains while the study page is open: the epoch count grows, the curves
     are drawn, the report link appears when it finishes, and the console stays clean."""
-    study = workspace.parent / "live.toml"
-    run = subprocess.Popen(hyperlab_cmd("run", str(study), "--workspace", str(workspace), "--no-vectorize",
-                                        "--threads", "1", "--quiet"),
+    run = subprocess.Popen(hyperlab_cmd("run", str(QUICKSTART), *set_options(LIVE), "--workspace",
+                                        str(workspace), "--no-vectorize", "--threads", "1", "--quiet"),
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
+    page, problems = watched_page(browser, 900)
     try:
-        deadline = time.monotonic() + 120
-        while True:  # wait until the run has registered the study (it creates the plan first)
-            with open_readonly(workspace) as store:
-                if store.study("live") is not None:
-                    break
-            assert run.poll() is None and time.monotonic() < deadline, run.communicate()[1][-2000:]
-            time.sleep(0.1)
+        wait_until_registered(workspace, "live", run)
         page.goto(server + "/study/live")
         page.evaluate("window.__sameDocument = true")
         count = page.locator("#epoch-count")
@@ -122,10 +121,7 @@ def test_live_study_page_updates_without_reload(workspace, server, browser, tmp_
         assert "Stop reason" in page.locator("#trial-detail").text_content()
         page.select_option("#status-filter", "completed")
         assert page.locator("#trials tbody tr").count() == 4
-        shot = tmp_path / "live.png"
-        page.screenshot(path=str(shot), full_page=True)
-        assert shot.stat().st_size > 20_000
-        assert problems == [], server_log(workspace)
+        screenshot_without_problems(page, problems, tmp_path / "live.png", workspace)
     finally:
         page.close()
         if run.poll() is None:
@@ -157,6 +153,24 @@ def test_compare_cli_prints_the_paired_table(workspace, capsys):
     assert "wide - narrow on test accuracy: 2 matched variants (2 paired by seed" in out.replace("\n", " ")
 
 
+@pytest.mark.parametrize("columns", [200, 80])
+def test_compare_cli_fits_the_terminal_without_folding_numbers(workspace, columns):
+    """A wide terminal gets the table (config differences listed under it), a narrow one a block per
+    variant: no line is wider than the terminal and no cell is cut."""
+    proc = subprocess.run(hyperlab_cmd("compare", "narrow", "wide", "--workspace", str(workspace)),
+                          capture_output=True, text=True, env={**ENV, "COLUMNS": str(columns)}, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= columns and "…" not in proc.stdout
+    verdicts = [line for line in lines if "not distinguishable" in line or "differs (Holm" in line]
+    assert len(verdicts) == 2  # one per matched variant, each on one line
+    assert proc.stdout.count("model.hidden: [16] -> [32]") == 2
+    if columns == 200:
+        assert "┃ variant" in proc.stdout and "Configs differ in:" in proc.stdout
+    else:
+        assert "baseline: paired t-test, n = 3" in proc.stdout and "┃" not in proc.stdout
+
+
 def test_non_loopback_host_prints_a_warning(workspace):
     proc = subprocess.Popen(hyperlab_cmd("serve", "--workspace", str(workspace), "--host", "0.0.0.0",
                                          "--port", str(free_port())),
@@ -176,3 +190,52 @@ def test_missing_workspace_is_a_user_error(tmp_path, capsys):
         main(["serve", "--workspace", str(tmp_path / "none")])
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and "not a hyperlab workspace" in err and "Traceback" not in err
+
+
+def test_compare_page_compares_studies_of_two_workspaces(compare_server, workspace, other_workspace,
+                                                         browser):
+    """`--compare-workspace`: `wide` at seeds 3-5 there against `narrow` at seeds 0-2 here shares no
+    seed, so every matched variant is unpaired (Welch) and the page says which workspace each is from."""
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    try:
+        page.goto(compare_server + "/compare")
+        options = page.locator("select[name=b] option").all_text_contents()
+        assert f"wide ({other_workspace})" in options and f"narrow ({workspace})" in options
+        assert all(o.endswith((f" ({workspace})", f" ({other_workspace})")) for o in options)
+        page.select_option("select[name=a]", "0:narrow")
+        page.select_option("select[name=b]", "1:wide")
+        page.locator("form button").click()
+        page.wait_for_selector("#comparison")
+        assert page.locator("#comparison tbody tr.unpaired").count() == 2
+        assert page.locator("#comparison tbody tr.paired").count() == 0
+        text = page.locator("#comparison").text_content()
+        assert "Welch t-test" in text and "model.hidden: [16] -> [32]" in text
+        assert str(other_workspace) in page.locator("#compare-summary").text_content()
+        page.goto(compare_server + "/compare?a=0:wide&b=1:wide")  # the same name in both: no confusion
+        assert "nothing (same config)" in page.locator("#comparison").text_content()
+        assert errors == []
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("query", [
+    "a=0:narrow&b=2:wide",  # no third workspace
+    "a=0:narrow&b=..%2F..%2Fother:wide",
+    "a=0:narrow&b=1:..%2F..%2Fhyperlab.db",
+    "a=0:narrow&b=%2Fetc%2Fpasswd",
+    "a=0:narrow&b=-1:wide",
+    "a=0:narrow&b=1:narrow",  # narrow is not in the other workspace
+])
+def test_compare_urls_reach_only_the_workspaces_given_at_startup(compare_server, query):
+    status, body = get(f"{compare_server}/compare?{query}")
+    assert status == 404, body[:200]
+    assert get(f"{compare_server}/compare?a=0:narrow&b=1:wide")[0] == 200  # the positive control
+
+
+def test_without_compare_workspace_only_the_served_one_is_offered(server):
+    status, body = get(server + "/compare")
+    first_select = body.split(b"<select")[1].split(b"</select")[0]
+    assert status == 200 and b'value="narrow"' in first_select and b"(" not in first_select  # no paths
+    assert get(server + "/compare?a=narrow&b=1:wide")[0] == 404

@@ -21,11 +21,11 @@ def command(
     """Compare two studies variant by variant: paired t-test by seed where 3 or more seeds finished
     in both, Welch's t-test otherwise; p-values Holm-adjusted. Reads the store only."""
     from rich.console import Console
-    from rich.table import Table
+    from rich.measure import Measurement
 
     from hyperlab.analysis.compare import compare_studies
     from hyperlab.api import find_study
-    from hyperlab.report.compare import COLUMNS, comparison_rows, summary_line
+    from hyperlab.report.compare import DIFFERS, comparison_rows, summary_line
     from hyperlab.store import open_readonly
 
     name_a, _ = find_study(study_a)
@@ -38,11 +38,42 @@ def command(
         with open_readonly(workspace_b) as store:
             frames_b = store.frames(name_b)
     comparison = compare_studies(frames_a, frames_b, metric)
+    rows = comparison_rows(comparison)
     console = Console()
-    table = Table(title=f"{name_b} - {name_a}", title_justify="left")
-    for column in COLUMNS:
-        table.add_column(column, overflow="fold")
-    for row in comparison_rows(comparison):
-        table.add_row(*(row[c] for c in COLUMNS))
-    console.print(table)
+    table = _table(rows, f"{name_b} - {name_a}")
+    if Measurement.get(console, console.options.update_width(10_000), table).maximum <= console.width:
+        console.print(table)
+        console.print(summary_line(comparison))
+        if rows:  # long: listed under the table rather than as a column that folds every row
+            console.print(f"{DIFFERS[0].upper()}{DIFFERS[1:]}:", highlight=False)
+            for row in rows:
+                console.print(f"  {row['variant']}: {row[DIFFERS]}", highlight=False)
+        return
+    # a terminal too narrow for the table (which would fold numbers across lines): a block per variant
+    console.print(f"{name_b} - {name_a}", style="italic", highlight=False)
+    for row in rows:
+        console.print(f"{row['variant']}: {_pairing(row)}, n = {row['n']}", style="bold", highlight=False)
+        console.print(f"  A {row['A']}, B {row['B']}; B - A {row['B - A (95% CI)']}; p {row['p (Holm)']} "
+                      f"(Holm-adjusted in brackets): {row['verdict']}", highlight=False)
+        console.print(f"  {DIFFERS}: {row[DIFFERS]}", highlight=False)
     console.print(summary_line(comparison))
+
+
+# the CLI's columns: "pairing" names the test ("paired t-test" / "Welch t-test")
+SHOWN = ("variant", "pairing", "A", "B", "B - A (95% CI)", "p (Holm)", "n", "verdict")
+
+
+def _table(rows: list[dict[str, str]], title: str):
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for column in SHOWN:
+        table.add_column(column, no_wrap=True)
+    for row in rows:
+        table.add_row(*(_pairing(row) if c == "pairing" else row[c] for c in SHOWN))
+    return table
+
+
+def _pairing(row: dict[str, str]) -> str:
+    """`paired t-test` / `Welch t-test`, or the pairing when no test ran."""
+    return row["test"] if row["test"] != "none" else row["pairing"]

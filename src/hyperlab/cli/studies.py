@@ -75,8 +75,12 @@ def remove(
             if not sys.stdin.isatty():
                 raise UserError(f"studies rm {name}: asks for confirmation on a terminal; pass --yes "
                                 "to remove without asking")
-            typer.confirm(f"Remove study {name!r} ({summary['trials']} trials, {summary['finished']} "
-                          f"finished) and its artifacts from {store.workspace}?", abort=True)
+            # "n" (or Enter) keeps the study and exits 0: an answer, not an error; Ctrl-C is 130
+            question = (f"Remove study {name!r} ({summary['trials']} trials, {summary['finished']} "
+                        f"finished) and its artifacts from {store.workspace}?")
+            if not typer.confirm(question):
+                typer.echo(f"kept study {name!r}: nothing removed")
+                return
         keys = store.remove_study(name)
         folders = [store.trial_dir(key) for key in keys]
         folders += [store.workspace / "reports" / name, store.workspace / "results" / name]

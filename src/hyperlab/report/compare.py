@@ -6,8 +6,8 @@ from hyperlab.analysis.compare import MatchedVariant, StudyComparison
 from hyperlab.analysis.stats import ALPHA
 from hyperlab.report import fmt
 
-COLUMNS = ("variant", "pairing", "A", "B", "B - A (95% CI)", "test", "p (Holm)", "n", "verdict",
-           "configs differ in")
+DIFFERS = "configs differ in"
+COLUMNS = ("variant", "pairing", "A", "B", "B - A (95% CI)", "test", "p (Holm)", "n", "verdict", DIFFERS)
 
 
 def comparison_rows(comparison: StudyComparison) -> list[dict[str, str]]:
@@ -31,7 +31,7 @@ def comparison_rows(comparison: StudyComparison) -> list[dict[str, str]]:
             "p (Holm)": f"{fmt.p_value(row.p_value)} ({fmt.p_value(row.p_holm)})",
             "n": str(row.n),
             "verdict": _verdict(row),
-            "configs differ in": "; ".join(f"{c.key}: {fmt.config_value(c.baseline)} -> "
+            DIFFERS: "; ".join(f"{c.key}: {fmt.config_value(c.baseline)} -> "
                                            f"{fmt.config_value(c.value)}" for c in row.config_differences)
             or "nothing (same config)",
         })

@@ -15,8 +15,11 @@ variant), params are only written when a run is created (a trial key fixes its c
 from __future__ import annotations
 
 import json
+import logging
 import math
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,12 +46,30 @@ class MlflowExport:
 def export_mlflow(frames: StudyFrames, tracking_uri: str, *, report: Path | None = None) -> MlflowExport:
     """Export the study's started trials to the MLflow tracking server or store at `tracking_uri`."""
     try:
-        from mlflow.entities import Metric, Param, RunTag
         from mlflow.tracking import MlflowClient
     except ImportError as exc:  # mlflow is an optional dependency
         raise UserError(f"--mlflow: needs the mlflow package ({exc}); install it with "
                         f"`pip install 'hyperlab[mlflow]'`") from exc
-    client = MlflowClient(tracking_uri=tracking_uri)
+    with _quiet_mlflow():
+        return _export(frames, MlflowClient(tracking_uri=tracking_uri), report)
+
+
+@contextmanager
+def _quiet_mlflow() -> Iterator[None]:
+    """MLflow logs at INFO to stderr when it creates or migrates a tracking store ("Creating initial
+    MLflow database tables..."); the export says what it did itself, so only warnings get through."""
+    logger = logging.getLogger("mlflow")
+    level = logger.level
+    logger.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _export(frames: StudyFrames, client, report: Path | None) -> MlflowExport:
+    from mlflow.entities import Metric, Param, RunTag
+
     study = str(frames.study["name"])
     experiment = client.get_experiment_by_name(study)
     experiment_id = experiment.experiment_id if experiment else client.create_experiment(

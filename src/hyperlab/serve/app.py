@@ -2,15 +2,18 @@
 
 Every request opens the workspace's database read-only (`hyperlab.store.open_readonly`), reads one
 snapshot and closes it, so the dashboard never blocks or writes what runners write. Live updates are
-polling: a study page asks `/api/study/NAME` once a second (see `static/dashboard.js`).
+polling: a study page asks `/api/study/NAME` once a second (see `static/dashboard.js`); a search
+study's answer adds its optimization history and importance (`hyperlab.serve.search`).
 
 Files are only served from two places: the package's `static/` folder (Starlette's StaticFiles, which
 refuses paths that leave it) and `<workspace>/reports/<study>/`, resolved and checked here. Anything
-else, including `..` tricks, is a 404.
+else, including `..` tricks, is a 404. The compare page reads other workspaces only when they were
+given at startup (`--compare-workspace`), and its URLs name them by number, never by path.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import quote
 
@@ -27,16 +30,21 @@ from starlette.staticfiles import StaticFiles
 from hyperlab._version import __version__
 from hyperlab.errors import UserError
 from hyperlab.serve import state
+from hyperlab.serve.search import SearchPanels
 from hyperlab.store import open_readonly
 
 HERE = Path(__file__).resolve().parent
 POLL_MS = 1000  # how often an open study page asks for news; an epoch shows within ~1 s of its commit
 
 
-def create_app(workspace: Path) -> Starlette:
-    """The dashboard over `workspace` (which must hold a hyperlab.db)."""
+def create_app(workspace: Path, compare_workspaces: Sequence[Path] = ()) -> Starlette:
+    """The dashboard over `workspace` (which must hold a hyperlab.db); the compare page also offers
+    the studies of `compare_workspaces` (read-only too)."""
     workspace = Path(workspace).resolve()
-    open_readonly(workspace).close()  # fail now (UserError) rather than on the first request
+    workspaces = list(dict.fromkeys([workspace, *(Path(w).resolve() for w in compare_workspaces)]))
+    for root in workspaces:
+        open_readonly(root).close()  # fail now (UserError) rather than on the first request
+    panels = SearchPanels()  # search studies' history and importance, refitted only as trials finish
     templates = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
@@ -69,7 +77,11 @@ def create_app(workspace: Path) -> Starlette:
         name = request.path_params["name"]
         with open_readonly(workspace) as store:
             known(store, name)
-            return JSONResponse(state.json_safe(state.study_state(store, name)))
+            frames = store.frames(name)
+            shown = state.study_state(store, name, frames)
+        if shown["design"] == "search":
+            shown["search"] = panels.get(name, frames)
+        return JSONResponse(state.json_safe(shown))
 
     def api_trial(request: Request) -> Response:
         name, key = request.path_params["name"], request.path_params["key"]
@@ -89,24 +101,44 @@ def create_app(workspace: Path) -> Starlette:
             raise HTTPException(404, "no such file in the study's report")
         return FileResponse(target)
 
+    def side(value: str) -> tuple[int, str]:
+        """A compare page's `a`/`b`: `NAME` (the served workspace) or `INDEX:NAME`, INDEX counting the
+        workspaces given at startup (0 = --workspace); never a path, so no URL reaches another folder."""
+        index, sep, name = value.partition(":")
+        if not sep:
+            return 0, value
+        if not (index.isdigit() and int(index) < len(workspaces)):
+            raise HTTPException(404, "no such workspace")
+        return int(index), name
+
     def compare_page(request: Request) -> Response:
         a, b = request.query_params.get("a", ""), request.query_params.get("b", "")
         metric = request.query_params.get("metric") or None
-        with open_readonly(workspace) as store:
-            names = store.study_names()
-            comparison, error = None, None
-            if a and b:
-                if a not in names or b not in names:
+        names: list[list[str]] = []
+        for root in workspaces:
+            with open_readonly(root) as store:
+                names.append(store.study_names())
+        comparison, error, frames = None, None, []
+        if a and b:
+            for index, name in (side(a), side(b)):
+                if name not in names[index]:
                     raise HTTPException(404, "no such study")
-                try:
-                    from hyperlab.analysis.compare import compare_studies
+                with open_readonly(workspaces[index]) as store:
+                    frames.append(store.frames(name))
+            try:
+                from hyperlab.analysis.compare import compare_studies
 
-                    comparison = compare_studies(store.frames(a), store.frames(b), metric)
-                except UserError as exc:
-                    error = str(exc)
+                comparison = compare_studies(frames[0], frames[1], metric)
+            except UserError as exc:
+                error = str(exc)
         from hyperlab.report.compare import comparison_rows
 
-        return page("compare.html.j2", names=names, a=a, b=b, error=error, comparison=comparison,
+        many = len(workspaces) > 1  # then every study is named with its workspace
+        choices = [(f"{i}:{n}" if many else n, f"{n} ({root})" if many else n)
+                   for i, root in enumerate(workspaces) for n in names[i]]
+        chosen = {v: (f"{v} ({workspaces[side(v)[0]]})" if many else v) if v else "" for v in (a, b)}
+        return page("compare.html.j2", choices=choices, a=a, b=b, error=error, comparison=comparison,
+                    label_a=chosen[a] if a else "", label_b=chosen[b] if b else "",
                     rows=comparison_rows(comparison) if comparison else [])
 
     routes = [

@@ -21,7 +21,7 @@ from hyperlab.store import Store, StudyFrames
 DONE = ("completed", "early_stopped")
 WAITING = ("pending", "interrupted")
 STATUS_GROUPS = {"done": DONE, "running": ("running",), "pending": WAITING, "failed": ("failed",),
-                 "diverged": ("diverged",)}
+                 "diverged": ("diverged",), "pruned": ("pruned",), "infeasible": ("infeasible",)}
 # (chart title, train metric, validation metric): a chart is drawn when either metric has values
 CHARTS = (("loss", "train_loss", "val_loss"), ("accuracy", "train_accuracy", "val_accuracy"),
           ("MSE", "train_mse", "val_mse"), ("R²", None, "val_r2"))
@@ -58,9 +58,10 @@ def studies_overview(store: Store) -> list[dict]:
     return rows
 
 
-def study_state(store: Store, name: str) -> dict:
-    """Everything the study page draws: progress, curves, the trial table (one snapshot)."""
-    frames = store.frames(name)
+def study_state(store: Store, name: str, frames: StudyFrames | None = None) -> dict:
+    """Everything the study page draws: progress, curves, the trial table (one snapshot: `frames`,
+    read from `store` when not given)."""
+    frames = store.frames(name) if frames is None else frames
     trials = frames.trials
     epochs = frames.epochs
     planned = {key: _planned_epochs(config) for key, config in zip(trials["trial_key"], trials["config"],

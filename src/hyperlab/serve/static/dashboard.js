@@ -90,7 +90,8 @@ function renderStudy(s) {
   document.getElementById("epoch-planned").textContent = s.epochs_planned;
   const c = s.counts;
   document.getElementById("trial-counts").textContent =
-    `${c.done}/${s.trials_total} done, ${c.running} running, ${c.pending} pending, ${c.failed} failed, ${c.diverged} diverged`;
+    `${c.done}/${s.trials_total} done, ${c.running} running, ${c.pending} pending, ${c.failed} failed, ${c.diverged} diverged` +
+    (c.pruned ? `, ${c.pruned} pruned` : "") + (c.infeasible ? `, ${c.infeasible} infeasible` : "");  // search studies
   document.getElementById("updated").textContent = ago(s.updated);
   const report = document.getElementById("report");
   report.replaceChildren();
@@ -108,6 +109,7 @@ function renderStudy(s) {
     return tr;
   }));
   renderCharts(s);
+  if (s.search) renderSearch(s.search);
   fillFilter("status-filter", [...new Set(s.trials.map((t) => t.status))].sort());
   fillFilter("variant-filter", s.variants.map((v) => v.name));
   renderTrials();
@@ -177,6 +179,97 @@ function drawChart(chart, colorOf) {
     else if (mean.length) svg.append(el("svg:polyline", {points: line(mean), fill: "none", stroke: color,
       "stroke-width": 2, "stroke-dasharray": dash, class: "mean", "data-variant": s.variant, "data-split": s.split}));
   }
+  return svg;
+}
+
+// --- a search study: optimization history and importance (computed by the server, drawn here) ---------
+// the report's status colours (report/search.py): pruned orange, infeasible grey, failed/diverged red
+const STATUS_COLORS = {completed: "#1f77b4", early_stopped: "#1f77b4", pruned: "#ff7f0e", infeasible: "#7f7f7f",
+                       diverged: "#d62728", failed: "#d62728"};
+
+function renderSearch(p) {
+  document.getElementById("search").hidden = false;
+  const counts = Object.entries(p.counts || {}).map(([k, n]) => `${n} ${k}`).join(", ");
+  const best = p.best ? ` · best so far: trial ${p.best.number}, ${p.objective} ${fmt(p.best.value, p.objective)} ` +
+    `(${p.best.variant})` : "";
+  const state = p.error ? ` · analysis failed: ${p.error}` : p.computing ? " · updating…" : "";
+  document.getElementById("search-summary").textContent = p.finished === null ? `Analysing the search${state}` :
+    `${p.sampler} sampler, ${p.pruner} pruner; objective ${p.objective} (${p.maximize ? "higher" : "lower"} is ` +
+    `better) · searched trials: ${counts || "none finished yet"}${best}${state}`;
+  if (p.finished === null) return;
+  document.getElementById("search-history").replaceChildren(drawHistory(p));
+  document.getElementById("importance").replaceChildren(drawImportance(p));
+  document.getElementById("importance-note").textContent = p.importance_note || "";
+  document.getElementById("search-verdict").textContent = p.verdict ? `Confirmation: ${p.verdict}` : "";
+}
+
+function drawHistory(p) {
+  const W = 440, H = 260, L = 48, R = 10, T = 22, B = 30;
+  const svg = el("svg:svg", {width: W, height: H, viewBox: `0 0 ${W} ${H}`, class: "chart", id: "history-chart"});
+  svg.append(el("svg:text", {x: L, y: 14}, `optimization history: ${p.objective} (dots), best so far (line)`));
+  const valued = p.history.filter((t) => t.value !== null);
+  const n = Math.max(1, ...p.history.map((t) => t.number));
+  let ymin = Math.min(...valued.map((t) => t.value)), ymax = Math.max(...valued.map((t) => t.value));
+  if (!valued.length) { ymin = 0; ymax = 1; }
+  if (ymax === ymin) { ymax += 0.5; ymin -= 0.5; }
+  const pad = 0.06 * (ymax - ymin); ymin -= pad; ymax += pad;
+  const x = (k) => L + ((k - 0.5) / n) * (W - L - R);
+  const y = (v) => T + (1 - (v - ymin) / (ymax - ymin)) * (H - T - B);
+  for (let i = 0; i <= 4; i++) {
+    const v = ymin + (i / 4) * (ymax - ymin);
+    svg.append(el("svg:line", {x1: L, x2: W - R, y1: y(v), y2: y(v), class: "gridline"}));
+    svg.append(el("svg:text", {x: L - 4, y: y(v) + 4, "text-anchor": "end"}, fmt(v, p.objective)));
+  }
+  svg.append(el("svg:line", {x1: L, x2: L, y1: T, y2: H - B, class: "axis"}));
+  svg.append(el("svg:line", {x1: L, x2: W - R, y1: H - B, y2: H - B, class: "axis"}));
+  svg.append(el("svg:text", {x: (L + W - R) / 2, y: H - 4, "text-anchor": "middle"}, `trial (1 to ${n})`));
+  // best so far: a step line through the trials that have a value
+  const steps = [];
+  for (const t of p.history) {
+    if (t.best === null) continue;
+    if (steps.length) steps.push([x(t.number), steps[steps.length - 1][1]]);
+    steps.push([x(t.number), y(t.best)]);
+  }
+  if (steps.length) svg.append(el("svg:polyline", {class: "best", points: steps.map(([a, b]) => `${a.toFixed(1)},${b.toFixed(1)}`).join(" ")}));
+  for (const t of p.history) {
+    const color = STATUS_COLORS[t.status] || "#000";
+    const title = el("svg:title", {}, `trial ${t.number}: ${t.status}` + (t.value !== null ? `, ${p.objective} ${fmt(t.value, p.objective)}` : "") +
+      ` (${t.variant})`);
+    let mark;
+    if (t.value !== null) mark = el("svg:circle", {cx: x(t.number), cy: y(t.value), r: 3.5, fill: color, class: "trial", "data-status": t.status});
+    else {  // no value (pruned, infeasible, failed, diverged): a cross on the axis, in the status colour
+      const cx = x(t.number), cy = H - B - 6;
+      mark = el("svg:path", {d: `M${cx - 4},${cy - 4}L${cx + 4},${cy + 4}M${cx - 4},${cy + 4}L${cx + 4},${cy - 4}`,
+        stroke: color, "stroke-width": 2, class: "trial marked", "data-status": t.status});
+    }
+    mark.append(title);
+    svg.append(mark);
+  }
+  const marked = [...new Set(p.history.filter((t) => t.value === null).map((t) => t.status))];
+  if (marked.length) svg.append(el("svg:text", {x: W - R, y: T + 10, "text-anchor": "end"}, `× on the axis: ${marked.join(", ")}`));
+  return svg;
+}
+
+function drawImportance(p) {
+  const rows = p.importance, W = 440, L = 120, R = 60, T = 22, row = 26;
+  const H = T + Math.max(1, rows.length) * row + 28;
+  const svg = el("svg:svg", {width: W, height: H, viewBox: `0 0 ${W} ${H}`, class: "chart", id: "importance-chart"});
+  svg.append(el("svg:text", {x: 8, y: 14}, "importance (fANOVA share of variance), 95% bootstrap interval"));
+  if (!rows.length) { svg.append(el("svg:text", {x: 8, y: T + 18}, p.importance_note || "not computed yet")); return svg; }
+  const x = (v) => L + Math.min(1, Math.max(0, v)) * (W - L - R);
+  rows.forEach((r, i) => {
+    const cy = T + i * row + row / 2;
+    svg.append(el("svg:text", {x: L - 6, y: cy + 4, "text-anchor": "end"}, r.factor));
+    const bar = el("svg:rect", {x: L, y: cy - 7, width: Math.max(0.5, x(r.importance) - L), height: 14, class: "bar-imp", "data-factor": r.factor});
+    bar.append(el("svg:title", {}, `${r.factor}: ${r.importance.toFixed(3)} (95% interval ${r.lo.toFixed(3)} to ${r.hi.toFixed(3)})`));
+    svg.append(bar);
+    svg.append(el("svg:line", {x1: x(r.lo), x2: x(r.hi), y1: cy, y2: cy, class: "whisker"}));
+    for (const v of [r.lo, r.hi]) svg.append(el("svg:line", {x1: x(v), x2: x(v), y1: cy - 4, y2: cy + 4, class: "whisker"}));
+    svg.append(el("svg:text", {x: W - R + 6, y: cy + 4}, r.importance.toFixed(2)));
+  });
+  const base = T + rows.length * row + 4;
+  svg.append(el("svg:line", {x1: L, x2: W - R, y1: base, y2: base, class: "axis"}));
+  for (const v of [0, 0.5, 1]) svg.append(el("svg:text", {x: x(v), y: base + 14, "text-anchor": "middle"}, v));
   return svg;
 }
 
