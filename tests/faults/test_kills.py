@@ -8,12 +8,12 @@ from campaign import try_early_interrupt, try_kill_one, try_kill_workers
 
 def test_a_killed_two_worker_run_leaves_no_failed_trial_and_resumes_to_the_same_numbers(rng, tmp_path,
                                                                                          reference):
-    result = try_kill_workers(rng, tmp_path, reference)  # (benchmarks/faults.py: 40 such kills)
+    result = try_kill_workers(rng, tmp_path, reference, chain=1)  # (benchmarks/faults.py: chains of 1-3)
     assert result.clean, result.detail
 
 
 def test_a_killed_one_process_run_resumes_to_the_same_numbers(rng, tmp_path, reference):
-    result = try_kill_one(rng, tmp_path, reference)
+    result = try_kill_one(rng, tmp_path, reference, chain=1)
     assert result.clean, result.detail
 
 
