@@ -9,6 +9,8 @@ Random choices (kill points, corruptions, sizes) come from the `random.Random` p
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import random
@@ -72,7 +74,12 @@ def env() -> dict[str, str]:
     return out
 
 
-def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+# Generous limits: a campaign runs on a loaded machine, at low priority. They only keep a hung
+# process from stopping the campaign; a try that hits one counts as not clean.
+LIMIT = 900
+
+
+def cli(*args: str, timeout: float = LIMIT) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "hyperlab", *args], capture_output=True, text=True,
                           timeout=timeout, env=env())
 
@@ -97,15 +104,17 @@ def run_args(study: Path, workspace: Path, *extra: str) -> list[str]:
             "--no-vectorize", *extra]
 
 
-def wait_for_epochs(proc: subprocess.Popen, count: int) -> list[dict]:
-    """Read JSON-lines events until `count` epoch events were seen (or the run ended)."""
+def wait_for_epochs(proc: subprocess.Popen, count: int, workers: int = 0) -> list[dict]:
+    """Read JSON-lines events until `count` epoch events were seen, and one from each of `workers`
+    worker processes (or the run ended)."""
     seen: list[dict] = []
     for line in proc.stdout:
         try:
             seen.append(json.loads(line))
         except json.JSONDecodeError:
             continue
-        if sum(e.get("event") == "epoch" for e in seen) >= count:
+        epochs = [e for e in seen if e.get("event") == "epoch"]
+        if len(epochs) >= count and len({e.get("worker") for e in epochs}) >= workers:
             break
     return seen
 
@@ -153,7 +162,11 @@ class Reference:
     The study reads scikit-learn's digits from an npz written once: a run then spends its time in
     hyperlab, not in importing scikit-learn (a second of CPU per process, and a try starts several).
     Six epochs: what a kill try checks does not depend on how long a trial is, only on where the
-    kill lands, which is drawn over the whole run (every trial, every epoch but the last)."""
+    kill lands, which is drawn over the whole run (every trial, every epoch but the last).
+
+    Several processes may share one `root` (pytest-xdist's): a file lock lets the first write the
+    study and run it; the others read what it left.
+    """
 
     def __init__(self, root: Path, epochs: int = 6) -> None:
         self.root = root
@@ -169,10 +182,18 @@ class Reference:
 
     def write(self) -> Path:
         if not self.study.exists():
-            self.root.mkdir(parents=True, exist_ok=True)
-            _write_digits_npz(self.data)
-            self.study.write_text(study_toml("faults", f"npz:{self.data}", epochs=self.epochs))
+            with self._lock():
+                if not self.study.exists():
+                    _write_digits_npz(self.data)
+                    self.study.write_text(study_toml("faults", f"npz:{self.data}", epochs=self.epochs))
         return self.study
+
+    @contextlib.contextmanager
+    def _lock(self):
+        self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root / ".lock").open("w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
 
     def finished_copy(self, dest: Path) -> Path:
         """A copy of the undisturbed run's workspace (every trial finished)."""
@@ -183,10 +204,14 @@ class Reference:
     @property
     def numbers(self) -> dict:
         if self._numbers is None:
-            workspace = self.root / "reference"
-            done = cli(*run_args(self.write(), workspace, "--quiet"))
-            if done.returncode != 0:
-                raise RuntimeError(f"the reference run failed: {done.stderr}")
+            workspace, finished = self.root / "reference", self.root / "reference.finished"
+            study = self.write()
+            with self._lock():
+                if not finished.exists():
+                    done = cli(*run_args(study, workspace, "--quiet"))
+                    if done.returncode != 0:
+                        raise RuntimeError(f"the reference run failed: {done.stderr}")
+                    finished.touch()
             self._numbers = numbers(workspace)
         return self._numbers
 
@@ -221,11 +246,14 @@ def finish_and_compare(kind: str, ref: Reference, workspace: Path, detail: str, 
 
 # --- the faults -----------------------------------------------------------------------------------
 
-def try_kill_workers(rng: random.Random, tmp: Path, ref: Reference, chain: int | None = None) -> Try:
+def try_kill_workers(rng: random.Random, tmp: Path, ref: Reference, chain: int | None = None,
+                     busy_workers: bool = False) -> Try:
     """SIGKILL a `--workers 2` run's process group at random epochs, 1 to 3 times (each rerun is
     killed again): no trial may be stored as failed (the workers die with their parent), and the
-    last rerun (with 1 or 2 workers: the numbers do not depend on it) ends with the same numbers."""
-    return _signal_chain("SIGKILL --workers 2", rng, tmp, ref, ["2"], [signal.SIGKILL], ["1", "2"], chain)
+    last rerun (with 1 or 2 workers: the numbers do not depend on it) ends with the same numbers.
+    `busy_workers`: each kill waits until both workers have reported an epoch (both are in a trial)."""
+    return _signal_chain("SIGKILL --workers 2", rng, tmp, ref, ["2"], [signal.SIGKILL], ["1", "2"], chain,
+                         busy_workers)
 
 
 def try_kill_one(rng: random.Random, tmp: Path, ref: Reference, chain: int | None = None) -> Try:
@@ -242,7 +270,8 @@ def try_interrupt(rng: random.Random, tmp: Path, ref: Reference, chain: int | No
 
 
 def _signal_chain(kind: str, rng: random.Random, tmp: Path, ref: Reference, workers: list[str],
-                  signals: list[signal.Signals], rerun_workers: list[str], chain: int | None) -> Try:
+                  signals: list[signal.Signals], rerun_workers: list[str], chain: int | None,
+                  busy_workers: bool = False) -> Try:
     """Start the study, signal it after a random number of epoch events, check that no outcome
     was stored, and again (`chain` signals, 1 to 3 at random: a resumed run is hit again); then
     finish and compare.
@@ -256,7 +285,7 @@ def _signal_chain(kind: str, rng: random.Random, tmp: Path, ref: Reference, work
     for _ in range(chain):
         count, sig, n = rng.randint(1, (ref.events - 1) // chain), rng.choice(signals), rng.choice(workers)
         proc = start(*run_args(ref.write(), workspace, "--workers", n, "--jsonl"))
-        wait_for_epochs(proc, count)
+        wait_for_epochs(proc, count, int(n) if busy_workers else 0)
         alive = proc.poll() is None
         if sig == signal.SIGINT:
             os.killpg(proc.pid, sig)  # a terminal's Ctrl-C reaches the whole foreground group
@@ -264,7 +293,7 @@ def _signal_chain(kind: str, rng: random.Random, tmp: Path, ref: Reference, work
             proc.send_signal(sig)
         else:
             os.killpg(proc.pid, sig)
-        _, err = proc.communicate(timeout=300)
+        _, err = proc.communicate(timeout=LIMIT)
         kills += alive
         steps.append(f"{signal.Signals(sig).name} --workers {n} after {count} epochs")
         detail = "; ".join(steps)
@@ -316,7 +345,7 @@ def try_early_interrupt(rng: random.Random, tmp: Path, ref: Reference) -> Try:
     proc = start(*run_args(ref.write(), workspace, "--workers", workers, "--quiet"))
     time.sleep(delay)
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
+    _, err = proc.communicate(timeout=LIMIT)
     detail = f"SIGINT after {delay:.2f} s, --workers {workers}"
     kind = "Ctrl-C in the first 1.5 s"
     if proc.returncode != 130:
@@ -423,7 +452,7 @@ def can_mount() -> bool:
     return probe.returncode == 0
 
 
-def in_namespace(script: str, timeout: float = 300) -> subprocess.CompletedProcess:
+def in_namespace(script: str, timeout: float = LIMIT) -> subprocess.CompletedProcess:
     """Run a bash script as (namespace) root in a private mount namespace."""
     return subprocess.run(["unshare", "-r", "-m", "bash", "-c", script], capture_output=True, text=True,
                           timeout=timeout, env=env())
@@ -519,7 +548,7 @@ def try_wal_lost(rng: random.Random, tmp: Path, ref: Reference) -> Try:
             size = wal.stat().st_size
             handle.seek(rng.randint(0, max(0, size - 4096)))
             handle.write(rng.randbytes(4096))
-    out, err = proc.communicate(timeout=300)
+    out, err = proc.communicate(timeout=LIMIT)
     detail = f"-wal {how} after {after} epoch events"
     kind = "-wal lost mid-run"
     finished = [json.loads(line) for line in out.splitlines() if '"run_finished"' in line]
@@ -564,7 +593,7 @@ def try_concurrent(rng: random.Random, tmp: Path, ref: Reference) -> Try:
     for index, proc in enumerate(procs):
         if index == victim:
             continue
-        out, err = proc.communicate(timeout=300)
+        out, err = proc.communicate(timeout=LIMIT)
         if proc.returncode != 0 or err.strip():
             return Try(kind, False, f"{detail}: runner {index} exit {proc.returncode}: {err[-400:]}", killed)
         for line in out.splitlines():
