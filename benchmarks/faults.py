@@ -3,6 +3,7 @@ the table of tries, signals delivered, clean tries and failures (docs/reliabilit
 
     nice -n 10 .venv/bin/python benchmarks/faults.py                  # 100+ kills
     .venv/bin/python benchmarks/faults.py --scale 0.2 --seed 7        # a smaller campaign
+    .venv/bin/python benchmarks/faults.py --seed S --only "bad input" --index 26   # replays one try
 
 A try is clean when no environment fault became a stored trial outcome, no number differs from an
 undisturbed run, and nothing but one line (no traceback) was printed. The campaign's functions are
@@ -48,7 +49,8 @@ def main() -> int:
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the full campaign's tries")
     parser.add_argument("--seed", type=int, default=None, help="replay a campaign (default: random)")
     parser.add_argument("--only", default=None, help="run only the kinds whose name contains this")
-    parser.add_argument("--jobs", type=int, default=3, help="tries at a time (default 3)")
+    parser.add_argument("--index", default=None, help="run only these tries of each kind (e.g. 0,3)")
+    parser.add_argument("--jobs", type=int, default=4, help="tries at a time (default 4)")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops it with the table too
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
@@ -74,6 +76,9 @@ def main() -> int:
                 del todo[kind]
         # Round robin over the kinds, so a campaign stopped early still covers every fault.
         order = [(kind, i) for i in range(max(todo.values(), default=0)) for kind in todo if i < todo[kind]]
+        if args.index is not None:  # replay single tries: --seed S --only KIND --index I
+            chosen = {int(i) for i in args.index.split(",")}
+            order = [(kind, i) for kind, i in order if i in chosen]
         in_process = threading.Lock()
 
         def one(kind: str, index: int) -> campaign.Try:
