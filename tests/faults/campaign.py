@@ -9,6 +9,8 @@ Random choices (kill points, corruptions, sizes) come from the `random.Random` p
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import random
@@ -22,6 +24,8 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 TIMING_KEYS = ("seconds", "examples_per_s")
 FINISHED = {"completed", "early_stopped"}
 
@@ -31,18 +35,19 @@ class Try:
     kind: str
     clean: bool
     detail: str  # what was done, and what went wrong when not clean
+    kills: int = 0  # signals that reached a live run (SIGKILL, SIGINT, SIGTERM)
 
 
 # --- studies and processes -----------------------------------------------------------------------
 
-def study_toml(name: str, seeds: int = 2, epochs: int = 12, subset: int = 400) -> str:
-    """Digits, an MLP baseline and one learning-rate level: 2 x seeds trials, a few seconds each."""
+def study_toml(name: str, dataset: str = "digits", seeds: int = 2, epochs: int = 6, subset: int = 400) -> str:
+    """Digits, an MLP baseline and one learning-rate level: 2 x seeds trials, a second each."""
     return f"""
 name = "{name}"
 seeds = {seeds}
 
 [data]
-dataset = "digits"
+dataset = "{dataset}"
 subset = {subset}
 test_subset = 200
 
@@ -69,7 +74,12 @@ def env() -> dict[str, str]:
     return out
 
 
-def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+# Generous limits: a campaign runs on a loaded machine, at low priority. They only keep a hung
+# process from stopping the campaign; a try that hits one counts as not clean.
+LIMIT = 900
+
+
+def cli(*args: str, timeout: float = LIMIT) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "hyperlab", *args], capture_output=True, text=True,
                           timeout=timeout, env=env())
 
@@ -94,15 +104,17 @@ def run_args(study: Path, workspace: Path, *extra: str) -> list[str]:
             "--no-vectorize", *extra]
 
 
-def wait_for_epochs(proc: subprocess.Popen, count: int) -> list[dict]:
-    """Read JSON-lines events until `count` epoch events were seen (or the run ended)."""
+def wait_for_epochs(proc: subprocess.Popen, count: int, workers: int = 0) -> list[dict]:
+    """Read JSON-lines events until `count` epoch events were seen, and one from each of `workers`
+    worker processes (or the run ended)."""
     seen: list[dict] = []
     for line in proc.stdout:
         try:
             seen.append(json.loads(line))
         except json.JSONDecodeError:
             continue
-        if sum(e.get("event") == "epoch" for e in seen) >= count:
+        epochs = [e for e in seen if e.get("event") == "epoch"]
+        if len(epochs) >= count and len({e.get("worker") for e in epochs}) >= workers:
             break
     return seen
 
@@ -141,19 +153,47 @@ def outcome_faults(workspace: Path) -> list[str]:
             if status in ("failed", "diverged")]
 
 
-class Reference:
-    """The numbers of an undisturbed run of a study, computed once."""
+TRIALS = 4  # study_toml's: two variants x two seeds
 
-    def __init__(self, root: Path, epochs: int = 12) -> None:
+
+class Reference:
+    """The numbers of an undisturbed run of a study, computed once.
+
+    The study reads scikit-learn's digits from an npz written once: a run then spends its time in
+    hyperlab, not in importing scikit-learn (a second of CPU per process, and a try starts several).
+    Six epochs: what a kill try checks does not depend on how long a trial is, only on where the
+    kill lands, which is drawn over the whole run (every trial, every epoch but the last).
+
+    Several processes may share one `root` (pytest-xdist's): a file lock lets the first write the
+    study and run it; the others read what it left.
+    """
+
+    def __init__(self, root: Path, epochs: int = 6) -> None:
         self.root = root
         self.epochs = epochs
         self.study = root / "study.toml"
+        self.data = root / "digits.npz"
         self._numbers: dict | None = None
 
+    @property
+    def events(self) -> int:
+        """Epoch events of a whole run of the study."""
+        return TRIALS * self.epochs
+
     def write(self) -> Path:
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.study.write_text(study_toml("faults", epochs=self.epochs))
+        if not self.study.exists():
+            with self._lock():
+                if not self.study.exists():
+                    _write_digits_npz(self.data)
+                    self.study.write_text(study_toml("faults", f"npz:{self.data}", epochs=self.epochs))
         return self.study
+
+    @contextlib.contextmanager
+    def _lock(self):
+        self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root / ".lock").open("w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
 
     def finished_copy(self, dest: Path) -> Path:
         """A copy of the undisturbed run's workspace (every trial finished)."""
@@ -164,12 +204,27 @@ class Reference:
     @property
     def numbers(self) -> dict:
         if self._numbers is None:
-            workspace = self.root / "reference"
-            done = cli(*run_args(self.write(), workspace, "--quiet"))
-            if done.returncode != 0:
-                raise RuntimeError(f"the reference run failed: {done.stderr}")
+            workspace, finished = self.root / "reference", self.root / "reference.finished"
+            study = self.write()
+            with self._lock():
+                if not finished.exists():
+                    done = cli(*run_args(study, workspace, "--quiet"))
+                    if done.returncode != 0:
+                        raise RuntimeError(f"the reference run failed: {done.stderr}")
+                    finished.touch()
             self._numbers = numbers(workspace)
         return self._numbers
+
+
+def _write_digits_npz(path: Path) -> None:
+    from sklearn.datasets import load_digits
+
+    x, y = load_digits(return_X_y=True)
+    x = x.reshape(-1, 8, 8).astype(np.uint8)  # as the digits source has them (grey, no channel axis)
+    temp = path.with_suffix(".tmp.npz")
+    np.savez(temp, x_train=x[:1200], y_train=y[:1200].astype(np.int64), x_test=x[1200:],
+             y_test=y[1200:].astype(np.int64))
+    os.replace(temp, path)
 
 
 def finish_and_compare(kind: str, ref: Reference, workspace: Path, detail: str, *extra: str) -> Try:
@@ -191,23 +246,77 @@ def finish_and_compare(kind: str, ref: Reference, workspace: Path, detail: str, 
 
 # --- the faults -----------------------------------------------------------------------------------
 
-def try_kill_workers(rng: random.Random, tmp: Path, ref: Reference) -> Try:
-    """SIGKILL a `--workers 2` run's process group after a random number of epochs: no trial may be
-    stored as failed (the workers die with their parent), and the rerun ends with the same numbers."""
-    workspace = tmp / f"kill-{rng.getrandbits(32):08x}"
-    after = rng.randint(1, 2 * ref.epochs)
-    proc = start(*run_args(ref.write(), workspace, "--workers", "2", "--jsonl"))
-    wait_for_epochs(proc, after)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=60)
-    detail = f"--workers 2 killed after {after} epoch events"
-    deadline = time.monotonic() + 30  # orphaned workers (before the fix) wrote their failures here
-    while time.monotonic() < deadline and _live_owners(workspace):
-        time.sleep(0.2)
-    return finish_and_compare("SIGKILL --workers 2", ref, workspace, detail, "--workers", "2")
+def try_kill_workers(rng: random.Random, tmp: Path, ref: Reference, chain: int | None = None,
+                     busy_workers: bool = False) -> Try:
+    """SIGKILL a `--workers 2` run's process group at random epochs, 1 to 3 times (each rerun is
+    killed again): no trial may be stored as failed (the workers die with their parent), and the
+    last rerun (with 1 or 2 workers: the numbers do not depend on it) ends with the same numbers.
+    `busy_workers`: each kill waits until both workers have reported an epoch (both are in a trial)."""
+    return _signal_chain("SIGKILL --workers 2", rng, tmp, ref, ["2"], [signal.SIGKILL], ["1", "2"], chain,
+                         busy_workers)
+
+
+def try_kill_one(rng: random.Random, tmp: Path, ref: Reference, chain: int | None = None) -> Try:
+    """SIGKILL a one-process run at random epochs, 1 to 3 times; the rerun ends with the same numbers."""
+    return _signal_chain("SIGKILL one process", rng, tmp, ref, ["1"], [signal.SIGKILL], ["1"], chain)
+
+
+def try_interrupt(rng: random.Random, tmp: Path, ref: Reference, chain: int | None = None) -> Try:
+    """Ctrl-C (SIGINT to the process group, as a terminal sends it) or `kill` (SIGTERM to the runner)
+    at random epochs of a 1- or 2-worker run, 1 to 3 times: each exits 130 with one line, no trial
+    is stored as failed, and the last rerun ends with the same numbers."""
+    return _signal_chain("Ctrl-C / SIGTERM mid-run", rng, tmp, ref, ["1", "2"],
+                         [signal.SIGINT, signal.SIGTERM], ["1", "2"], chain)
+
+
+def _signal_chain(kind: str, rng: random.Random, tmp: Path, ref: Reference, workers: list[str],
+                  signals: list[signal.Signals], rerun_workers: list[str], chain: int | None,
+                  busy_workers: bool = False) -> Try:
+    """Start the study, signal it after a random number of epoch events, check that no outcome
+    was stored, and again (`chain` signals, 1 to 3 at random: a resumed run is hit again); then
+    finish and compare.
+
+    The kill points of a chain split the run's epoch events between them, so the last signal still
+    lands before the study is done; a run that ended before its signal (possible at the very end)
+    counts no kill."""
+    workspace = tmp / f"sig-{rng.getrandbits(32):08x}"
+    chain = chain or rng.randint(1, 3)
+    steps, kills = [], 0
+    for _ in range(chain):
+        count, sig, n = rng.randint(1, (ref.events - 1) // chain), rng.choice(signals), rng.choice(workers)
+        proc = start(*run_args(ref.write(), workspace, "--workers", n, "--jsonl"))
+        wait_for_epochs(proc, count, int(n) if busy_workers else 0)
+        alive = proc.poll() is None
+        if sig == signal.SIGINT:
+            os.killpg(proc.pid, sig)  # a terminal's Ctrl-C reaches the whole foreground group
+        elif sig == signal.SIGTERM:
+            proc.send_signal(sig)
+        else:
+            os.killpg(proc.pid, sig)
+        _, err = proc.communicate(timeout=LIMIT)
+        kills += alive
+        steps.append(f"{signal.Signals(sig).name} --workers {n} after {count} epochs")
+        detail = "; ".join(steps)
+        if sig != signal.SIGKILL:
+            if proc.returncode not in (130, 0) or (proc.returncode == 130 and not one_line(err)):
+                return Try(kind, False, f"{detail}: exit {proc.returncode}: {err[-600:]}", kills)
+        elif "Traceback" in err:
+            return Try(kind, False, f"{detail}: a traceback before the kill: {err[-600:]}", kills)
+        if n == "2":  # orphaned workers (before the fix) wrote their failures here
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and _live_owners(workspace):
+                time.sleep(0.1)
+        if problems := outcome_faults(workspace):
+            return Try(kind, False, f"{detail}: stored outcomes after the signal: {problems}", kills)
+    rerun = rng.choice(rerun_workers)
+    result = finish_and_compare(kind, ref, workspace, f"{detail}; rerun --workers {rerun}",
+                                "--workers", rerun)
+    result.kills = kills
+    return result
 
 
 def _live_owners(workspace: Path) -> list[int]:
+    """Processes named as owners of `running` trials that are still alive (not zombies)."""
     db = workspace / "hyperlab.db"
     if not db.exists():
         return []
@@ -217,22 +326,13 @@ def _live_owners(workspace: Path) -> list[int]:
     for owner in owners:
         try:
             pid = int(str(owner).split("/")[1])
+            stat = Path(f"/proc/{pid}/stat").read_text() if Path("/proc/self").exists() else "(x) R"
             os.kill(pid, 0)
-            pids.append(pid)
-        except (IndexError, ValueError, ProcessLookupError, PermissionError):
+        except (IndexError, ValueError, OSError):
             continue
+        if stat[stat.rfind(")") + 2:].split()[0] not in ("Z", "X"):  # a zombie writes nothing more
+            pids.append(pid)
     return pids
-
-
-def try_kill_one(rng: random.Random, tmp: Path, ref: Reference) -> Try:
-    """SIGKILL a one-process run at a random epoch; the rerun resumes and ends with the same numbers."""
-    workspace = tmp / f"kill1-{rng.getrandbits(32):08x}"
-    after = rng.randint(1, 2 * ref.epochs)
-    proc = start(*run_args(ref.write(), workspace, "--jsonl"))
-    wait_for_epochs(proc, after)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=60)
-    return finish_and_compare("SIGKILL one process", ref, workspace, f"killed after {after} epoch events")
 
 
 def try_early_interrupt(rng: random.Random, tmp: Path, ref: Reference) -> Try:
@@ -245,15 +345,15 @@ def try_early_interrupt(rng: random.Random, tmp: Path, ref: Reference) -> Try:
     proc = start(*run_args(ref.write(), workspace, "--workers", workers, "--quiet"))
     time.sleep(delay)
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
+    _, err = proc.communicate(timeout=LIMIT)
     detail = f"SIGINT after {delay:.2f} s, --workers {workers}"
     kind = "Ctrl-C in the first 1.5 s"
     if proc.returncode != 130:
-        return Try(kind, False, f"{detail}: exit {proc.returncode}: {err[-400:]}")
+        return Try(kind, False, f"{detail}: exit {proc.returncode}: {err[-400:]}", kills=1)
     if not one_line(err):
-        return Try(kind, False, f"{detail}: stderr is not one line: {err[-600:]}")
+        return Try(kind, False, f"{detail}: stderr is not one line: {err[-600:]}", kills=1)
     problems = outcome_faults(workspace)
-    return Try(kind, not problems, f"{detail}" + (f": stored {problems}" if problems else ""))
+    return Try(kind, not problems, f"{detail}" + (f": stored {problems}" if problems else ""), kills=1)
 
 
 CORRUPTIONS = ("truncate tensors", "64 random bytes in tensors", "one flipped bit in tensors",
@@ -352,7 +452,7 @@ def can_mount() -> bool:
     return probe.returncode == 0
 
 
-def in_namespace(script: str, timeout: float = 300) -> subprocess.CompletedProcess:
+def in_namespace(script: str, timeout: float = LIMIT) -> subprocess.CompletedProcess:
     """Run a bash script as (namespace) root in a private mount namespace."""
     return subprocess.run(["unshare", "-r", "-m", "bash", "-c", script], capture_output=True, text=True,
                           timeout=timeout, env=env())
@@ -437,7 +537,7 @@ def try_wal_lost(rng: random.Random, tmp: Path, ref: Reference) -> Try:
     with the same numbers (through `hyperlab doctor --recover` when the file is damaged)."""
     how = rng.choice(["deleted", "garbled"])
     workspace = tmp / f"wal-{rng.getrandbits(32):08x}"
-    after = rng.randint(1, 2 * ref.epochs - 2)
+    after = rng.randint(1, ref.events - 2)
     proc = start(*run_args(ref.write(), workspace, "--jsonl"))
     wait_for_epochs(proc, after)
     wal = workspace / "hyperlab.db-wal"
@@ -448,7 +548,7 @@ def try_wal_lost(rng: random.Random, tmp: Path, ref: Reference) -> Try:
             size = wal.stat().st_size
             handle.seek(rng.randint(0, max(0, size - 4096)))
             handle.write(rng.randbytes(4096))
-    out, err = proc.communicate(timeout=300)
+    out, err = proc.communicate(timeout=LIMIT)
     detail = f"-wal {how} after {after} epoch events"
     kind = "-wal lost mid-run"
     finished = [json.loads(line) for line in out.splitlines() if '"run_finished"' in line]
@@ -472,3 +572,129 @@ def try_wal_lost(rng: random.Random, tmp: Path, ref: Reference) -> Try:
         os.replace(f"{db}.recovered", db)
         detail += f"; recovered with doctor (exit {recovered.returncode})"
     return finish_and_compare(kind, ref, workspace, f"{detail}; run exit {proc.returncode}")
+
+
+# --- concurrent runners ---------------------------------------------------------------------------
+
+def try_concurrent(rng: random.Random, tmp: Path, ref: Reference) -> Try:
+    """Four runners on one workspace at once, one of them SIGKILLed at a random epoch: the others
+    train every trial, each epoch by one runner only (the killed runner's trial is taken over and
+    may repeat the epoch after its checkpoint), all exit 0, and the numbers are the undisturbed run's."""
+    kind = "4 concurrent runners, one killed"
+    workspace = tmp / f"conc-{rng.getrandbits(32):08x}"
+    victim, after = rng.randrange(4), rng.randint(1, ref.epochs - 1)
+    procs = [start(*run_args(ref.write(), workspace, "--jsonl")) for _ in range(4)]
+    seen = wait_for_epochs(procs[victim], after)
+    killed = procs[victim].poll() is None
+    os.killpg(procs[victim].pid, signal.SIGKILL)
+    procs[victim].wait(timeout=60)
+    detail = f"runner {victim} " + (f"killed after {after} of its epochs" if killed else "ended first")
+    trained: dict[tuple[str, int], int] = {}  # (trial, epoch) -> how many surviving runners trained it
+    for index, proc in enumerate(procs):
+        if index == victim:
+            continue
+        out, err = proc.communicate(timeout=LIMIT)
+        if proc.returncode != 0 or err.strip():
+            return Try(kind, False, f"{detail}: runner {index} exit {proc.returncode}: {err[-400:]}", killed)
+        for line in out.splitlines():
+            event = json.loads(line)
+            if event.get("event") == "epoch":
+                trained[(event["key"], event["epoch"])] = trained.get((event["key"], event["epoch"]), 0) + 1
+    twice = sorted(f"{key[:10]} epoch {epoch}" for (key, epoch), n in trained.items() if n > 1)
+    if twice:
+        return Try(kind, False, f"{detail}: trained by two runners: {twice}", killed)
+    victims = {e["key"] for e in seen if e.get("event") == "epoch"}
+    if set(statuses(workspace).values()) != {"completed"}:
+        return Try(kind, False, f"{detail}: statuses after the runners: {statuses(workspace)}", killed)
+    if numbers(workspace) != ref.numbers:
+        return Try(kind, False, f"{detail}: numbers differ from the undisturbed run", killed)
+    return Try(kind, True, f"{detail}; its trial {sorted(k[:10] for k in victims)} taken over", killed)
+
+
+# --- bad inputs -----------------------------------------------------------------------------------
+
+def _study_edit(old: str, new: str):
+    return lambda text: text.replace(old, new, 1)
+
+
+# Each bad study file: how it is made from the campaign's study (a function of its text).
+BAD_STUDIES = {
+    "unknown top-level key": lambda text: 'colour = "red"\n' + text,
+    "unknown key in a table": _study_edit("batch_size = 32", "batch_size = 32\nbatchsize = 64"),
+    "epochs not a number": _study_edit("epochs = 6", 'epochs = "six"'),
+    "negative epochs": _study_edit("epochs = 6", "epochs = -3"),
+    "zero batch size": _study_edit("batch_size = 32", "batch_size = 0"),
+    "unknown optimizer": _study_edit('name = "sgd"', 'name = "sgdd"'),
+    "negative learning rate": _study_edit("lr = 0.05", "lr = -1.0"),
+    "unknown dataset": lambda text: text.replace(text.split('dataset = "')[1].split('"')[0], "no-such-set"),
+    "missing npz file": lambda text: text.replace(text.split('dataset = "')[1].split('"')[0],
+                                                  "npz:/nonexistent/data.npz"),
+    "unknown model kind": _study_edit('kind = "mlp"', 'kind = "transformer9"'),
+    "hidden not a list": _study_edit("hidden = [32]", 'hidden = "wide"'),
+    "zero seeds": _study_edit("seeds = 2", "seeds = 0"),
+    "factor path that does not exist": _study_edit('path = "train.optimizer.lr"', 'path = "train.nothing"'),
+    "empty factor levels": _study_edit("levels = [0.02]", "levels = []"),
+    "TOML syntax error": lambda text: text.replace("[[factor]]", "[[factor"),
+    "truncated study file": lambda text: text[: len(text) // 3],
+    "binary garbage": lambda text: "\x00\xff\xfe garbage \x01" * 20,
+    "empty study file": lambda text: "",
+}
+
+# Each bad data file: how its arrays are made from the campaign's digits, and what the line names.
+BAD_DATA = {
+    "label of 10^9": lambda a: {**a, "y_train": _set(a["y_train"], 5, 10**9)},
+    "negative label": lambda a: {**a, "y_train": _set(a["y_train"], 9, -1)},
+    "label past the declared classes": lambda a: {**a, "classes": np.asarray([str(d) for d in range(9)])},
+    "NaN pixel": lambda a: {**a, "x_train": _set(a["x_train"].astype(np.float32), (3, 2, 2), np.nan)},
+    "inf pixel": lambda a: {**a, "x_test": _set(a["x_test"].astype(np.float32), (1, 1, 1), np.inf)},
+    "empty training split": lambda a: {**a, "x_train": a["x_train"][:0], "y_train": a["y_train"][:0]},
+    "one training example": lambda a: {**a, "x_train": a["x_train"][:1], "y_train": a["y_train"][:1]},
+    "test shape differs": lambda a: {**a, "x_test": a["x_test"][:, :6, :6]},
+    "labels fewer than examples": lambda a: {**a, "y_train": a["y_train"][:-7]},
+    "not an npz": None,
+    "unexpected array": lambda a: {**a, "weights": np.ones(3)},
+}
+
+
+def _set(array, index, value):
+    out = np.array(array)
+    out[index] = value
+    return out
+
+
+def try_bad_input(rng: random.Random, tmp: Path, ref: Reference, what: str | None = None) -> Try:
+    """A bad study file or a bad data file, given to `plan` or `run` (at random): exit 2, one line
+    naming the file, no traceback, and no trial stored."""
+    what = what or rng.choice([*BAD_STUDIES, *BAD_DATA])
+    kind = "bad input"
+    folder = tmp / f"bad-{rng.getrandbits(32):08x}"
+    folder.mkdir(parents=True)
+    text = ref.write().read_text()
+    named = folder / "study.toml"
+    if what in BAD_STUDIES:
+        named.write_text(BAD_STUDIES[what](text), errors="surrogateescape")
+        command = rng.choice(["plan", "run"])
+    else:
+        data = folder / "data.npz"
+        if BAD_DATA[what] is None:
+            data.write_bytes(ref.data.read_bytes()[: rng.randint(0, 2000)])
+        else:
+            with np.load(ref.data) as arrays:
+                np.savez(data, **BAD_DATA[what](dict(arrays)))
+        named.write_text(text.replace(f"npz:{ref.data}", f"npz:{data}"))
+        named = data
+        command = "run"  # `plan` reads only the headers and labels; NaN shows when the data load
+    study = folder / "study.toml"
+    workspace = folder / "ws"
+    args = run_args(study, workspace, "--quiet") if command == "run" else ["plan", str(study)]
+    done = cli(*args)
+    detail = f"{what}, {command}"
+    # One line per problem (a study file with several is told all of them), each naming the file.
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    named_each = bool(lines) and all(line.startswith("hyperlab: error: ") and named.name in line
+                                     for line in lines)
+    if done.returncode != 2 or "Traceback" in done.stderr or not named_each:
+        return Try(kind, False, f"{detail}: exit {done.returncode}: {done.stderr[-400:]}")
+    if set(statuses(workspace).values()) - {"pending"}:  # planned trials, but none claimed or ended
+        return Try(kind, False, f"{detail}: trials stored: {statuses(workspace)}")
+    return Try(kind, True, f"{detail}: {done.stderr.strip()[:90]}")

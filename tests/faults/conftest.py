@@ -20,4 +20,9 @@ def rng(request: pytest.FixtureRequest) -> random.Random:
 
 @pytest.fixture(scope="session")
 def reference(tmp_path_factory: pytest.TempPathFactory) -> Reference:
+    """One undisturbed run per test session: pytest-xdist's processes share it (their temporary
+    folders are siblings, and they share a run id), so it is trained once, not once per process."""
+    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if run_id:
+        return Reference(tmp_path_factory.getbasetemp().parent / f"faults-reference-{run_id[:12]}")
     return Reference(Path(tmp_path_factory.mktemp("faults-reference")))

@@ -87,7 +87,7 @@ class ProcessExecutor:
                 proc.wait()
             raise
         codes = [proc.wait() for proc in procs]
-        self._check(codes, errors)
+        self._check(codes, errors, interrupted=forwarded > 0)
 
     def _start(self, index: int, payload: str, lines: queue.Queue, errors: list[str]) -> subprocess.Popen:
         env = dict(os.environ)
@@ -123,12 +123,16 @@ class ProcessExecutor:
         return max(sent, 1)
 
     @staticmethod
-    def _check(codes: list[int], errors: list[list[str]]) -> None:
+    def _check(codes: list[int], errors: list[list[str]], interrupted: bool = False) -> None:
+        # A worker that the forwarded SIGINT reached while Python was still starting it (before
+        # worker.main installs its handler) dies of the signal, -2: it had claimed nothing yet, so
+        # it was interrupted, not broken (seen under load, when a worker starts late).
+        stopped = (0, 130, -signal.SIGINT) if interrupted else (0, 130)
         for code, lines in zip(codes, errors, strict=True):
             if code == 2:
                 raise UserError("\n".join(line.removeprefix("hyperlab: error: ") for line in lines
                                           if line.strip()) or "a worker rejected its input")
         for index, (code, lines) in enumerate(zip(codes, errors, strict=True)):
-            if code not in (0, 130):
+            if code not in stopped:
                 tail = "\n".join(lines[-20:])
                 raise RuntimeError(f"worker {index} exited with code {code}:\n{tail}")
