@@ -244,6 +244,45 @@ class Elementwise(StatelessLayer):
         return self.module(x), layout
 
 
+class PerTrialActivation(StatelessLayer):
+    """Trials whose activations differ at one position (relu for some, tanh or linear for others):
+    every distinct activation runs over the whole stack and each trial keeps its own, selected by a
+    per-trial mask. Elementwise, so trial k gets exactly its activation of its own inputs; the extra
+    activations cost a few small elementwise ops, far less than training those trials outside the
+    stack (the hidden layers of such MLPs hold K x B x <= 64 values)."""
+
+    def __init__(self, modules: list[nn.Module]) -> None:
+        super().__init__(len(modules))
+        self.modules_of = list(modules)
+
+    def keep(self, index: torch.Tensor) -> None:
+        self.modules_of = [self.modules_of[i] for i in index.tolist()]
+        self.k = len(self.modules_of)
+
+    def run(self, x: torch.Tensor, layout: str) -> Activation:
+        kinds: dict[str, list[int]] = {}  # activation (its repr) -> the trials that use it
+        for i, module in enumerate(self.modules_of):
+            kinds.setdefault(repr(module), []).append(i)
+        if len(kinds) == 1:
+            return self.modules_of[0](x), layout
+        if layout in (SHARED_FLAT, SHARED_IMAGE):  # the trials' values part here
+            x, layout = to_stacked(x, layout, self.k)
+        members = list(kinds.values())
+        y = self.modules_of[members[0][0]](x)
+        for trials in members[1:]:
+            y = torch.where(self._mask(trials, x, layout), self.modules_of[trials[0]](x), y)
+        return y, layout
+
+    def _mask(self, trials: list[int], x: torch.Tensor, layout: str) -> torch.Tensor:
+        """True where the values belong to one of `trials`, broadcastable against x in `layout`."""
+        chosen = torch.zeros(self.k, dtype=torch.bool)
+        chosen[trials] = True
+        chosen = chosen.to(x.device)
+        if layout == WIDE_IMAGE:  # trial k owns channels [k*C, (k+1)*C)
+            return chosen.repeat_interleave(x.shape[1] // self.k).view(1, -1, 1, 1)
+        return chosen.view(-1, *([1] * (x.ndim - 1)))  # stacked_flat (K, B, F), stacked_image (K, B, ...)
+
+
 class Pool(StatelessLayer):
     """Max/average pooling and global average pooling: per channel, so any image layout works."""
 
