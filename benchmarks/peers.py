@@ -329,7 +329,8 @@ def run_side(side: str, study: str, overrides: list[str], args: argparse.Namespa
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--studies", default="mlp,cnn,quickstart", help="comma-separated: " + ", ".join(STUDIES))
+    parser.add_argument("--studies", default="mlp,cnn,quickstart",
+                        help="comma-separated: " + ", ".join(STUDIES))
     parser.add_argument("--sides", default=",".join(SIDES), help="comma-separated: " + ", ".join(SIDES))
     parser.add_argument("--epochs", type=int, default=10, help="epochs per trial of the MLP ablation")
     parser.add_argument("--cnn-epochs", type=int, default=2, help="epochs per trial of the CNN dropout sweep")
