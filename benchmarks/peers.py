@@ -361,6 +361,11 @@ def main(argv: list[str] | None = None) -> int:
         flops = {s: study_flops(STUDIES[s], overrides[s]) for s in studies}
         peaks = [matmul_peak()]
         runs: list[dict] = []
+        out = args.out / f"peers-{time.strftime('%Y%m%d-%H%M%S')}.json"
+        info = {"data": data_note, "real_cifar10": real, "args": {k: str(v) for k, v in vars(args).items()},
+                "overrides": overrides, "torch": torch.__version__, "cores": os.cpu_count(),
+                "cpu": cpu_name(),
+                "date": time.strftime("%Y-%m-%d %H:%M:%S")}
         for r in range(args.repeats):
             for study in studies:
                 shift = (r + studies.index(study)) % len(sides)
@@ -371,20 +376,22 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"  [{r + 1}/{args.repeats}] {study:<10} {side:<9} {run['wall_s']:8.1f} s  "
                           f"val acc {run['mean_val_accuracy']:.4f}  load {run['load_average'][0]:.2f}",
                           flush=True)
+                    save(out, {**info, "partial": True, "matmul_peak_gflops": peaks, "runs": runs,
+                               "table": summarize(runs, studies, sides, flops, statistics.median(peaks))})
             peaks.append(matmul_peak())
     peak = statistics.median(peaks)
     table = summarize(runs, studies, sides, flops, peak)
     print_table(table, peak, data_note, args)
-    result = {"data": data_note, "real_cifar10": real, "args": {k: str(v) for k, v in vars(args).items()},
-              "overrides": overrides, "matmul_peak_gflops": peaks, "torch": torch.__version__,
-              "cores": os.cpu_count(), "cpu": cpu_name(), "table": table, "runs": runs,
-              "date": time.strftime("%Y-%m-%d %H:%M:%S")}
-    args.out.mkdir(parents=True, exist_ok=True)
-    out = args.out / f"peers-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.with_suffix(".tmp").write_text(json.dumps(result, indent=1))
-    os.replace(out.with_suffix(".tmp"), out)
+    save(out, {**info, "partial": False, "matmul_peak_gflops": peaks, "runs": runs, "table": table})
     print(f"\nsaved {out}")
     return 0
+
+
+def save(path: Path, result: dict) -> None:
+    """Write the results so far (after every side: a long run stopped early keeps what it measured)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.with_suffix(".tmp").write_text(json.dumps(result, indent=1))
+    os.replace(path.with_suffix(".tmp"), path)
 
 
 def summarize(runs: list[dict], studies: list[str], sides: list[str], flops: dict[str, float],
@@ -396,6 +403,8 @@ def summarize(runs: list[dict], studies: list[str], sides: list[str], flops: dic
         hyperlab_wall = statistics.median(walls["hyperlab"]) if walls.get("hyperlab") else None
         for side in sides:
             mine = [r for r in runs if r["study"] == study and r["side"] == side]
+            if not mine:  # not run (yet)
+                continue
             wall = statistics.median(walls[side])
             rows.append({
                 "study": study, "side": side, "wall_s": wall,
