@@ -71,12 +71,17 @@ class PerSample(torch.utils.data.Dataset):
     ToTensor (x / 255, CHW) one at a time, or a float example (digits, as a TensorDataset would)."""
 
     def __init__(self, x: torch.Tensor, y: torch.Tensor) -> None:
-        raw = (x * 255).round()
-        if x.dim() == 4 and x.shape[1] == 3 and torch.allclose(raw / 255, x):  # CIFAR: back to the uint8 HWC
-            self.images: np.ndarray | None = raw.to(torch.uint8).permute(0, 2, 3, 1).numpy()  # of its file
-            self.rows = None
-        else:  # digits (0-16 per pixel): the float examples, one per index
-            self.images, self.rows = None, x
+        self.images: np.ndarray | None = None
+        self.rows: torch.Tensor | None = x
+        probe = x[:256]
+        if x.dim() == 4 and x.shape[1] == 3 and torch.allclose((probe * 255).round() / 255, probe):
+            # CIFAR: back to the uint8 HWC of its file, in chunks (a full float temporary would cost
+            # every Ray trial another 600 MB: the first run of this benchmark ran out of memory)
+            images = np.empty((len(x), x.shape[2], x.shape[3], 3), dtype=np.uint8)
+            for start in range(0, len(x), 4096):
+                chunk = (x[start:start + 4096] * 255).round().to(torch.uint8).permute(0, 2, 3, 1)
+                images[start:start + 4096] = chunk.numpy()
+            self.images, self.rows = images, None
         self.labels = y.numpy()
 
     def __len__(self) -> int:
