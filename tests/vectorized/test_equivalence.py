@@ -60,6 +60,27 @@ def test_convnet_variants_with_batch_norm_and_dropout_match_the_engine(digits):
         assert_same_result(mine, theirs, f"trial {i}")
 
 
+def test_trials_with_different_activations_share_a_stack_and_match_the_engine(digits):
+    # notebook 000's activation levels (linear, tanh with Glorot init) beside relu trials; sigmoid,
+    # a dropout trial and one that stops early (leaves the stack: the mask follows the kept trials)
+    configs = [trial(),
+               trial(with_model(MLP, activation="linear", init="glorot_uniform")),
+               trial(with_model(MLP, activation="tanh", init="glorot_uniform")),
+               trial(with_model(MLP, activation="sigmoid", dropout=0.2),
+                     optimizer={"name": "sgd", "lr": 0.1}),
+               trial(with_model(MLP, activation="tanh"), epochs=2)]
+    seeds = [4, 4, 4, 4, 9]  # the last trial has its own batches
+    stacked = train_group(configs, seeds, splits=digits)
+    for i, (mine, theirs) in enumerate(zip(stacked, alone(configs, seeds, digits), strict=True)):
+        assert_same_result(mine, theirs, f"trial {i}")
+    convnets = [trial(CONVNET, optimizer=CALM),
+                trial(with_model(CONVNET, layers=[*CONVNET["layers"][:2], "tanh", *CONVNET["layers"][3:]]),
+                      optimizer=CALM)]  # per-trial activation on the wide image layout
+    for i, (mine, theirs) in enumerate(zip(train_group(convnets, [1, 1], splits=digits),
+                                           alone(convnets, [1, 1], digits), strict=True)):
+        assert_same_result(mine, theirs, f"convnet {i}")
+
+
 def test_trials_of_different_seeds_and_augmentations_each_see_their_own_batches(digits):
     flips = {"hflip": True, "crop_padding": 1}
     configs = [trial(), trial(augment=flips), trial(augment=flips), trial(epochs=2),

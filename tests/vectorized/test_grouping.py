@@ -12,15 +12,17 @@ def test_variants_differing_in_training_hyperparameters_share_a_group():
     configs = [trial(), trial(optimizer={"name": "sgd", "lr": 0.5, "momentum": 0.0, "weight_decay": 0.1}),
                trial(with_model(MLP, dropout=0.2, l2={"output_kernel": 0.5})), trial(epochs=7),
                trial(loss={"name": "cross_entropy", "label_smoothing": 0.2}),
-               trial(schedule={"name": "cosine"})]
+               trial(schedule={"name": "cosine"}),
+               trial(with_model(MLP, activation="tanh", init="glorot_uniform")),
+               trial(with_model(MLP, activation="linear"))]  # activations run per trial in the stack
     assert len({group_key(c, seed=0) for c in configs}) == 1
-    groups = group_trials(list(range(6)), config_of=lambda i: configs[i], seed_of=lambda i: 0)
-    assert groups == [list(range(6))]
+    groups = group_trials(list(range(8)), config_of=lambda i: configs[i], seed_of=lambda i: 0)
+    assert groups == [list(range(8))]
 
 
 @pytest.mark.parametrize("other", [
     trial(with_model(MLP, hidden=[32, 32])),  # another architecture
-    trial(with_model(MLP, activation="tanh")),
+    trial(with_model(MLP, hidden=[16, 32])),  # the same layers, other widths
     trial(batch_size=32),
     trial(precision="bf16"),
     trial(eval_every=2),

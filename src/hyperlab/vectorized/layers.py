@@ -244,6 +244,101 @@ class Elementwise(StatelessLayer):
         return self.module(x), layout
 
 
+class _MixedActivation(torch.autograd.Function):
+    """y = majority(x), then each other activation over its own trials' slice, copied in place.
+    Autograd through index_select/index_copy adds ~8 full-size passes per position (zero-filled
+    gradients, out-of-place copies: 5x a relu's forward + backward, measured); here the backward
+    applies each activation's own backward formula to its slice, in place."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, dim: int, majority: nn.Module,  # type: ignore[override]
+                minorities: list[tuple[nn.Module, torch.Tensor]]) -> torch.Tensor:
+        y = majority(x)
+        if y is x:  # identity: the copies below must not write into the input
+            y = x.clone()
+        outs = []
+        for module, index in minorities:
+            out = module(x.index_select(dim, index))
+            y.index_copy_(dim, index, out)
+            outs.append(out)
+        ctx.save_for_backward(x, y, *outs)
+        ctx.dim, ctx.majority, ctx.minorities = dim, majority, minorities
+        return y
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:  # type: ignore[override]
+        x, y, *outs = ctx.saved_tensors
+        dim = ctx.dim
+        # y's minority slices are not the majority's outputs: their gradients are overwritten below
+        grad_x = _activation_grad(ctx.majority, x, y, grad)
+        if grad_x is grad:
+            grad_x = grad.clone()
+        for (module, index), out in zip(ctx.minorities, outs, strict=True):
+            grad_x.index_copy_(dim, index, _activation_grad(module, x.index_select(dim, index), out,
+                                                            grad.index_select(dim, index)))
+        return grad_x, None, None, None
+
+
+def _activation_grad(module: nn.Module, x: torch.Tensor, out: torch.Tensor,
+                     grad: torch.Tensor) -> torch.Tensor:
+    """The gradient autograd gives an elementwise activation `module` (out = module(x)) for `grad`:
+    the backward kernels torch's own ReLU, Tanh and Sigmoid use, else autograd on a recomputation."""
+    if isinstance(module, nn.Identity):
+        return grad
+    if type(module) is nn.ReLU:
+        return torch.ops.aten.threshold_backward(grad, out, 0)
+    if type(module) is nn.Tanh:
+        return torch.ops.aten.tanh_backward(grad, out)
+    if type(module) is nn.Sigmoid:
+        return torch.ops.aten.sigmoid_backward(grad, out)
+    with torch.enable_grad():
+        leaf = x.detach().requires_grad_()
+        (result,) = torch.autograd.grad(module(leaf), leaf, grad)
+    return result
+
+
+class PerTrialActivation(StatelessLayer):
+    """Trials whose activations differ at one position (relu for most, tanh or linear for some): the
+    most common activation runs over the whole stack, each other one only over its own trials' slice
+    (_MixedActivation). Elementwise, so trial k gets exactly its activation of its own inputs and its
+    gradient; the extra cost is a gather and a copy per extra activation, far less than training
+    those trials outside the stack."""
+
+    def __init__(self, modules: list[nn.Module]) -> None:
+        super().__init__(len(modules))
+        self.modules_of = list(modules)
+
+    def keep(self, index: torch.Tensor) -> None:
+        self.modules_of = [self.modules_of[i] for i in index.tolist()]
+        self.k = len(self.modules_of)
+
+    def run(self, x: torch.Tensor, layout: str) -> Activation:
+        kinds: dict[str, list[int]] = {}  # activation (its repr) -> the trials that use it
+        for i, module in enumerate(self.modules_of):
+            kinds.setdefault(repr(module), []).append(i)
+        if len(kinds) == 1:
+            return self.modules_of[0](x), layout
+        if layout in (SHARED_FLAT, SHARED_IMAGE):  # the trials' values part here
+            x, layout = to_stacked(x, layout, self.k)
+        members = sorted(kinds.values(), key=len, reverse=True)
+        minorities = []
+        for trials in members[1:]:
+            dim, index = self._index(trials, x, layout)
+            minorities.append((self.modules_of[trials[0]], index))
+        y = _MixedActivation.apply(x, dim, self.modules_of[members[0][0]], minorities)
+        return y, layout
+
+    def _index(self, trials: list[int], x: torch.Tensor, layout: str) -> tuple[int, torch.Tensor]:
+        """(dimension, indices) of `trials`' values in x: the leading trial dimension, or in the wide
+        image layout the channels [k*C, (k+1)*C) of each trial k."""
+        index = torch.tensor(trials, dtype=torch.long)
+        if layout == WIDE_IMAGE:
+            channels = x.shape[1] // self.k
+            index = (index.view(-1, 1) * channels + torch.arange(channels)).view(-1)
+            return 1, index.to(x.device)
+        return 0, index.to(x.device)
+
+
 class Pool(StatelessLayer):
     """Max/average pooling and global average pooling: per channel, so any image layout works."""
 

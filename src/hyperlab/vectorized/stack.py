@@ -4,7 +4,8 @@ give each trial its weights back under its own module names.
 The models are the ones `hyperlab.models.build_model` makes (an nn.Sequential for the mlp and
 sequential kinds), built with each trial's seed, so every trial starts from exactly the weights it
 would have alone. Dropout layers are aligned by position: a trial without dropout at a position
-gets rate 0 there, so trials differing only in dropout rates or placement stack together.
+gets rate 0 there, so trials differing only in dropout rates or placement stack together; activation
+layers may differ trial by trial (relu, tanh, linear, ...: each trial runs its own).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from hyperlab.vectorized.layers import (
     STACKED_IMAGE,
     Elementwise,
     Flatten,
+    PerTrialActivation,
     Pool,
     StackedBatchNorm,
     StackedConv2d,
@@ -32,12 +34,15 @@ from hyperlab.vectorized.layers import (
 
 ELEMENTWISE = (nn.ReLU, nn.LeakyReLU, nn.ELU, nn.SELU, nn.GELU, nn.Tanh, nn.Sigmoid, nn.Identity)
 POOLS = (nn.MaxPool2d, nn.AvgPool2d)
+WEIGHTED = (nn.Linear, nn.Conv2d, nn.BatchNorm1d, nn.BatchNorm2d)  # an activation may follow these
 SUPPORTED = "dense, conv (groups=1), maxpool, avgpool, gap, bn, dropout, flatten and activation layers"
 
 
 def _positions(model: nn.Module) -> list[tuple[list[tuple[str, nn.Module]], float]]:
     """[(named non-dropout module, dropout rate right after it)]: a leading dropout sits on a
-    pseudo-position before the first layer (named ''), so the rates stay aligned by position."""
+    pseudo-position before the first layer (named ''), so the rates stay aligned by position. A layer
+    with weights that no activation follows gets an identity (named '') after it, with the dropout
+    that followed it: a `linear` MLP then aligns with a relu one (identity for relu, trial by trial)."""
     if not isinstance(model, nn.Sequential):
         raise ValueError(f"only nn.Sequential models stack, got {type(model).__name__}")
     slots: list[tuple[list[tuple[str, nn.Module]], float]] = [([], 0.0)]
@@ -47,14 +52,21 @@ def _positions(model: nn.Module) -> list[tuple[list[tuple[str, nn.Module]], floa
             if rate:
                 raise ValueError("two dropout layers in a row do not stack")
             slots[-1] = (members, module.p)
-        else:
-            slots.append(([(name, module)], 0.0))
+            continue
+        after_weights = len(slots) > 1 and isinstance(slots[-1][0][0][1], WEIGHTED)
+        if after_weights and not isinstance(module, ELEMENTWISE):
+            slots.append(([("", nn.Identity())], slots[-1][1]))  # the missing activation, and its dropout
+            slots[-2] = (slots[-2][0], 0.0)
+        slots.append(([(name, module)], 0.0))
+    if len(slots) > 1 and isinstance(slots[-1][0][0][1], WEIGHTED):
+        slots.append(([("", nn.Identity())], slots[-1][1]))
+        slots[-2] = (slots[-2][0], 0.0)
     return slots
 
 
 def signature(model: nn.Module) -> str | None:
     """A text equal for two models exactly when they stack (same layers and shapes; dropout rates,
-    initial weights and penalties may differ), or None when the model cannot be stacked."""
+    activations, initial weights and penalties may differ), or None when the model cannot be stacked."""
     try:
         slots = _positions(model)
     except ValueError:
@@ -64,7 +76,8 @@ def signature(model: nn.Module) -> str | None:
         name, module = members[0]
         if not _supported(module):
             return None
-        parts.append(repr(module))
+        # any activation at any position: PerTrialActivation runs each trial's own
+        parts.append("activation" if isinstance(module, ELEMENTWISE) else repr(module))
     return "|".join(parts)
 
 
@@ -168,4 +181,6 @@ def _stacked(group: list[nn.Module], k: int) -> StackedLayer:
         return Pool(first, k, flattens=True)
     if isinstance(first, POOLS):
         return Pool(first, k)
+    if len({repr(module) for module in group}) > 1:
+        return PerTrialActivation(group)
     return Elementwise(first, k)

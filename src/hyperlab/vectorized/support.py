@@ -3,9 +3,9 @@ left to the normal engine.
 
 May differ: learning rate, momentum, dampening, Nesterov, weight decay, schedule, epochs, early
 stopping, divergence factor, gradient clipping, augmentation, model init, dropout rates and
-placement, L1/L2 penalties, label smoothing, the seed (when `share_batches` is off).
-Must be equal: the data, the architecture (layer types and shapes), the batch size, the optimizer
-kind (SGD), the loss kind, precision and evaluation frequency. (Device, threads and evaluation
+placement, activations, L1/L2 penalties, label smoothing, the seed (when `share_batches` is off).
+Must be equal: the data, the architecture (layer types and shapes, activations aside), the batch
+size, the optimizer kind, the loss kind, precision and evaluation frequency. (Device, threads and evaluation
 batch size are run settings: one per process, never part of a trial.)
 """
 
