@@ -199,6 +199,10 @@ def check_device(device: str) -> None:
 
 
 def _default_executor(settings: RunSettings) -> Executor:
+    if settings.executor == "ray":  # imported here: `ray` is an optional extra, slow to import
+        from hyperlab.runner.ray_executor import RayExecutor
+
+        return RayExecutor(**settings.executor_options)
     if settings.workers > 1:
         return ProcessExecutor(settings.workers, vectorize=settings.executor == "vectorized")
     if settings.executor == "vectorized":
