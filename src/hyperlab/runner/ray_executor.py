@@ -19,6 +19,7 @@ under a dead process, which the next `hyperlab run` claims and resumes from thei
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import queue
 import shutil
@@ -37,6 +38,11 @@ from hyperlab.store import LostClaimError
 INSTALL_HINT = "--executor ray needs Ray: pip install hyperlab[ray]"
 MAX_SUBMISSIONS = 4  # submissions of one trial (its node lost 3 times) before it is stored as failed
 POLL_SECONDS = 0.2  # how often the driver looks at Ctrl-C and heartbeats while waiting for events
+# Flow control: a task pauses once it is this many events (an epoch and its checkpoint are two)
+# ahead of the driver, and the driver holds at most QUEUED events not yet committed, so a slow
+# driver bounds the checkpoints in flight instead of buffering every one in memory.
+BACKPRESSURE_EVENTS = 8
+QUEUED = 16
 
 
 def import_ray() -> Any:
@@ -104,7 +110,8 @@ class RayExecutor:
                 gpus = 1 if ctx.settings.device == "cuda" else 0
             # max_retries=0: a lost node is retried here, from the checkpoint the driver holds.
             self._remote = ray.remote(train_on_node).options(
-                num_cpus=self.cpus_per_trial, num_gpus=gpus, max_retries=0, num_returns="streaming")
+                num_cpus=self.cpus_per_trial, num_gpus=gpus, max_retries=0, num_returns="streaming",
+                _generator_backpressure_num_objects=BACKPRESSURE_EVENTS)
             self._gpus = gpus
 
     def _capacity(self) -> int:
@@ -136,7 +143,7 @@ class RayExecutor:
         self._connect(ctx)
         todo = list(trials)
         flights: dict[str, _Flight] = {}
-        events: queue.Queue = queue.Queue()
+        events: queue.Queue = queue.Queue(maxsize=QUEUED)
         last_beat = time.monotonic()
         try:
             while todo or flights:
@@ -184,6 +191,7 @@ class RayExecutor:
                "checkpoint": checkpoint}
         flight.generator = self._remote.remote(job, self._data_ref(task, ctx))
         flight.where["resumed_from"] = stored[-1]["epoch"] if stored else 0
+        flight.where["checkpoint"] = json.loads(checkpoint[1])["epoch"] if checkpoint else 0
         threading.Thread(target=self._pump, args=(task.key, flight.submission, flight.generator, events),
                          daemon=True).start()
 
