@@ -223,9 +223,13 @@ class RayExecutor:
                 ctx.events.emit({"event": "epoch", **_progress(where), "epoch": int(record["epoch"]),
                                  "epochs": task.epochs, "metrics": record, "node": flight.node})
             elif kind == "checkpoint":
-                from hyperlab.engine.checkpoint import install_checkpoint
+                from hyperlab.engine.checkpoint import CheckpointError, install_checkpoint
 
-                install_checkpoint(store.trial_dir(key), event["tensors"], event["state"])
+                try:
+                    install_checkpoint(store.trial_dir(key), event["tensors"], event["state"])
+                except CheckpointError as exc:  # damaged on the way: as a lost node, from the last good one
+                    self._cancel({key: flight})
+                    self._on_error(flight, exc, flights, events, ctx)
             elif kind == "files":
                 from hyperlab.engine.checkpoint import write_file_atomic
 

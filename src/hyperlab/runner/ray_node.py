@@ -19,6 +19,7 @@ SHA-256 (engine/checkpoint.py); the driver verifies them before writing them int
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import tempfile
 import threading
@@ -70,7 +71,9 @@ def train_on_node(job: dict, data: dict) -> Iterator[dict]:
         if job.get("checkpoint") is not None:
             tensors, state = job["checkpoint"]
             install_checkpoint(workdir, tensors, state)  # verified: a garbled transfer raises here
-        events: queue.Queue = queue.Queue()
+        # Bounded: when the driver falls behind, Ray pauses this generator and the full queue then
+        # pauses training too, instead of piling up checkpoints in this node's memory.
+        events: queue.Queue = queue.Queue(maxsize=4)
         stop = threading.Event()
         trainer = threading.Thread(
             target=_train, args=(config, job, settings, splits, workdir, events, stop), daemon=True)
@@ -82,7 +85,10 @@ def train_on_node(job: dict, data: dict) -> Iterator[dict]:
                 yield item
         finally:
             stop.set()  # the task was cancelled or failed: stop after the current epoch
-            trainer.join()
+            while trainer.is_alive():  # empty the queue so a blocked put cannot keep the thread alive
+                with contextlib.suppress(queue.Empty):
+                    events.get_nowait()
+                trainer.join(0.05)
 
 
 def _train(config: Any, job: dict, settings: Any, splits: Any, workdir: Path, events: queue.Queue,

@@ -106,7 +106,8 @@ def run_study(
     started = time.monotonic()
     settings = resolve_settings(study, settings, workers=workers, device=device, threads=threads,
                                 vectorize=vectorize)
-    check_device(settings.device)  # before anything is claimed or stored: the machine, not a trial
+    if settings.executor != "ray":  # on Ray, trials run on the cluster's nodes, not on this machine
+        check_device(settings.device)  # before anything is claimed or stored: the machine, not a trial
     workers = settings.workers
     sink = events or QuietSink()
     with Store.open(workspace) as store:
