@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # the runner (and torch) load only when a study is loaded or 
 
 Progress = Literal["rich", "quiet", "jsonl", "events"]
 DEVICES = ("auto", "cpu", "cuda")
+EXECUTORS = ("vectorized", "local", "ray")
 
 
 class Study:
@@ -79,6 +80,8 @@ class Study:
         vectorize: bool | None = None,
         data_root: str | None = None,
         stale_after: float = DEFAULT_STALE_AFTER,
+        executor: str | None = None,
+        executor_options: dict | None = None,
     ) -> RunSummary:
         """Train what the workspace does not have yet and write the report; returns a summary.
 
@@ -90,6 +93,8 @@ class Study:
         `summary.events`) or any object with `emit(event)` and `close()`. Ctrl-C stops after the
         current epoch (stored and checkpointed): `summary.interrupted` is then True. `vectorize`:
         train compatible trials of one seed as one stacked model (docs/performance.md).
+        `executor`: "vectorized", "local" or "ray" (a Ray cluster, docs/distributed.md), with its
+        `executor_options` (ray: address, cpus_per_trial, gpus_per_trial).
         """
         if workers is not None and workers < 1:
             raise UserError(f"--workers: must be >= 1, got {workers}")
@@ -97,12 +102,16 @@ class Study:
             raise UserError(f"--threads: must be >= 1, got {threads}")
         if device is not None and device not in DEVICES:
             raise UserError(f"--device: must be one of {', '.join(DEVICES)}, got {device!r}")
+        if executor is not None and executor not in EXECUTORS:
+            raise UserError(f"--executor: must be one of {', '.join(EXECUTORS)}, got {executor!r}")
         from hyperlab.runner.events import ListSink
         from hyperlab.runner.run import resolve_settings, run_study
 
         sink = _sink(progress)
         settings = resolve_settings(self.spec, None, workers=workers, device=device, threads=threads,
-                                    vectorize=vectorize).with_overrides(data_root=data_root)
+                                    vectorize=vectorize).with_overrides(
+            data_root=data_root, executor=executor,
+            executor_options={} if executor == "ray" and executor_options is None else executor_options)
         summary = run_study(self.spec, self.plan(), workspace=workspace, settings=settings, rerun=rerun,
                             retry_failed=retry_failed, events=sink, report=report,
                             write_report=write_study_report, stale_after=stale_after)

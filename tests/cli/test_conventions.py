@@ -55,7 +55,7 @@ def test_help_and_version_do_not_import_torch_or_pandas():
     code = ("import sys\nfrom hyperlab.cli.app import main\n"
             "for args in (['--help'], ['--version'], ['plan', '--help'], ['studies', '--help']):\n"
             "    try:\n        main(args)\n    except SystemExit:\n        pass\n"
-            "print(sorted(m for m in ('torch', 'pandas', 'numpy', 'matplotlib', 'scipy', 'sklearn') "
+            "print(sorted(m for m in ('torch', 'pandas', 'numpy', 'matplotlib', 'scipy', 'sklearn', 'ray') "
             "if m in sys.modules))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr

@@ -30,6 +30,17 @@ def command(
     no_report: bool = typer.Option(False, "--no-report", help="Do not write the report afterwards."),
     no_vectorize: bool = typer.Option(
         False, "--no-vectorize", help="Train one trial at a time instead of stacking compatible trials."),
+    executor: str | None = typer.Option(
+        None, "--executor", help="vectorized (default), local (one trial at a time) or ray (a Ray cluster: "
+        "docs/distributed.md)."),
+    ray_address: str | None = typer.Option(
+        None, "--ray-address", help="With --executor ray: the cluster (default: $RAY_ADDRESS, else a "
+        "local Ray instance)."),
+    cpus_per_trial: float | None = typer.Option(
+        None, "--cpus-per-trial", help="With --executor ray: CPUs each trial's task reserves (default 1)."),
+    gpus_per_trial: float | None = typer.Option(
+        None, "--gpus-per-trial", help="With --executor ray: GPUs each trial's task reserves (default 1 "
+        "with --device cuda, else 0)."),
 ) -> None:
     """Train the study's missing trials (reusing every stored one) and write its report.
 
@@ -40,11 +51,17 @@ def command(
 
     if quiet and jsonl:
         raise UserError("--quiet and --jsonl: choose one")
+    ray_options = {"address": ray_address, "cpus_per_trial": cpus_per_trial, "gpus_per_trial": gpus_per_trial}
+    ray_options = {k: v for k, v in ray_options.items() if v is not None}
+    if ray_options and executor != "ray":
+        flags = ", ".join("--" + k.replace("_", "-").replace("address", "ray-address") for k in ray_options)
+        raise UserError(f"{flags}: only with --executor ray")
     loaded = Study.load(study, set_ or [])
     progress = "jsonl" if jsonl else "quiet" if quiet else "rich"
     summary = loaded.run(workspace, workers=workers, rerun=rerun, retry_failed=retry_failed, device=device,
                          threads=threads, progress=progress, report=not no_report,
-                         vectorize=False if no_vectorize else None, data_root=data_root)
+                         vectorize=False if no_vectorize else None, data_root=data_root,
+                         executor=executor, executor_options=ray_options or None)
     if summary.output_closed:
         # Nobody reads stdout any more: point it at /dev/null so the interpreter's final flush
         # does not fail, and say on stderr what happened.

@@ -46,6 +46,12 @@ def _write_atomic(path: Path, data: bytes) -> Path:
     return Path(tmp)
 
 
+def write_file_atomic(path: Path, data: bytes) -> None:
+    """`data` as the file `path` (fsynced temp file + rename): a reader never sees half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(_write_atomic(path, data), path)
+
+
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -65,10 +71,59 @@ def save_checkpoint(workdir: Path, tensors: dict[str, torch.Tensor], state: dict
     raw = save_tensors(cpu)
     document = {"format": FORMAT, "sha256_tensors": _sha256(raw), **state}
     document["sha256_json"] = _document_hash(document)
+    _install(workdir, raw, json.dumps(document, allow_nan=False).encode())
+
+
+def install_checkpoint(workdir: Path, tensors_raw: bytes, state_raw: bytes) -> int:
+    """Write a checkpoint received as the bytes of its two files (from another machine) exactly as
+    `save_checkpoint` would, after checking both halves against their hashes; returns its epoch.
+    Raises CheckpointError when the bytes do not verify (nothing is written then)."""
+    document = _verified_document(Path("checkpoint received"), tensors_raw, state_raw)
+    workdir.mkdir(parents=True, exist_ok=True)
+    _install(workdir, tensors_raw, state_raw)
+    return int(document.get("epoch", 0))
+
+
+def checkpoint_files(workdir: Path) -> tuple[bytes, bytes] | None:
+    """The bytes of the newest checkpoint in `workdir` that verifies (tensors file, state file), to
+    send to another machine; None when there is none. Nothing is removed."""
+    for folder in (workdir, workdir / PREVIOUS_DIR):
+        try:
+            raw, state_raw = (folder / TENSORS_FILE).read_bytes(), (folder / STATE_FILE).read_bytes()
+            _verified_document(folder / STATE_FILE, raw, state_raw)
+        except (OSError, CheckpointError):
+            continue
+        return raw, state_raw
+    return None
+
+
+def _verified_document(state_path: Path, raw: bytes, state_raw: bytes) -> dict[str, Any]:
+    document = _checked_state(state_path, state_raw)
+    if _sha256(raw) != document.get("sha256_tensors"):
+        raise CheckpointError(f"{state_path.parent / TENSORS_FILE}: its SHA-256 does not match the one in "
+                              f"{STATE_FILE}")
+    return document
+
+
+def _checked_state(state_path: Path, state_raw: bytes) -> dict[str, Any]:
+    try:
+        document = json.loads(state_raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"{state_path}: not valid JSON ({exc})") from exc
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        found = document.get("format") if isinstance(document, dict) else None
+        raise CheckpointError(f"{state_path}: format {found!r}, this hyperlab resumes format {FORMAT}")
+    if document.get("sha256_json") != _document_hash(document):
+        raise CheckpointError(f"{state_path}: its SHA-256 does not match its contents")
+    return document
+
+
+def _install(workdir: Path, raw: bytes, state_raw: bytes) -> None:
+    """Both files of a checkpoint, atomically, the current pair becoming `previous/`."""
     temps: list[Path] = []
     try:
         temps.append(_write_atomic(workdir / TENSORS_FILE, raw))
-        temps.append(_write_atomic(workdir / STATE_FILE, json.dumps(document, allow_nan=False).encode()))
+        temps.append(_write_atomic(workdir / STATE_FILE, state_raw))
         if (workdir / STATE_FILE).is_file():  # keep the current checkpoint as the previous one
             previous = workdir / PREVIOUS_DIR
             previous.mkdir(exist_ok=True)
@@ -89,20 +144,12 @@ def verify_checkpoint(folder: Path) -> tuple[dict[str, torch.Tensor], dict[str, 
     tensors_path, state_path = folder / TENSORS_FILE, folder / STATE_FILE
     if not state_path.is_file():
         raise FileNotFoundError(state_path)
-    try:
-        document = json.loads(state_path.read_bytes())
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise CheckpointError(f"{state_path}: not valid JSON ({exc})") from exc
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
-        found = document.get("format") if isinstance(document, dict) else None
-        raise CheckpointError(f"{state_path}: format {found!r}, this hyperlab resumes format {FORMAT}")
-    if document.get("sha256_json") != _document_hash(document):
-        raise CheckpointError(f"{state_path}: its SHA-256 does not match its contents")
+    state_raw = state_path.read_bytes()
     if not tensors_path.is_file():
+        _checked_state(state_path, state_raw)  # a bad state file is named before the missing half
         raise CheckpointError(f"{tensors_path}: missing")
     raw = tensors_path.read_bytes()
-    if _sha256(raw) != document.get("sha256_tensors"):
-        raise CheckpointError(f"{tensors_path}: its SHA-256 does not match the one in {STATE_FILE}")
+    document = _verified_document(state_path, raw, state_raw)
     try:
         tensors = load_tensors(raw)
     except Exception as exc:  # noqa: BLE001 - hashed bytes that still do not parse: a writer's bug

@@ -42,11 +42,12 @@ class RunSettings(BaseModel):
     data_root: str | None = None
     """Folder with official dataset files (archives, IDX .gz). Default: $HYPERLAB_DATA."""
 
-    executor: Literal["vectorized", "local"] = "vectorized"
-    """vectorized: compatible trials of one seed train as one stacked model; local: one at a time."""
+    executor: Literal["vectorized", "local", "ray"] = "vectorized"
+    """vectorized: compatible trials of one seed train as one stacked model; local: one at a time;
+    ray: one Ray task per trial on a cluster (docs/distributed.md)."""
 
     executor_options: dict[str, Any] = Field(default_factory=dict)
-    """Options of the executor (vectorized: max_group)."""
+    """Options of the executor (vectorized: max_group; ray: address, cpus_per_trial, gpus_per_trial)."""
 
     def with_overrides(self, **changes: Any) -> RunSettings:
         """These settings with every change that is not None applied (validated)."""

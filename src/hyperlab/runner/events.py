@@ -11,7 +11,12 @@ Every event is a flat JSON-serialisable dict with an `event` field:
     report_started  study (the report is being written: figures take a while)
     run_finished    study, statuses ({status: count}), trained, interrupted, report, seconds
 
-Multi-process runs add `worker` (an index) to the events of each worker process.
+Multi-process runs add `worker` (an index) to the events of each worker process. `--executor ray`
+adds `node` (the Ray node's id, 8 hex digits) to `trial_started` (with `node_ip`, `submission`: 1, 2
+after a lost node..., and `checkpoint`: the epoch of the checkpoint it resumes from, 0 = none) and to
+`epoch`, and emits
+
+    trial_requeued  key, variant, seed, node, reason (its node was lost: resubmitted from its checkpoint)
 """
 
 from __future__ import annotations

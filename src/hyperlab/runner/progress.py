@@ -92,7 +92,8 @@ class RichSink:
         self._fractions[e["key"]] = min((e.get("resumed_from") or 0) / max(e["epochs"], 1), 0.999)
         self._advance()
         resumed = f" (resumed after epoch {e['resumed_from']})" if e.get("resumed_from") else ""
-        self._progress.update(self._worker_task(e), description=f"  {e['variant']} seed {e['seed']}",
+        node = f" on node {e['node']}" if e.get("node") else ""  # --executor ray
+        self._progress.update(self._worker_task(e), description=f"  {e['variant']} seed {e['seed']}{node}",
                               total=e["epochs"], completed=e.get("resumed_from", 0), info=resumed)
 
     def _on_epoch(self, e: dict) -> None:

@@ -106,7 +106,8 @@ def run_study(
     started = time.monotonic()
     settings = resolve_settings(study, settings, workers=workers, device=device, threads=threads,
                                 vectorize=vectorize)
-    check_device(settings.device)  # before anything is claimed or stored: the machine, not a trial
+    if settings.executor != "ray":  # on Ray, trials run on the cluster's nodes, not on this machine
+        check_device(settings.device)  # before anything is claimed or stored: the machine, not a trial
     workers = settings.workers
     sink = events or QuietSink()
     with Store.open(workspace) as store:
@@ -199,6 +200,10 @@ def check_device(device: str) -> None:
 
 
 def _default_executor(settings: RunSettings) -> Executor:
+    if settings.executor == "ray":  # imported here: `ray` is an optional extra, slow to import
+        from hyperlab.runner.ray_executor import RayExecutor
+
+        return RayExecutor(**settings.executor_options)
     if settings.workers > 1:
         return ProcessExecutor(settings.workers, vectorize=settings.executor == "vectorized")
     if settings.executor == "vectorized":

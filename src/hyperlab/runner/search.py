@@ -5,7 +5,8 @@
     search.run(executor, ctx, flag, poll_every, train_until_done)
 
 A run first trains the searched configurations a killed run left unfinished, then asks the Optuna
-study (hyperlab.search.SearchDriver) for `--workers` configurations at a time, registers them (so a
+study (hyperlab.search.SearchDriver) for `--workers` configurations at a time (an executor with a
+`parallelism(ctx)` method, such as Ray's, says how many itself), registers them (so a
 SIGKILL never loses or repeats one), stores an over-budget one as `infeasible` without training it,
 and trains the rest; once `search.trials` configurations are stored, it trains the confirmation
 stage (the best configurations and the baseline with matched seeds) like any study's trials.
@@ -81,7 +82,8 @@ class SearchRun:
             self._train([(driver.resume(e), e) for e in unfinished], executor, ctx, flag, poll_every,
                         train_until_done)
         while driver.remaining and not flag():
-            proposed = driver.propose(min(max(ctx.settings.workers, 1), driver.remaining))
+            width = executor.parallelism(ctx) if hasattr(executor, "parallelism") else ctx.settings.workers
+            proposed = driver.propose(min(max(width, 1), driver.remaining))
             if not proposed:
                 ctx.events.emit({"event": "search_note", "message": (
                     f"the sampler proposed only stored configurations {len(driver.entries)} times in a "
