@@ -41,7 +41,7 @@ hidden = [64]
 [train]
 epochs = 20
 batch_size = 32
-optimizer = {{ name = "sgd", lr = 0.05, momentum = 0.9 }}
+optimizer = { name = "sgd", lr = 0.05, momentum = 0.9 }
 
 [[factor]]
 name = "lr"
