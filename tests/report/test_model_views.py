@@ -35,3 +35,23 @@ def test_a_two_dimensional_bce_study_reports_its_decision_boundaries(tmp_path: P
             assert len(grid) == len(grid[0]) == document["grid"]["x"][2]
             assert {c for row in grid for c in row} <= {0, 1}  # one logit, two classes
             assert document["confusion_test"] == store.final(key)["confusion_test"]
+
+
+def test_images_of_a_channel_count_imshow_cannot_colour_are_drawn_grey(tmp_path: Path) -> None:
+    """An npz of (N, 1, 8, 8) arrays reads, in the Keras layout, as 1x8 images of 8 channels: the
+    report drew them with imshow, which takes 1, 3 or 4 channels, and exited 1 (found by the fault
+    campaign). It now draws the first channel in grey."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    arrays = {"x_train": rng.integers(0, 256, (90, 1, 8, 8)).astype("uint8"),
+              "y_train": rng.integers(0, 3, 90), "x_test": rng.integers(0, 256, (30, 1, 8, 8)).astype("uint8"),
+              "y_test": rng.integers(0, 3, 30)}
+    np.savez(tmp_path / "odd.npz", **arrays)
+    study = tmp_path / "odd.toml"
+    study.write_text('name = "odd-channels"\nseeds = 1\n[data]\ndataset = "npz:odd.npz"\nvalidation = 0.2\n'
+                     '[model]\nkind = "mlp"\nhidden = [8]\n[train]\nepochs = 1\nbatch_size = 16\n')
+    workspace = tmp_path / "ws"
+    ran = hyperlab("run", str(study), "--workspace", str(workspace), "--quiet", "--threads", "1")
+    assert ran.returncode == 0, ran.stderr
+    assert (workspace / "reports" / "odd-channels" / "figures" / "predictions.png").stat().st_size > 5000

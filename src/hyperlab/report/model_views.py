@@ -126,6 +126,8 @@ def _image_predictions(analysis: StudyAnalysis, folder: Path, found: dict[str, t
         axes = np.atleast_1d(fig.subplots(n_rows, n_cols, squeeze=False)).ravel()
         for ax, image, t, p in zip(axes, images, truth, predicted, strict=False):
             picture = np.transpose(image, (1, 2, 0))
+            if picture.shape[2] != 3:  # 1 channel, or a count imshow cannot colour: the first one, grey
+                picture = picture[..., :1]
             picture = (picture - picture.min()) / max(float(picture.max() - picture.min()), 1e-8)
             ax.imshow(picture[..., 0] if picture.shape[2] == 1 else picture,
                       cmap="gray" if picture.shape[2] == 1 else None)
