@@ -45,8 +45,8 @@ def test_images_of_a_channel_count_imshow_cannot_colour_are_drawn_grey(tmp_path:
 
     rng = np.random.default_rng(0)
     arrays = {"x_train": rng.integers(0, 256, (90, 1, 8, 8)).astype("uint8"),
-              "y_train": rng.integers(0, 3, 90), "x_test": rng.integers(0, 256, (30, 1, 8, 8)).astype("uint8"),
-              "y_test": rng.integers(0, 3, 30)}
+              "y_train": rng.integers(0, 3, 90),
+              "x_test": rng.integers(0, 256, (30, 1, 8, 8)).astype("uint8"), "y_test": rng.integers(0, 3, 30)}
     np.savez(tmp_path / "odd.npz", **arrays)
     study = tmp_path / "odd.toml"
     study.write_text('name = "odd-channels"\nseeds = 1\n[data]\ndataset = "npz:odd.npz"\nvalidation = 0.2\n'
