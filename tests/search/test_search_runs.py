@@ -189,6 +189,40 @@ def test_a_pruned_search_trains_its_batches_stacked_and_prunes_within_a_stack(wr
             assert stopped < 3 and not store.final(row["key"])  # no final metrics
 
 
+def test_an_executor_that_cannot_prune_leaves_searched_trials_to_this_process(write_search, tmp_path) -> None:
+    # An executor the search does not know to honour the prune hook (as Ray's): the searched trials
+    # train one at a time in the runner's process, with the hook; the executor trains only the
+    # confirmation stage (its trials are never pruned).
+    path = write_search(trials=4, pruner="asha", lr=(1e-6, 0.5), epochs=2, top=1, confirm_seeds=2, seed=1)
+    study = hyperlab.Study.load(path)
+    given: list[tuple[str, bool]] = []
+    notes: list[str] = []
+
+    class Remote:
+        def run(self, trials, ctx) -> None:
+            given.extend((t.key, ctx.prune is not None) for t in trials)
+            LocalExecutor().run(trials, ctx)
+
+    class Notes:
+        def emit(self, event: dict) -> None:
+            if event["event"] == "search_note":
+                notes.append(event["message"])
+
+        def close(self) -> None:
+            pass
+
+    summary = run_study(study.spec, study.plan(), workspace=tmp_path / "ws", threads=1, executor=Remote(),
+                        events=Notes(), report=False)
+    assert summary.exit_code == 0
+    assert any("searched trials train one at a time in this process: Remote cannot stop" in n for n in notes)
+    with Store.open(tmp_path / "ws") as store:
+        searched_keys = {r["key"] for r in searched(store, "search")}
+        assert len(searched_keys) == 4
+        confirm = {r["key"] for r in store.study_trials("search") if r["seed"] != 0}
+    assert given and {key for key, _ in given} <= confirm and not searched_keys & {key for key, _ in given}
+    assert not any(pruning for _, pruning in given)  # the confirmation stage is never pruned
+
+
 def test_results_have_one_column_per_factor_for_searched_trials(write_search, tmp_path) -> None:
     # A range, a choice with a path, and a choice of tables without a path (several keys at once).
     activation = """
