@@ -9,6 +9,7 @@ import re
 import hyperlab
 from hyperlab.analysis import SearchAnalysis, analyze
 from hyperlab.runner import LocalExecutor, run_study
+from hyperlab.runner.stacked import VectorizedExecutor
 from hyperlab.store import Store
 
 
@@ -32,7 +33,7 @@ def test_pruning_stops_trials_whose_learning_rate_cannot_learn(write_search, tmp
         for row in pruned:
             stopped = int(re.match(r"pruned at epoch (\d+): val_accuracy", row["stop_reason"])[1])
             assert [e["epoch"] for e in store.epochs(row["key"])] == list(range(1, stopped + 1))
-            assert stopped < 4 and store.final(row["key"]) is None
+            assert stopped < 4 and not store.final(row["key"])  # no final metrics
         lrs = {r["variant"]: float(re.match(r"lr=([^,]+)", r["variant"])[1]) for r in rows}
         assert max(lrs[r["variant"]] for r in pruned) < max(lrs.values())  # the best rates were kept
     status = hyperlab.Study.load(path).status(tmp_path / "ws")  # `hyperlab status`: pruned is done
@@ -151,7 +152,75 @@ def test_workers_2_prune_in_their_own_processes_and_train_each_configuration_onc
         for row in pruned:
             stopped = int(re.match(r"pruned at epoch (\d+): val_accuracy", row["stop_reason"])[1])
             assert [e["epoch"] for e in store.epochs(row["key"])] == list(range(1, stopped + 1))
-            assert stopped < 3 and store.final(row["key"]) is None
+            assert stopped < 3 and not store.final(row["key"])  # no final metrics
+
+
+def test_a_pruned_search_trains_its_batches_stacked_and_prunes_within_a_stack(write_search, tmp_path) -> None:
+    # One width, so every batch of 4 proposals is one compatible stack; the prune hook stops some
+    # of a stack's trials after an epoch while the others go on, each configuration trained once.
+    path = write_search(trials=8, pruner="asha", lr=(1e-6, 0.5), epochs=3, widths="[[16]]", seed=1)
+    study = hyperlab.Study.load(path)
+    started: list[dict] = []
+
+    class Started:
+        def emit(self, event: dict) -> None:
+            if event["event"] == "trial_started":
+                started.append(event)
+
+        def close(self) -> None:
+            pass
+
+    # workers=4 with an explicit in-process executor: batches of 4 proposals, stacked here.
+    summary = run_study(study.spec, study.plan(), workspace=tmp_path / "ws", workers=4, threads=1,
+                        executor=VectorizedExecutor(), events=Started(), report=False)
+    assert summary.exit_code == 0
+    assert len(started) == len({e["key"] for e in started}) == 8  # each trained once, none resumed
+    assert all(e.get("vectorized", 1) > 1 for e in started), started  # every searched trial stacked
+    with Store.open(tmp_path / "ws") as store:
+        rows = searched(store, "search")
+        assert len(rows) == 8 and {r["key"] for r in rows} == {e["key"] for e in started}
+        pruned = [r for r in rows if r["status"] == "pruned"]
+        assert pruned and len(pruned) < 8, [(r["variant"], r["status"]) for r in rows]
+        assert {r["status"] for r in rows} <= {"completed", "pruned"}
+        for row in pruned:
+            stopped = int(re.match(r"pruned at epoch (\d+): val_accuracy \S+ \(asha pruner\)$",
+                                   row["stop_reason"])[1])
+            assert [e["epoch"] for e in store.epochs(row["key"])] == list(range(1, stopped + 1))
+            assert stopped < 3 and not store.final(row["key"])  # no final metrics
+
+
+def test_an_executor_that_cannot_prune_leaves_searched_trials_to_this_process(write_search, tmp_path) -> None:
+    # An executor the search does not know to honour the prune hook (as Ray's): the searched trials
+    # train one at a time in the runner's process, with the hook; the executor trains only the
+    # confirmation stage (its trials are never pruned).
+    path = write_search(trials=4, pruner="asha", lr=(1e-6, 0.5), epochs=2, top=1, confirm_seeds=2, seed=1)
+    study = hyperlab.Study.load(path)
+    given: list[tuple[str, bool]] = []
+    notes: list[str] = []
+
+    class Remote:
+        def run(self, trials, ctx) -> None:
+            given.extend((t.key, ctx.prune is not None) for t in trials)
+            LocalExecutor().run(trials, ctx)
+
+    class Notes:
+        def emit(self, event: dict) -> None:
+            if event["event"] == "search_note":
+                notes.append(event["message"])
+
+        def close(self) -> None:
+            pass
+
+    summary = run_study(study.spec, study.plan(), workspace=tmp_path / "ws", threads=1, executor=Remote(),
+                        events=Notes(), report=False)
+    assert summary.exit_code == 0
+    assert any("searched trials train one at a time in this process: Remote cannot stop" in n for n in notes)
+    with Store.open(tmp_path / "ws") as store:
+        searched_keys = {r["key"] for r in searched(store, "search")}
+        assert len(searched_keys) == 4
+        confirm = {r["key"] for r in store.study_trials("search") if r["seed"] != 0}
+    assert given and {key for key, _ in given} <= confirm and not searched_keys & {key for key, _ in given}
+    assert not any(pruning for _, pruning in given)  # the confirmation stage is never pruned
 
 
 def test_results_have_one_column_per_factor_for_searched_trials(write_search, tmp_path) -> None:

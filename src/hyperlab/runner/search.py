@@ -11,25 +11,30 @@ SIGKILL never loses or repeats one), stores an over-budget one as `infeasible` w
 and trains the rest; once `search.trials` configurations are stored, it trains the confirmation
 stage (the best configurations and the baseline with matched seeds) like any study's trials.
 
-With a pruner, each searched trial is trained by a `PruningExecutor`: after every epoch (committed
-to the store first) it asks hyperlab.search.should_prune, which rebuilds the pruner's view from the
-store, so the decision is the same in any process. `--workers N` runs it in each worker process
-(ProcessExecutor.pruning); the stacked (vectorized) path cannot stop one trial of a group yet, so
-pruned searches train their trials one at a time in each process (said once as a `search_note`
-event). Without a pruner, each batch goes to the run's executor.
+With a pruner, searched trials are trained with the run's prune hook (`RunContext.prune`, asked
+after every epoch once it is committed to the store) set to hyperlab.search.PruneRule.reason, which
+rebuilds the pruner's view from the store, so the decision is the same in any process: the run's
+executor trains them as it trains any trial (stacked by the vectorized executor, a pruned trial
+leaving its stack; one at a time by the local one), and `--workers N` processes build the same hook
+in their own process (ProcessExecutor.pruning). An executor that cannot honour the hook (Ray: its
+trials train on remote nodes) leaves the searched trials to this process, one at a time (said once
+as a `search_note` event). The confirmation stage is never pruned. In a stack, the pruner sees the
+stack's trials epoch by epoch side by side rather than one trial after another, so a pruner that
+compares a trial with the others (median, ASHA) may decide differently than one by one.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import optuna
 
 from hyperlab.runner import register
 from hyperlab.runner.executor import Executor, LocalExecutor, RunContext, TrialTask
 from hyperlab.runner.interrupt import StopFlag
-from hyperlab.runner.trial import record_outcome, train_claimed
+from hyperlab.runner.stacked import VectorizedExecutor
+from hyperlab.runner.trial import record_outcome
 from hyperlab.runner.workers import ProcessExecutor
 from hyperlab.search import Entry, PruneRule, SearchDriver, describe_search
 from hyperlab.spec import StudySpec
@@ -67,19 +72,10 @@ class SearchRun:
         ctx.events.emit({"event": "search_note", "message": (
             f"{describe_search(self.study)}; {len(driver.entries)} configurations stored, "
             f"{driver.remaining} to propose")})
-        pruning = driver.search.pruner != "none"
-        if pruning and not isinstance(executor, ProcessExecutor | LocalExecutor):
-            ctx.events.emit({"event": "search_note", "message": (
-                "searched trials train one at a time in this process (not stacked): the stacked path "
-                "cannot stop one trial of a group for the pruner yet; the confirmation stage uses the "
-                "run's executor")})
-        elif pruning and isinstance(executor, ProcessExecutor):
-            ctx.events.emit({"event": "search_note", "message": (
-                f"{executor.workers} worker processes train the searched trials, one trial at a time "
-                f"each (not stacked), deciding to prune from the store after every epoch")})
+        searching, search_ctx = self._searching(executor, ctx)
         unfinished = driver.unfinished()
         if unfinished:
-            self._train([(driver.resume(e), e) for e in unfinished], executor, ctx, flag, poll_every,
+            self._train([(driver.resume(e), e) for e in unfinished], searching, search_ctx, flag, poll_every,
                         train_until_done)
         while driver.remaining and not flag():
             width = executor.parallelism(ctx) if hasattr(executor, "parallelism") else ctx.settings.workers
@@ -91,15 +87,36 @@ class SearchRun:
                     f"{len(driver.entries)} of {driver.search.trials}")})
                 break
             self._register()
-            self._train(proposed, executor, ctx, flag, poll_every, train_until_done)
+            self._train(proposed, searching, search_ctx, flag, poll_every, train_until_done)
         if flag() or driver.remaining or driver.unfinished():
             return
         self.confirming = True
         self._register()
         seeds = set(driver.confirm_seeds())
         tasks = [t for t in register.tasks(self.plan()) if t.seed in seeds]
-        if tasks:
+        if tasks:  # the run's executor and context: the confirmation stage is never pruned
             train_until_done(self.store, tasks, executor, ctx, flag, poll_every)
+
+    def _searching(self, executor: Executor, ctx: RunContext) -> tuple[Executor, RunContext]:
+        """The executor and context that train the searched trials: with a pruner, the context's
+        prune hook asks the study's pruner (decided from the store) after every epoch."""
+        if self.driver.search.pruner == "none":
+            return executor, ctx
+        rule = PruneRule.of(self.study)
+        if isinstance(executor, ProcessExecutor):  # each worker builds the same hook in its own process
+            how = "stacked where compatible" if executor.vectorize else "one trial at a time each"
+            ctx.events.emit({"event": "search_note", "message": (
+                f"{executor.workers} worker processes train the searched trials ({how}), deciding to "
+                f"prune from the store after every epoch")})
+            return executor.pruning(rule), ctx
+        store = ctx.store
+        pruned_ctx = dataclasses.replace(ctx, prune=lambda task, record: rule.reason(store, task.key, record))
+        if isinstance(executor, LocalExecutor | VectorizedExecutor):
+            return executor, pruned_ctx
+        ctx.events.emit({"event": "search_note", "message": (
+            f"searched trials train one at a time in this process: {type(executor).__name__} cannot "
+            f"stop a trial for the pruner; the confirmation stage uses the run's executor")})
+        return LocalExecutor(), pruned_ctx
 
     def _train(self, batch: list[tuple[optuna.trial.Trial, Entry]], executor: Executor, ctx: RunContext,
                flag: StopFlag, poll_every: float, train_until_done: TrainUntilDone) -> None:
@@ -110,10 +127,6 @@ class SearchRun:
                 self._infeasible(entry, ctx)
         feasible = [(t, e) for t, e in batch if e.budget_ok and not e.finished]
         tasks = [self._task(e) for _, e in feasible]
-        if driver.search.pruner != "none":
-            rule = PruneRule.of(self.study)
-            executor = (executor.pruning(rule) if isinstance(executor, ProcessExecutor)
-                        else PruningExecutor(rule))
         train_until_done(store, tasks, executor, ctx, flag, poll_every)
         for trial, entry in batch:
             driver.refresh(entry, store)
@@ -130,79 +143,3 @@ class SearchRun:
             record_outcome(task, ctx, {"key": task.key, "variant": task.variant, "seed": task.seed},
                            outcome={"status": "infeasible", "params": entry.cost.params,
                                     "stop_reason": f"over budget: {entry.budget_reason}"})
-
-
-
-class PruningExecutor:
-    """One trial at a time in this process, each stopped when the study's pruner says so after an
-    epoch (hyperlab.search.should_prune: decided from the store, so any process decides alike)."""
-
-    def __init__(self, rule: PruneRule) -> None:
-        self.rule = rule
-
-    def run(self, trials: Sequence[TrialTask], ctx: RunContext) -> None:
-        for task in trials:
-            if ctx.should_stop():
-                return
-            if ctx.store.claim(task.key, ctx.owner, stale_after=ctx.stale_after):
-                train_pruned(task, ctx, self.rule)
-
-
-def train_pruned(task: TrialTask, ctx: RunContext, rule: PruneRule) -> str:
-    """Train one claimed trial, asking the pruner after each epoch; a pruned trial is stored as
-    `pruned` with the epochs it trained. Returns the status stored (or "interrupted")."""
-    watch = _PruneWatch(ctx, rule, task.key)
-    should_stop = ctx.should_stop
-    status = train_claimed(task, dataclasses.replace(
-        ctx, store=_HoldPruned(ctx.store, task.key, watch), events=watch,
-        should_stop=lambda: should_stop() or watch.pruned_at is not None))
-    if status != "interrupted" or watch.pruned_at is None:
-        return status
-    reason = f"pruned at epoch {watch.pruned_at}: {watch.reason}"
-    return record_outcome(task, ctx, {"key": task.key, "variant": task.variant, "seed": task.seed},
-                          outcome={"status": "pruned", "epochs": ctx.store.epochs(task.key),
-                                   "seconds": watch.seconds, "stop_reason": reason})
-
-
-class _HoldPruned:
-    """The store, except that a pruned trial's claim is kept when the engine's `interrupted` end
-    would give it back: another process could otherwise claim and resume it before it is stored
-    as `pruned`."""
-
-    def __init__(self, store: Store, key: str, watch: _PruneWatch) -> None:
-        self._store, self._key, self._watch = store, key, watch
-
-    def __getattr__(self, name: str):
-        return getattr(self._store, name)
-
-    def release(self, key: str, owner, status: str = "interrupted", error: str | None = None) -> bool:
-        if key == self._key and status == "interrupted" and self._watch.pruned_at is not None:
-            return True  # still ours: record_outcome stores it as pruned next
-        return self._store.release(key, owner, status, error)
-
-
-class _PruneWatch:
-    """Passes a trial's events on, asking the pruner after each of its epochs (the epoch is in the
-    store by then); when the pruner says stop it remembers the epoch, and hides the engine's
-    `interrupted` end (stored as `pruned`)."""
-
-    def __init__(self, ctx: RunContext, rule: PruneRule, key: str) -> None:
-        self.sink, self.store, self.rule, self.key = ctx.events, ctx.store, rule, key
-        self.pruned_at: int | None = None
-        self.reason = ""
-        self.seconds: float | None = None
-
-    def emit(self, event: dict) -> None:
-        if event.get("key") == self.key:
-            if event.get("event") == "epoch":
-                record = {**(event.get("metrics") or {}), "epoch": int(event["epoch"])}
-                why = self.rule.reason(self.store, self.key, record)
-                if why is not None:
-                    self.pruned_at, self.reason = record["epoch"], why
-            elif event.get("event") == "trial_finished" and self.pruned_at is not None:
-                self.seconds = event.get("seconds")
-                return  # announced as `pruned` once stored
-        self.sink.emit(event)
-
-    def close(self) -> None:
-        pass

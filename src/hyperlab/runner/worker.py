@@ -86,11 +86,11 @@ def main() -> int:
                              should_stop=flag, settings=settings,
                              stale_after=job["stale_after"], heartbeat_every=job["heartbeat_every"])
             if job.get("prune"):  # a search with a pruner: decided from the store after each epoch
-                from hyperlab.runner.search import PruningExecutor
                 from hyperlab.search import PruneRule
 
-                executor = PruningExecutor(PruneRule.from_json(job["prune"]))
-            elif job.get("vectorize"):
+                rule = PruneRule.from_json(job["prune"])
+                ctx.prune = lambda task, record: rule.reason(store, task.key, record)
+            if job.get("vectorize"):
                 from hyperlab.runner.stacked import VectorizedExecutor
 
                 executor = VectorizedExecutor(worker=job.get("worker", 0), workers=job.get("workers", 1))

@@ -1,8 +1,8 @@
 """`--workers N`: N processes on this machine share a run through the store's atomic claim.
 
 Each worker (`python -m hyperlab.runner.worker`) runs a `LocalExecutor` (or, with `vectorize`, a
-`VectorizedExecutor` that starts from its own share of the groups; for a search with a pruner, a
-`PruningExecutor` that asks the pruner, from the store, after every epoch) over the same trial list
+`VectorizedExecutor` that starts from its own share of the groups; for a search with a pruner, with
+a prune hook that asks the pruner, from the store, after every epoch) over the same trial list
 and reports JSON-lines events on its stdout, which this process forwards to its own sink. Workers
 run in their own session so a terminal's Ctrl-C reaches only this process, which forwards exactly one SIGINT
 to each (they finish their epoch, checkpoint, and exit 130); a worker whose parent dies stops too.
@@ -44,9 +44,9 @@ class ProcessExecutor:
         self.prune = prune  # a search's PruneRule as JSON: workers stop trials the pruner stops
 
     def pruning(self, rule) -> ProcessExecutor:  # rule: hyperlab.search.PruneRule
-        """These workers, each training one trial at a time and asking `rule`'s pruner after every
-        epoch (the stacked path cannot stop one trial of a group yet)."""
-        return ProcessExecutor(self.workers, vectorize=False, prune=rule.to_json())
+        """These workers, each asking `rule`'s pruner after every epoch of every trial it trains
+        (its own `RunContext.prune`, rebuilt from the store: stacked or one by one alike)."""
+        return ProcessExecutor(self.workers, vectorize=self.vectorize, prune=rule.to_json())
 
     def run(self, trials: Sequence[TrialTask], ctx: RunContext) -> None:
         threads = ctx.settings.threads or max(1, available_cores() // self.workers)

@@ -185,8 +185,7 @@ class Search(_Table):
 
     pruner: str = "none"
     """none, median, asha or hyperband (Optuna's pruners on the objective after each epoch, decided
-    from the store in whichever process trains the trial); with a pruner, searched trials are not
-    stacked (one at a time per process, `--workers N` processes)."""
+    from the store in whichever process trains the trial, stacked or one by one)."""
 
     seed: int = Field(default=0, ge=0)
     """Seeds the sampler: the same file gives the same configurations (run to completion)."""
