@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import signal
 import subprocess
 import time
 import urllib.request
@@ -33,23 +34,57 @@ SHRINK = set_options([f"search.trials={TRIALS}", "train.epochs=4", "data.subset=
                       "search.confirm.seeds=2"])
 
 
+class SearchRuns:
+    """The search, first stopped with Ctrl-C once some trials are stored (so the page can open on a
+    partial search however fast this machine trains), then resumed by `resume()`: the history must
+    grow on the open page while the second run finishes it."""
+
+    def __init__(self, workspace: Path) -> None:
+        self.workspace = workspace
+        self.run = self._start()
+        self._stop_after_first_finished()
+        self.resumed = False
+
+    def _start(self) -> subprocess.Popen:
+        return subprocess.Popen(hyperlab_cmd("run", str(SEARCH), "--workspace", str(self.workspace), *SHRINK,
+                                             "--threads", "1", "--quiet"),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+
+    def _stop_after_first_finished(self) -> None:
+        wait_until_registered(self.workspace, NAME, self.run)
+        deadline = time.monotonic() + 240
+        while self.run.poll() is None:
+            with open_readonly(self.workspace) as store:
+                if finished_trials(store.frames(NAME)) > 0:
+                    break
+            assert time.monotonic() < deadline, "no searched trial finished"
+            time.sleep(0.05)
+        self.run.send_signal(signal.SIGINT)
+        _, err = self.run.communicate(timeout=120)
+        assert self.run.returncode in (0, 130), err[-2000:]
+
+    def resume(self) -> subprocess.Popen:
+        if not self.resumed:
+            self.run, self.resumed = self._start(), True
+        return self.run
+
+
 @pytest.fixture(scope="module")
-def search_run(workspace) -> Iterator[subprocess.Popen]:
-    """The search, started once; the browser test watches it, the other tests wait for its end."""
-    run = subprocess.Popen(hyperlab_cmd("run", str(SEARCH), "--workspace", str(workspace), *SHRINK,
-                                        "--threads", "1", "--quiet"),
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+def search_run(workspace) -> Iterator[SearchRuns]:
+    """The search, stopped part way; the browser test resumes it, the other tests wait for its end."""
+    runs = SearchRuns(workspace)
     try:
-        yield run
+        yield runs
     finally:
-        if run.poll() is None:
-            run.terminate()
-        run.communicate(timeout=60)
+        if runs.run.poll() is None:
+            runs.run.terminate()
+        runs.run.communicate(timeout=60)
 
 
 @pytest.fixture(scope="module")
 def finished_search(workspace, search_run) -> Path:
-    assert search_run.wait(timeout=300) == 0, search_run.stderr.read()[-2000:]
+    run = search_run.resume()
+    assert run.wait(timeout=300) == 0, run.stderr.read()[-2000:]
     return workspace
 
 
@@ -62,16 +97,16 @@ def test_search_page_grows_its_history_and_shows_importance(workspace, server, b
                                                            tmp_path):
     page, problems = watched_page(browser, 1000)
     try:
-        wait_until_registered(workspace, NAME, search_run)
         page.goto(f"{server}/study/{NAME}")
         page.evaluate("window.__sameDocument = true")
         marks = "#history-chart .trial"
         page.wait_for_function(f"document.querySelectorAll('{marks}').length > 0", timeout=120_000)
         first = page.locator(marks).count()
-        assert first < TRIALS, "the whole search was done before the page showed any of it"
+        assert first < TRIALS, "the first run was stopped only after the whole search"
+        run = search_run.resume()
         page.wait_for_function(f"document.querySelectorAll('{marks}').length > {first}", timeout=120_000)
         page.wait_for_selector("#importance-chart rect.bar-imp", timeout=120_000)
-        assert search_run.wait(timeout=300) == 0, search_run.stderr.read()[-2000:]
+        assert run.wait(timeout=300) == 0, run.stderr.read()[-2000:]
         page.wait_for_function(f"document.querySelectorAll('{marks}').length === {TRIALS}", timeout=60_000)
         page.wait_for_function("!document.querySelector('#search-summary').textContent.includes('updating')",
                                timeout=60_000)
