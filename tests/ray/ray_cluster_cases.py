@@ -104,6 +104,9 @@ def test_study_on_three_nodes_matches_the_local_executor_each_trial_trained_once
     assert sorted(per_epoch) == sorted((key, n) for key in stored for n in range(1, EPOCHS + 1))
     assert set(per_epoch.values()) == {1}
     assert len({e["node"] for e in starts}) >= 2  # 1 CPU per node: trials in flight spread out
+    # the store says where each trial trained (`status` shows it while the trial runs)
+    assert {key: stored[key]["placement"] for key in stored} == {e["key"]: str(e["node"]) for e in starts}
+    assert all(t["placement"] is None for t in local.values())  # the local executor places nothing
 
 
 def test_a_model_factory_raising_on_a_node_fails_its_trial_and_the_study_goes_on(cluster, tmp_path):

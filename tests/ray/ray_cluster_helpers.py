@@ -123,6 +123,7 @@ def trained(workspace: Path, study: str) -> dict[str, dict]:
                 "epoch_numbers": [int(r["epoch"]) for r in epochs],
                 "epochs": [{k: v for k, v in r.items() if k not in TIMING_KEYS} for r in epochs],
                 "final": {k: v for k, v in (store.final(key) or {}).items() if "seconds" not in k},
+                "placement": store.placement(key),  # the node the driver last placed it on (status)
             }
     return out
 

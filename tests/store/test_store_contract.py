@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from hyperlab.errors import UserError
-from hyperlab.store import Owner, Store, StudyRow, TrialRow, VariantRow
+from hyperlab.store import LostClaimError, Owner, Store, StudyRow, TrialRow, VariantRow
 from hyperlab.store.build_frames import EPOCH_BASE_COLUMNS, FINAL_BASE_COLUMNS, TRIAL_COLUMNS, VARIANT_COLUMNS
 
 
@@ -116,6 +116,29 @@ class StoreContract:
             row = frames.trials.set_index("trial_key").loc[trials[0].key]
             assert row["status"] == "completed"
             assert len(frames.epochs[frames.epochs.trial_key == trials[0].key]) == 1
+
+    # --- placements (where a remote executor trains a trial) -------------------------------------
+    def test_a_placement_is_the_owners_to_record_and_status_shows_it_while_running(self, store):
+        from hyperlab.runner.status import PlacedTrial, status_frame
+
+        _, _, trials = self.registered(store)
+        key, owner = trials[0].key, Owner.current()
+        assert store.placement(key) is None
+        with pytest.raises(LostClaimError):  # only the trial's owner says where it trains
+            store.record_placement(key, owner, "node-a")
+        assert store.claim(key, owner)
+        store.record_placement(key, owner, "node-a")
+        store.record_placement(key, owner, "node-b")  # resubmitted elsewhere after a lost node
+        store.record_epoch(key, owner, epoch_record(1))
+        assert store.placement(key) == "node-b"
+        variants, placed = [], [PlacedTrial("v", 0, key, 3)]
+        frame = status_frame(store, variants, placed)
+        assert "on node node-b" in " ".join(frame.running_epochs)
+        store.finish_trial(key, owner, status="completed", final={"test_accuracy": 0.9})
+        frame = status_frame(store, variants, placed)
+        assert "node" not in " ".join(frame.running_epochs)  # only running trials say where
+        store.reset_trials([key])
+        assert store.placement(key) is None
 
     # --- epochs ---------------------------------------------------------------------------------
     def test_record_epoch_upserts_on_trial_and_epoch(self, store):

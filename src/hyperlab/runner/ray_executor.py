@@ -214,6 +214,7 @@ class RayExecutor:
         try:
             if kind == "started":
                 flight.node = event["node"]
+                store.record_placement(key, ctx.owner, str(event["node"]))  # `status` says where
                 ctx.events.emit({"event": "trial_started", **where, "epochs": task.epochs,
                                  "node": event["node"], "node_ip": event.get("node_ip"),
                                  "submission": submission})

@@ -79,5 +79,8 @@ def status_frame(store: Store | None, variants: Sequence[dict], trials: Sequence
             epochs = store.epochs(t.key)
             last = epochs[-1]["epoch"] if epochs else 0
             flight = f"seed {t.seed}: {last}/{t.epochs}"
+            node = store.placement(t.key)
+            if node:
+                flight += f" on node {node[:12]}"
             row["running_epochs"] = ", ".join(filter(None, [row["running_epochs"], flight]))
     return pd.DataFrame(list(rows.values()), columns=STATUS_COLUMNS)

@@ -7,7 +7,7 @@ a diverged trial's loss is NaN). Trials are keyed by content hash and shared bet
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2  # 2: trial statuses `pruned` and `infeasible` (search studies)
+SCHEMA_VERSION = 3  # 2: trial statuses `pruned` and `infeasible` (search studies); 3: placements
 
 OLD_STATUS_CHECK = "'diverged', 'failed', 'interrupted'))"  # the end of version 1's status CHECK
 STATUS_CHECK = "'diverged', 'failed', 'interrupted', 'pruned', 'infeasible'))"
@@ -79,6 +79,12 @@ CREATE TABLE IF NOT EXISTS epochs (
 CREATE TABLE IF NOT EXISTS results (
     trial_key TEXT PRIMARY KEY REFERENCES trials(key),
     final     TEXT NOT NULL                -- JSON: TrialResult.final
+);
+
+CREATE TABLE IF NOT EXISTS placements (  -- where a running trial trains when not in its owner's process
+    trial_key TEXT PRIMARY KEY,            -- a trial's key (no foreign key: removing a trial removes it)
+    node      TEXT NOT NULL,               -- e.g. a Ray node's id (--executor ray)
+    since     REAL NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS artifacts (

@@ -248,7 +248,8 @@ class Store:
             for chunk in _chunks(orphans):
                 marks = ",".join("?" * len(chunk))
                 for table, column in (("epochs", "trial_key"), ("results", "trial_key"),
-                                      ("artifacts", "trial_key"), ("trials", "key")):
+                                      ("artifacts", "trial_key"), ("placements", "trial_key"),
+                                      ("trials", "key")):
                     db.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", chunk)
         return orphans
 
@@ -334,6 +335,21 @@ class Store:
             (str(owner), owner.host, now, now, key, *statuses, dead_owner, seen_heartbeat, dead_owner),
         )
         return cursor.rowcount == 1
+
+    def record_placement(self, key: str, owner: Owner, node: str) -> None:
+        """Say on which node a trial `owner` holds trains now (a Ray task's node); `status` shows it."""
+        with self._write() as db:
+            self._assert_owner(db, key, owner)
+            db.execute("INSERT OR REPLACE INTO placements (trial_key, node, since) VALUES (?, ?, ?)",
+                       (key, node, time.time()))
+
+    def placement(self, key: str) -> str | None:
+        """The node a trial was last placed on, or None (never placed, or a database before schema 3)."""
+        try:
+            row = self._conn.execute("SELECT node FROM placements WHERE trial_key = ?", (key,)).fetchone()
+        except sqlite3.OperationalError:  # an older database read as it is: no placements table
+            return None
+        return None if row is None else row[0]
 
     def heartbeat(self, key: str, owner: Owner) -> bool:
         """Mark the trial as still being worked on; False when `owner` no longer holds it."""
@@ -429,7 +445,7 @@ class Store:
         keys = list(keys)
         with self._write() as db:
             for key in keys:
-                for table in ("epochs", "results", "artifacts"):
+                for table in ("epochs", "results", "artifacts", "placements"):
                     db.execute(f"DELETE FROM {table} WHERE trial_key = ?", (key,))
                 db.execute(
                     "UPDATE trials SET status = 'pending', owner = NULL, host = NULL, heartbeat = NULL, "
