@@ -12,7 +12,7 @@ digits, 9 variants x 3 seeds, its own 20 epochs).
 
 Sides, each on the same configurations (the study's plan), architecture and initialization (built by
 hyperlab's model builder), optimizer, loss (with the study's L2 terms), batch size, epochs, split and
-validation every epoch:
+validation every epoch, then the test set once:
   notebook  one process, a per-sample Dataset (ToTensor per image, as benchmarks/notebook_way.py) and a
             DataLoader (shuffle, main process), the tutorial loop with `loss.item()` per step;
   optuna    `optuna.create_study(sampler=GridSampler(...))` over the same configurations, the objective
@@ -23,12 +23,16 @@ validation every epoch:
             `tune.report` per epoch): one trial per core at a time;
   hyperlab  `hyperlab run STUDY --workers 2` with its defaults (the vectorized executor, one torch thread
             per worker), the docs' setting for a 2-core machine (--hyperlab-workers).
-The notebook and Optuna sides run in this process with --peer-threads torch threads (default 1: on a
-shared machine two threads on two busy cores run many times slower than one; 0 = torch's default).
+The notebook and Optuna sides run with --peer-threads torch threads (default 1: their fastest setting
+here: torch's default of two threads on two cores took the quickstart from 15 s to 162-225 s as soon
+as one other process was busy; 0 = torch's default).
 
-Every side is timed from outside, wall clock, start-up and data loading included. Sides run one after
-the other, in a rotating order per repeat (interleaved), and each one's final validation accuracy
-(mean over the study's trials) is printed to show the same work was done. % peak: the study's
+Every side runs in a fresh Python process timed from outside, wall clock: interpreter start-up,
+imports, data loading, training, validation every epoch and one test-set evaluation at the end of
+every trial (hyperlab's trials end with one, as the notebooks do) are inside every side's time.
+Sides run one after the other, in a rotating order per repeat (interleaved), and each one's final
+validation and test accuracy (means over the study's trials) are printed to show the same work was
+done. % peak: the study's
 training FLOPs (hyperlab.measure: 3 x forward per training example, + forward per validation example,
 every epoch) per second of wall time, over the fp32 matmul peak of all cores (one-thread peak x cores)
 measured in the same run.
@@ -60,7 +64,6 @@ STUDIES = {
 }
 SIDES = ("notebook", "optuna", "ray", "hyperlab")
 PEERS = ("notebook", "optuna", "ray")
-DEFAULT_THREADS = torch.get_num_threads()
 
 
 # ---------------------------------------------------------------- the plain loop the peers share
@@ -102,9 +105,10 @@ def load_splits(config: Any) -> Any:
     return build_splits(config.data, torch.device("cpu"))
 
 
-def plain_trial(config: Any, seed: int, splits: Any, report: Any = None) -> float:
+def plain_trial(config: Any, seed: int, splits: Any, report: Any = None) -> tuple[float, float]:
     """A trial as the tutorials train it: DataLoaders, SGD, cross entropy (+ the study's L2 terms),
-    validation accuracy after every epoch handed to `report(epoch, accuracy)`. Returns the last one."""
+    validation accuracy after every epoch handed to `report(epoch, accuracy)`, then the test set's
+    accuracy once at the end (as hyperlab and the notebooks do). Returns (last validation, test)."""
     from torch import nn
     from torch.utils.data import DataLoader
 
@@ -134,16 +138,21 @@ def plain_trial(config: Any, seed: int, splits: Any, report: Any = None) -> floa
             loss.backward()
             optimizer.step()
             running_loss += loss.item()
-        model.eval()
-        correct = total = 0
-        with torch.no_grad():
-            for inputs, labels in val_loader:
-                correct += int((model(inputs).argmax(1) == labels).sum())
-                total += len(labels)
-        accuracy = correct / total
+        accuracy = plain_accuracy(model, val_loader)
         if report is not None:
             report(epoch, accuracy)
-    return accuracy
+    test_loader = DataLoader(PerSample(splits.x_test, splits.y_test), batch_size=train.batch_size)
+    return accuracy, plain_accuracy(model, test_loader)
+
+
+def plain_accuracy(model: Any, loader: Any) -> float:
+    model.eval()
+    correct = total = 0
+    with torch.no_grad():
+        for inputs, labels in loader:
+            correct += int((model(inputs).argmax(1) == labels).sum())
+            total += len(labels)
+    return correct / total
 
 
 # ---------------------------------------------------------------- the sides
@@ -157,13 +166,16 @@ def trial_table(study_path: Path, overrides: list[str]) -> dict[str, tuple[Any, 
     return {f"{t.variant}|{t.seed}": (t.config, int(t.seed)) for t in plan.trials}
 
 
-def run_notebook(study_path: Path, overrides: list[str], workdir: Path) -> dict[str, float]:
+Accuracies = dict[str, tuple[float, float]]  # 'variant|seed' -> (final validation, test) accuracy
+
+
+def run_notebook(study_path: Path, overrides: list[str], workdir: Path) -> Accuracies:
     table = trial_table(study_path, overrides)
     splits = load_splits(next(iter(table.values()))[0])  # one notebook: the data loaded once
     return {name: plain_trial(config, seed, splits) for name, (config, seed) in table.items()}
 
 
-def run_optuna(study_path: Path, overrides: list[str], workdir: Path) -> dict[str, float]:
+def run_optuna(study_path: Path, overrides: list[str], workdir: Path) -> Accuracies:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -171,7 +183,7 @@ def run_optuna(study_path: Path, overrides: list[str], workdir: Path) -> dict[st
     splits = load_splits(next(iter(table.values()))[0])  # hoisted out of the objective: kind to Optuna
     variants = sorted({name.split("|")[0] for name in table})
     seeds = sorted({seed for _, seed in table.values()})
-    accuracies: dict[str, float] = {}
+    accuracies: Accuracies = {}
 
     def objective(trial: optuna.Trial) -> float:
         variant = trial.suggest_categorical("variant", variants)
@@ -183,9 +195,8 @@ def run_optuna(study_path: Path, overrides: list[str], workdir: Path) -> dict[st
             if trial.should_prune():
                 raise optuna.TrialPruned()
 
-        accuracy = plain_trial(config, seed, splits, report)
-        accuracies[f"{variant}|{seed}"] = accuracy
-        return accuracy
+        accuracies[f"{variant}|{seed}"] = plain_trial(config, seed, splits, report)
+        return accuracies[f"{variant}|{seed}"][0]
 
     study = optuna.create_study(direction="maximize", pruner=optuna.pruners.NopPruner(),
                                 sampler=optuna.samplers.GridSampler({"variant": variants, "seed": seeds}))
@@ -193,7 +204,7 @@ def run_optuna(study_path: Path, overrides: list[str], workdir: Path) -> dict[st
     return accuracies
 
 
-def run_ray(study_path: Path, overrides: list[str], workdir: Path) -> dict[str, float]:
+def run_ray(study_path: Path, overrides: list[str], workdir: Path) -> Accuracies:
     import ray
     from ray import tune
 
@@ -207,8 +218,14 @@ def run_ray(study_path: Path, overrides: list[str], workdir: Path) -> dict[str, 
 
         config = TrialConfig.model_validate(configs[f"{params['variant']}|{params['seed']}"])
         splits = load_splits(config)
-        plain_trial(config, int(params["seed"]), splits,
-                    lambda epoch, accuracy: tune.report({"accuracy": accuracy, "epoch": epoch}))
+        epochs = config.train.epochs
+
+        def report(epoch: int, accuracy: float) -> None:
+            if epoch < epochs - 1:  # the last epoch is reported with the test accuracy
+                tune.report({"accuracy": accuracy, "epoch": epoch})
+
+        accuracy, test_accuracy = plain_trial(config, int(params["seed"]), splits, report)
+        tune.report({"accuracy": accuracy, "epoch": epochs - 1, "test_accuracy": test_accuracy})
 
     ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False,
              configure_logging=False, _temp_dir=str(workdir / "ray-tmp"))
@@ -224,26 +241,29 @@ def run_ray(study_path: Path, overrides: list[str], workdir: Path) -> dict[str, 
         for result in results:
             if result.error:
                 raise RuntimeError(f"a Ray Tune trial failed: {result.error}")
-            accuracies[f"{result.config['variant']}|{result.config['seed']}"] = result.metrics["accuracy"]
+            accuracies[f"{result.config['variant']}|{result.config['seed']}"] = (
+                result.metrics["accuracy"], result.metrics["test_accuracy"])
         return accuracies
     finally:
         ray.shutdown()
 
 
-def run_hyperlab(study_path: Path, overrides: list[str], workdir: Path, workers: int) -> dict[str, float]:
-    import hyperlab
-
-    workspace = workdir / "ws"
-    command = [sys.executable, "-m", "hyperlab", "run", str(study_path), "--workspace", str(workspace),
+def run_hyperlab_command(study_path: Path, overrides: list[str], workdir: Path, workers: int) -> None:
+    command = [sys.executable, "-m", "hyperlab", "run", str(study_path), "--workspace", str(workdir / "ws"),
                "--no-report", "--quiet", "--workers", str(workers)]
     for item in overrides:
         command += ["--set", item]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"hyperlab run failed ({done.returncode}):\n{done.stderr[-2000:]}")
-    epochs = hyperlab.Study.load(study_path, overrides=overrides).results(workspace).epochs
-    last = epochs.sort_values("epoch").groupby(["variant", "seed"]).tail(1)  # each trial's final epoch
-    return {f"{row.variant}|{row.seed}": float(row.val_accuracy) for row in last.itertuples()}
+
+
+def hyperlab_accuracies(study_path: Path, overrides: list[str], workdir: Path) -> Accuracies:
+    import hyperlab
+
+    finals = hyperlab.Study.load(study_path, overrides=overrides).results(workdir / "ws").finals
+    return {f"{row.variant}|{row.seed}": (float(row.val_accuracy), float(row.test_accuracy))
+            for row in finals.itertuples()}
 
 
 # ---------------------------------------------------------------- data, FLOPs, peak
@@ -317,22 +337,43 @@ def study_overrides(name: str, args: argparse.Namespace, dataset: str | None) ->
 
 
 def run_side(side: str, study: str, overrides: list[str], args: argparse.Namespace) -> dict:
+    """One side on one study, timed from outside as a user's command would be: a fresh Python process
+    for every side (interpreter, imports, data loading and training all inside the wall time)."""
     with tempfile.TemporaryDirectory(prefix=f"hl-peers-{side}-") as tmp:
         started = time.perf_counter()
-        if args.peer_threads and side in ("notebook", "optuna"):
-            torch.set_num_threads(args.peer_threads)
         if side == "hyperlab":
-            accuracies = run_hyperlab(STUDIES[study], overrides, Path(tmp), args.hyperlab_workers)
+            run_hyperlab_command(STUDIES[study], overrides, Path(tmp), args.hyperlab_workers)
+            wall = time.perf_counter() - started
+            accuracies = hyperlab_accuracies(STUDIES[study], overrides, Path(tmp))
         else:
-            accuracies = {"notebook": run_notebook, "optuna": run_optuna, "ray": run_ray}[side](
-                STUDIES[study], overrides, Path(tmp))
-        wall = time.perf_counter() - started
-        torch.set_num_threads(DEFAULT_THREADS)
+            request = {"side": side, "study": study, "overrides": overrides, "workdir": tmp,
+                       "threads": args.peer_threads}
+            done = subprocess.run([sys.executable, __file__, "--side-process", json.dumps(request)],
+                                  capture_output=True, text=True)
+            wall = time.perf_counter() - started
+            if done.returncode != 0:
+                raise RuntimeError(f"the {side} side failed ({done.returncode}):\n{done.stderr[-3000:]}")
+            accuracies = {k: tuple(v) for k, v in json.loads(done.stdout.strip().splitlines()[-1]).items()}
     return {"study": study, "side": side, "wall_s": wall, "load_average": os.getloadavg(),
-            "val_accuracy": accuracies, "mean_val_accuracy": statistics.fmean(accuracies.values())}
+            "accuracy": accuracies,
+            "mean_val_accuracy": statistics.fmean(v for v, _ in accuracies.values()),
+            "mean_test_accuracy": statistics.fmean(t for _, t in accuracies.values())}
+
+
+def side_process(request: dict) -> int:
+    """The child process of one peer side: train, then print its accuracies as one JSON line."""
+    if request["threads"]:
+        torch.set_num_threads(request["threads"])
+    run = {"notebook": run_notebook, "optuna": run_optuna, "ray": run_ray}[request["side"]]
+    accuracies = run(STUDIES[request["study"]], request["overrides"], Path(request["workdir"]))
+    print(json.dumps(accuracies))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--side-process"]:  # a peer side's own process (run_side starts it)
+        return side_process(json.loads(argv[1]))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--studies", default="mlp,cnn,quickstart",
                         help="comma-separated: " + ", ".join(STUDIES))
@@ -379,7 +420,8 @@ def main(argv: list[str] | None = None) -> int:
                     run["repeat"] = r
                     runs.append(run)
                     print(f"  [{r + 1}/{args.repeats}] {study:<10} {side:<9} {run['wall_s']:8.1f} s  "
-                          f"val acc {run['mean_val_accuracy']:.4f}  load {run['load_average'][0]:.2f}",
+                          f"val acc {run['mean_val_accuracy']:.4f}  "
+                          f"test acc {run['mean_test_accuracy']:.4f}  load {run['load_average'][0]:.2f}",
                           flush=True)
                     save(out, {**info, "partial": True, "matmul_peak_gflops": peaks, "runs": runs,
                                "table": summarize(runs, studies, sides, flops, statistics.median(peaks))})
@@ -417,6 +459,7 @@ def summarize(runs: list[dict], studies: list[str], sides: list[str], flops: dic
                 "n": len(mine), "x_hyperlab": wall / hyperlab_wall if hyperlab_wall else None,
                 "gflops": flops[study] / wall / 1e9, "pct_peak": 100 * flops[study] / wall / 1e9 / peak,
                 "mean_val_accuracy": statistics.fmean(r["mean_val_accuracy"] for r in mine),
+                "mean_test_accuracy": statistics.fmean(r["mean_test_accuracy"] for r in mine),
                 "load_average": [r["load_average"][0] for r in mine],
             })
     return rows
@@ -426,12 +469,13 @@ def print_table(rows: list[dict], peak: float, data_note: str, args: argparse.Na
     print(f"\n{data_note}; fp32 matmul peak (1-thread peak x cores) {peak:.0f} GFLOP/s; "
           f"medians of {args.repeats} repeat(s)")
     print(f"{'study':<11}{'side':<10}{'wall s':>9}{'(min-max)':>16}{'x hyperlab':>11}{'GFLOP/s':>9}"
-          f"{'% peak':>8}{'val acc':>9}")
+          f"{'% peak':>8}{'val acc':>9}{'test acc':>9}")
     for row in rows:
         ratio = f"{row['x_hyperlab']:.2f}" if row["x_hyperlab"] else "-"
         spread = f"{row['min_s']:.1f}-{row['max_s']:.1f}"
         print(f"{row['study']:<11}{row['side']:<10}{row['wall_s']:9.1f}{spread:>16}{ratio:>11}"
-              f"{row['gflops']:9.2f}{row['pct_peak']:7.1f}%{row['mean_val_accuracy']:9.4f}")
+              f"{row['gflops']:9.2f}{row['pct_peak']:7.1f}%{row['mean_val_accuracy']:9.4f}"
+              f"{row['mean_test_accuracy']:9.4f}")
     by_study: dict[str, dict[str, float]] = {}
     for row in rows:
         by_study.setdefault(row["study"], {})[row["side"]] = row["wall_s"]
