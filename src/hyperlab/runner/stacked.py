@@ -2,7 +2,8 @@
 (hyperlab.vectorized.train_group), each trial through the lifecycle `train_claimed` uses.
 
 It implements the runner's `Executor` protocol (`run(trials, ctx)`): trials are grouped with
-`group_trials` (same seed, so each group shares its batches: the paired design), every trial is
+`stack_groups` (same seed first, so a group shares its batches: the paired design; trials left
+alone by that then stack across seeds, each gathering its own batches), every trial is
 claimed in the store before it trains, each one's epochs and outcome are stored as they happen by
 the same `hyperlab.runner.lifecycle.ClaimedTrial` that `train_claimed` uses (with `ctx.prune`
 asked after each epoch of each trial: a pruned trial leaves the stack). A group of one, a trial that cannot be
@@ -36,8 +37,7 @@ class VectorizedExecutor:
         self.worker, self.workers = worker, workers
 
     def run(self, trials: Sequence[Any], ctx: Any) -> None:
-        groups = group_trials(list(trials), lambda t: t.config, seed_of=lambda t: t.seed,
-                              max_group=self.max_group, device=ctx.settings.device)
+        groups = stack_groups(list(trials), self.max_group, ctx.settings.device)
         # Worker i of N (`--workers N`) starts with groups i, i+N, ... and then tries the others, so
         # that N processes over one trial list do not split each other's groups claim by claim.
         mine = groups[self.worker::self.workers]
@@ -57,6 +57,21 @@ class VectorizedExecutor:
                 train_claimed(fresh[0], ctx)
             elif fresh:
                 _train_claimed_group(fresh, ctx)
+
+
+def stack_groups(trials: list[Any], max_group: int, device: str) -> list[list[Any]]:
+    """The stacks to train, in order of each one's first trial. Trials of one seed stack first: they
+    share every batch, so the first dense layer is one product for all of them. A trial that finds no
+    partner of its seed (a depth level of a multi-seed study: its architecture is its own) then stacks
+    with the same configuration's other seeds, each trial gathering its own batches: one stack of S
+    trials costs far fewer steps than S trials one by one (quickstart: 6 lone trials become 2 stacks)."""
+    position = {id(t): i for i, t in enumerate(trials)}
+    by_seed = group_trials(trials, lambda t: t.config, seed_of=lambda t: t.seed, max_group=max_group,
+                           device=device)
+    alone = [group[0] for group in by_seed if len(group) == 1]
+    across = group_trials(alone, lambda t: t.config, seed_of=None, max_group=max_group, device=device)
+    groups = [group for group in by_seed if len(group) > 1] + across
+    return sorted(groups, key=lambda group: position[id(group[0])])
 
 
 def _train_claimed_group(tasks: list[Any], ctx: Any) -> None:
