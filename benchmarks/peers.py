@@ -18,6 +18,7 @@ validation every epoch, then the test set once:
   optuna    `optuna.create_study(sampler=GridSampler(...))` over the same configurations, the objective
             as Optuna's PyTorch example writes it (per-sample DataLoader, per-epoch validation,
             `trial.report`; NopPruner, so every trial does the whole work); one process;
+  optuna-mt the same with torch's default threads (all cores) whatever --peer-threads says;
   ray       `tune.Tuner(tune.with_resources(train_fn, {"cpu": 1}), param_space=grid_search(...))` on a
             local Ray, the trainable as Ray's PyTorch tutorial writes it (loads its data, trains,
             `tune.report` per epoch): one trial per core at a time;
@@ -62,8 +63,8 @@ STUDIES = {
     "cnn": ROOT / "studies" / "cifar10-cnn-dropout.toml",
     "quickstart": ROOT / "studies" / "quickstart.toml",
 }
-SIDES = ("notebook", "optuna", "ray", "hyperlab")
-PEERS = ("notebook", "optuna", "ray")
+SIDES = ("notebook", "optuna", "optuna-mt", "ray", "hyperlab")
+TUNERS = ("optuna", "optuna-mt", "ray")  # the tools the targets compare hyperlab with
 
 
 # ---------------------------------------------------------------- the plain loop the peers share
@@ -346,8 +347,9 @@ def run_side(side: str, study: str, overrides: list[str], args: argparse.Namespa
             wall = time.perf_counter() - started
             accuracies = hyperlab_accuracies(STUDIES[study], overrides, Path(tmp))
         else:
+            threads = 0 if side == "optuna-mt" else args.peer_threads
             request = {"side": side, "study": study, "overrides": overrides, "workdir": tmp,
-                       "threads": args.peer_threads}
+                       "threads": threads}
             done = subprocess.run([sys.executable, __file__, "--side-process", json.dumps(request)],
                                   capture_output=True, text=True)
             wall = time.perf_counter() - started
@@ -364,7 +366,8 @@ def side_process(request: dict) -> int:
     """The child process of one peer side: train, then print its accuracies as one JSON line."""
     if request["threads"]:
         torch.set_num_threads(request["threads"])
-    run = {"notebook": run_notebook, "optuna": run_optuna, "ray": run_ray}[request["side"]]
+    run = {"notebook": run_notebook, "optuna": run_optuna, "optuna-mt": run_optuna,
+           "ray": run_ray}[request["side"]]
     accuracies = run(STUDIES[request["study"]], request["overrides"], Path(request["workdir"]))
     print(json.dumps(accuracies))
     return 0
@@ -480,9 +483,9 @@ def print_table(rows: list[dict], peak: float, data_note: str, args: argparse.Na
     for row in rows:
         by_study.setdefault(row["study"], {})[row["side"]] = row["wall_s"]
     for study, walls in by_study.items():
-        peers = [walls[s] for s in ("optuna", "ray") if s in walls]
+        peers = [walls[s] for s in TUNERS if s in walls]
         if peers and "hyperlab" in walls:
-            print(f"{study}: hyperlab is {min(peers) / walls['hyperlab']:.2f}x faster than the faster of "
+            print(f"{study}: hyperlab is {min(peers) / walls['hyperlab']:.2f}x faster than the fastest of "
                   f"Optuna / Ray Tune")
 
 
