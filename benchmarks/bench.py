@@ -59,13 +59,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def load_data(args: argparse.Namespace, examples: int) -> tuple[np.ndarray, np.ndarray, str]:
     """(uint8 NHWC images, labels, description) of the first `examples` training examples."""
     path = Path(args.data)
+    if not path.is_file() and str(path) == DEFAULT_DATA:  # else hyperlab's own dataset cache
+        from hyperlab.data.cache import cache_path
+
+        path = cache_path("cifar10")
     if not args.synthetic and path.is_file():
         with np.load(path) as archive:
             images, labels = archive["x_train"][:examples], archive["y_train"][:examples].reshape(-1)
         return images, labels.astype(np.int64), f"CIFAR-10 ({path}), first {examples} training images"
     if not args.synthetic:
-        print(f"note: {path} not found, using synthetic data (prepare it: "
-              f"python /work/shared/data/prepare.py /tmp/hl-data cifar10)", file=sys.stderr)
+        print(f"note: {path} not found, using synthetic data (pass --data FILE.npz, CIFAR-10 in the Keras "
+              "layout, or import it once: hyperlab datasets import cifar10 FILE.npz)", file=sys.stderr)
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, size=(examples, 32, 32, 3), dtype=np.uint8)
     labels = rng.integers(0, 10, size=examples).astype(np.int64)
