@@ -117,6 +117,7 @@ class _Run:
         self.loss = cfg.loss
         self.classification = splits.task == "classification"
         self.optimizer = cfg.optimizer.build(self.model.parameters())
+        self.optimizer_step = cfg.optimizer.stepper(self.optimizer)
         seed_global_rngs(derive_seed(seed, "global"))  # dropout and any user code drawing from it
         self.data_order = torch.Generator().manual_seed(derive_seed(seed, "data order"))
         self.augmenter = Augmenter(cfg.augment, derive_seed(seed, "augment"), device) if cfg.augment else None
@@ -210,7 +211,7 @@ class _Run:
             batch_loss.backward()
             if cfg.grad_clip is not None:
                 nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-            optimizer.step()
+            self.optimizer_step()
             with torch.no_grad():
                 loss_sum.add_(batch_loss.detach(), alpha=len(index))
                 if self.classification:
