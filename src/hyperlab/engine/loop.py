@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import torch
@@ -117,6 +117,8 @@ class _Run:
         self.loss = cfg.loss
         self.classification = splits.task == "classification"
         self.optimizer = cfg.optimizer.build(self.model.parameters())
+        self.optimizer_step = cfg.optimizer.stepper(self.optimizer)
+        self.parameters = [p for group in self.optimizer.param_groups for p in group["params"]]
         seed_global_rngs(derive_seed(seed, "global"))  # dropout and any user code drawing from it
         self.data_order = torch.Generator().manual_seed(derive_seed(seed, "data order"))
         self.augmenter = Augmenter(cfg.augment, derive_seed(seed, "augment"), device) if cfg.augment else None
@@ -185,6 +187,10 @@ class _Run:
         metric_sum = torch.zeros((), device=self.device)  # correct predictions, or squared errors
         lr = 0.0
         first_loss = torch.full((), self.book.initial_loss, device=self.device)
+        # fp32 with no autocast around the trial: entering a disabled autocast each step changes
+        # nothing, so skip it (bf16, or a caller's enabled autocast to turn off, still enter it)
+        autocast = (self.autocast if cfg.precision == "bf16" or torch.is_autocast_enabled(self.device.type)
+                    else nullcontext)
         for step, start in enumerate(range(0, n, batch_size), start=first_step):
             index = order[start:start + batch_size]
             inputs, targets = x.index_select(0, index), y.index_select(0, index)
@@ -196,7 +202,7 @@ class _Run:
                 lr = cfg.schedule.lr_at(cfg.optimizer.lr, step, self.steps_per_epoch, total_steps)
                 for group in optimizer.param_groups:
                     group["lr"] = lr
-            with self.autocast():
+            with autocast():
                 outputs = model(inputs)
             outputs = outputs.float()  # losses and metrics in float32 under bf16 autocast
             batch_loss = loss.per_example(outputs, targets).mean()
@@ -206,11 +212,12 @@ class _Run:
                     batch_loss = batch_loss + penalty
             if step == 0:
                 first_loss = batch_loss.detach()
-            optimizer.zero_grad(set_to_none=True)
+            for param in self.parameters:  # optimizer.zero_grad(set_to_none=True), minus its profiler range
+                param.grad = None
             batch_loss.backward()
             if cfg.grad_clip is not None:
                 nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-            optimizer.step()
+            self.optimizer_step()
             with torch.no_grad():
                 loss_sum.add_(batch_loss.detach(), alpha=len(index))
                 if self.classification:
