@@ -244,20 +244,21 @@ class Elementwise(StatelessLayer):
         return self.module(x), layout
 
 
-# A set of trials' values along one dimension: (start, length) when they are contiguous there (a
-# view: nothing is gathered or scattered), else the indices (1-d long tensor).
-Selection = tuple[int, int] | torch.Tensor
+# A set of trials' values along one dimension: a basic index (slices) when they are contiguous there
+# (a view: nothing is gathered or scattered; x[index] costs half of x.narrow's Python overhead), else
+# the indices (1-d long tensor).
+Selection = tuple[slice, ...] | torch.Tensor
 
 
 def _take(x: torch.Tensor, dim: int, selection: Selection) -> torch.Tensor:
     if isinstance(selection, tuple):
-        return x.narrow(dim, *selection)
+        return x[selection]
     return x.index_select(dim, selection)
 
 
 def _put(y: torch.Tensor, dim: int, selection: Selection, values: torch.Tensor) -> None:
     if isinstance(selection, tuple):
-        y.narrow(dim, *selection).copy_(values)
+        y[selection].copy_(values)
     else:
         y.index_copy_(dim, selection, values)
 
@@ -268,6 +269,7 @@ _INTO = {nn.ReLU: lambda x, out: torch.clamp_min(x, 0, out=out),
          nn.Tanh: lambda x, out: torch.tanh(x, out=out),
          nn.Sigmoid: lambda x, out: torch.sigmoid(x, out=out),
          nn.Identity: lambda x, out: out.copy_(x)}
+_DIRECT = {nn.ReLU: torch.relu, nn.Tanh: torch.tanh, nn.Sigmoid: torch.sigmoid, nn.Identity: torch.clone}
 _GRAD_INTO = {
     nn.ReLU: lambda grad, y, out: torch.ops.aten.threshold_backward.grad_input(grad, y, 0, grad_input=out),
     nn.Tanh: lambda grad, y, out: torch.ops.aten.tanh_backward.grad_input(grad, y, grad_input=out),
@@ -285,14 +287,14 @@ class _MixedActivation(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: torch.Tensor, dim: int, majority: nn.Module,  # type: ignore[override]
                 minorities: list[tuple[nn.Module, Selection]]) -> torch.Tensor:
-        y = majority(x)
+        y = _DIRECT.get(type(majority), majority)(x)
         if y is x:  # identity: the copies below must not write into the input
             y = x.clone()
         outs = []
         for module, selection in minorities:
             into = _INTO.get(type(module)) if isinstance(selection, tuple) else None
             if into is not None:
-                into(x.narrow(dim, *selection), y.narrow(dim, *selection))
+                into(x[selection], y[selection])
                 outs.append(None)  # y's slice
                 continue
             out = module(_take(x, dim, selection))
@@ -314,8 +316,7 @@ class _MixedActivation(torch.autograd.Function):
         own = iter(saved)
         for (module, selection), owns in zip(ctx.minorities, ctx.own_out, strict=True):
             if not owns:  # a narrow slice computed into y: its backward kernel writes into grad_x's
-                _GRAD_INTO[type(module)](grad.narrow(dim, *selection), y.narrow(dim, *selection),
-                                         grad_x.narrow(dim, *selection))
+                _GRAD_INTO[type(module)](grad[selection], y[selection], grad_x[selection])
                 continue
             _put(grad_x, dim, selection, _activation_grad(module, _take(x, dim, selection), next(own),
                                                           _take(grad, dim, selection)))
@@ -329,11 +330,11 @@ def _activation_grad(module: nn.Module, x: torch.Tensor, out: torch.Tensor,
     if isinstance(module, nn.Identity):
         return grad
     if type(module) is nn.ReLU:
-        return torch.ops.aten.threshold_backward(grad, out, 0)
+        return torch.ops.aten.threshold_backward.default(grad, out, 0)
     if type(module) is nn.Tanh:
-        return torch.ops.aten.tanh_backward(grad, out)
+        return torch.ops.aten.tanh_backward.default(grad, out)
     if type(module) is nn.Sigmoid:
-        return torch.ops.aten.sigmoid_backward(grad, out)
+        return torch.ops.aten.sigmoid_backward.default(grad, out)
     with torch.enable_grad():
         leaf = x.detach().requires_grad_()
         (result,) = torch.autograd.grad(module(leaf), leaf, grad)
@@ -373,21 +374,22 @@ class PerTrialActivation(StatelessLayer):
             x, layout = to_stacked(x, layout, self.k)
         dim = 1 if layout == WIDE_IMAGE else 0
         channels = x.shape[1] // self.k if layout == WIDE_IMAGE else 1
-        key = (layout, channels, str(x.device))
+        key = (layout, channels, x.device)
         minorities = self._selections.get(key)
         if minorities is None:
-            minorities = [(self.modules_of[trials[0]], self._selection(trials, channels, x.device))
+            minorities = [(self.modules_of[trials[0]], self._selection(trials, dim, channels, x.device))
                           for trials in self.members[1:]]
             self._selections[key] = minorities
         y = _MixedActivation.apply(x, dim, self.modules_of[self.members[0][0]], minorities)
         return y, layout
 
     @staticmethod
-    def _selection(trials: list[int], channels: int, device: torch.device) -> Selection:
+    def _selection(trials: list[int], dim: int, channels: int, device: torch.device) -> Selection:
         """`trials`' values along the trial dimension, or in the wide image layout the channels
         [k*C, (k+1)*C) of each trial k."""
         if trials == list(range(trials[0], trials[-1] + 1)):
-            return trials[0] * channels, len(trials) * channels
+            run = slice(trials[0] * channels, (trials[-1] + 1) * channels)
+            return (slice(None),) * dim + (run,)
         index = torch.tensor(trials, dtype=torch.long)
         if channels > 1:
             index = (index.view(-1, 1) * channels + torch.arange(channels)).view(-1)
