@@ -81,6 +81,19 @@ def test_trials_with_different_activations_share_a_stack_and_match_the_engine(di
         assert_same_result(mine, theirs, f"convnet {i}")
 
 
+def test_activations_without_an_own_backward_kernel_match_the_engine_in_and_out_of_line(digits):
+    # gelu and elu have no kernel written into a slice: they run on their slice and take autograd's
+    # gradient of a recomputation; elu's trials are contiguous in the stack (a view of the stack's
+    # values), the leaky relu ones are not (gathered and scattered)
+    configs = [trial(), trial(with_model(MLP, activation="gelu")), trial(with_model(MLP, activation="elu")),
+               trial(with_model(MLP, activation="elu")), trial(with_model(MLP, activation="leaky_relu")),
+               trial(), trial(with_model(MLP, activation="leaky_relu")), trial()]
+    seeds = [6] * len(configs)
+    for i, (mine, theirs) in enumerate(zip(train_group(configs, seeds, splits=digits),
+                                           alone(configs, seeds, digits), strict=True)):
+        assert_same_result(mine, theirs, f"trial {i}")
+
+
 def test_trials_of_different_seeds_and_augmentations_each_see_their_own_batches(digits):
     flips = {"hflip": True, "crop_padding": 1}
     configs = [trial(), trial(augment=flips), trial(augment=flips), trial(epochs=2),

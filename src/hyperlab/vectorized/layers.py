@@ -244,38 +244,82 @@ class Elementwise(StatelessLayer):
         return self.module(x), layout
 
 
+# A set of trials' values along one dimension: a basic index (slices) when they are contiguous there
+# (a view: nothing is gathered or scattered; x[index] costs half of x.narrow's Python overhead), else
+# the indices (1-d long tensor).
+Selection = tuple[slice, ...] | torch.Tensor
+
+
+def _take(x: torch.Tensor, dim: int, selection: Selection) -> torch.Tensor:
+    if isinstance(selection, tuple):
+        return x[selection]
+    return x.index_select(dim, selection)
+
+
+def _put(y: torch.Tensor, dim: int, selection: Selection, values: torch.Tensor) -> None:
+    if isinstance(selection, tuple):
+        y[selection].copy_(values)
+    else:
+        y.index_copy_(dim, selection, values)
+
+
+# Activations whose output a kernel writes straight into a slice of y (out=): no temporary, no copy.
+# ReLU is clamp_min(x, 0) in torch (the same kernel), Identity a copy.
+_INTO = {nn.ReLU: lambda x, out: torch.clamp_min(x, 0, out=out),
+         nn.Tanh: lambda x, out: torch.tanh(x, out=out),
+         nn.Sigmoid: lambda x, out: torch.sigmoid(x, out=out),
+         nn.Identity: lambda x, out: out.copy_(x)}
+_DIRECT = {nn.ReLU: torch.relu, nn.Tanh: torch.tanh, nn.Sigmoid: torch.sigmoid, nn.Identity: torch.clone}
+_GRAD_INTO = {
+    nn.ReLU: lambda grad, y, out: torch.ops.aten.threshold_backward.grad_input(grad, y, 0, grad_input=out),
+    nn.Tanh: lambda grad, y, out: torch.ops.aten.tanh_backward.grad_input(grad, y, grad_input=out),
+    nn.Sigmoid: lambda grad, y, out: torch.ops.aten.sigmoid_backward.grad_input(grad, y, grad_input=out),
+    nn.Identity: lambda grad, y, out: out.copy_(grad)}
+
+
 class _MixedActivation(torch.autograd.Function):
-    """y = majority(x), then each other activation over its own trials' slice, copied in place.
+    """y = majority(x), then each other activation over its own trials' slice, written into y's slice.
     Autograd through index_select/index_copy adds ~8 full-size passes per position (zero-filled
     gradients, out-of-place copies: 5x a relu's forward + backward, measured); here the backward
-    applies each activation's own backward formula to its slice, in place."""
+    applies each activation's own backward formula to its slice, in place. Trials contiguous in the
+    stack are a narrow view (no gather, and relu/tanh/sigmoid/identity write through out=)."""
 
     @staticmethod
     def forward(ctx, x: torch.Tensor, dim: int, majority: nn.Module,  # type: ignore[override]
-                minorities: list[tuple[nn.Module, torch.Tensor]]) -> torch.Tensor:
-        y = majority(x)
+                minorities: list[tuple[nn.Module, Selection]]) -> torch.Tensor:
+        y = _DIRECT.get(type(majority), majority)(x)
         if y is x:  # identity: the copies below must not write into the input
             y = x.clone()
         outs = []
-        for module, index in minorities:
-            out = module(x.index_select(dim, index))
-            y.index_copy_(dim, index, out)
+        for module, selection in minorities:
+            into = _INTO.get(type(module)) if isinstance(selection, tuple) else None
+            if into is not None:
+                into(x[selection], y[selection])
+                outs.append(None)  # y's slice
+                continue
+            out = module(_take(x, dim, selection))
+            _put(y, dim, selection, out)
             outs.append(out)
-        ctx.save_for_backward(x, y, *outs)
+        ctx.save_for_backward(x, y, *[o for o in outs if o is not None])
         ctx.dim, ctx.majority, ctx.minorities = dim, majority, minorities
+        ctx.own_out = [o is not None for o in outs]
         return y
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:  # type: ignore[override]
-        x, y, *outs = ctx.saved_tensors
+        x, y, *saved = ctx.saved_tensors
         dim = ctx.dim
         # y's minority slices are not the majority's outputs: their gradients are overwritten below
         grad_x = _activation_grad(ctx.majority, x, y, grad)
         if grad_x is grad:
             grad_x = grad.clone()
-        for (module, index), out in zip(ctx.minorities, outs, strict=True):
-            grad_x.index_copy_(dim, index, _activation_grad(module, x.index_select(dim, index), out,
-                                                            grad.index_select(dim, index)))
+        own = iter(saved)
+        for (module, selection), owns in zip(ctx.minorities, ctx.own_out, strict=True):
+            if not owns:  # a narrow slice computed into y: its backward kernel writes into grad_x's
+                _GRAD_INTO[type(module)](grad[selection], y[selection], grad_x[selection])
+                continue
+            _put(grad_x, dim, selection, _activation_grad(module, _take(x, dim, selection), next(own),
+                                                          _take(grad, dim, selection)))
         return grad_x, None, None, None
 
 
@@ -286,11 +330,11 @@ def _activation_grad(module: nn.Module, x: torch.Tensor, out: torch.Tensor,
     if isinstance(module, nn.Identity):
         return grad
     if type(module) is nn.ReLU:
-        return torch.ops.aten.threshold_backward(grad, out, 0)
+        return torch.ops.aten.threshold_backward.default(grad, out, 0)
     if type(module) is nn.Tanh:
-        return torch.ops.aten.tanh_backward(grad, out)
+        return torch.ops.aten.tanh_backward.default(grad, out)
     if type(module) is nn.Sigmoid:
-        return torch.ops.aten.sigmoid_backward(grad, out)
+        return torch.ops.aten.sigmoid_backward.default(grad, out)
     with torch.enable_grad():
         leaf = x.detach().requires_grad_()
         (result,) = torch.autograd.grad(module(leaf), leaf, grad)
@@ -301,42 +345,55 @@ class PerTrialActivation(StatelessLayer):
     """Trials whose activations differ at one position (relu for most, tanh or linear for some): the
     most common activation runs over the whole stack, each other one only over its own trials' slice
     (_MixedActivation). Elementwise, so trial k gets exactly its activation of its own inputs and its
-    gradient; the extra cost is a gather and a copy per extra activation, far less than training
+    gradient; the extra cost is a pass per extra activation over its slice, far less than training
     those trials outside the stack."""
 
     def __init__(self, modules: list[nn.Module]) -> None:
         super().__init__(len(modules))
         self.modules_of = list(modules)
+        self._group()
+
+    def _group(self) -> None:
+        """The activations' trials, most common first (fixed until trials leave), and the selections
+        of each in a layout, made on first use."""
+        kinds: dict[str, list[int]] = {}  # activation (its repr) -> the trials that use it
+        for i, module in enumerate(self.modules_of):
+            kinds.setdefault(repr(module), []).append(i)
+        self.members = sorted(kinds.values(), key=len, reverse=True)
+        self._selections: dict[tuple[str, int, str], list[tuple[nn.Module, Selection]]] = {}
 
     def keep(self, index: torch.Tensor) -> None:
         self.modules_of = [self.modules_of[i] for i in index.tolist()]
         self.k = len(self.modules_of)
+        self._group()
 
     def run(self, x: torch.Tensor, layout: str) -> Activation:
-        kinds: dict[str, list[int]] = {}  # activation (its repr) -> the trials that use it
-        for i, module in enumerate(self.modules_of):
-            kinds.setdefault(repr(module), []).append(i)
-        if len(kinds) == 1:
+        if len(self.members) == 1:
             return self.modules_of[0](x), layout
         if layout in (SHARED_FLAT, SHARED_IMAGE):  # the trials' values part here
             x, layout = to_stacked(x, layout, self.k)
-        members = sorted(kinds.values(), key=len, reverse=True)
-        minorities = []
-        for trials in members[1:]:
-            dim, index = self._index(trials, x, layout)
-            minorities.append((self.modules_of[trials[0]], index))
-        y = _MixedActivation.apply(x, dim, self.modules_of[members[0][0]], minorities)
+        dim = 1 if layout == WIDE_IMAGE else 0
+        channels = x.shape[1] // self.k if layout == WIDE_IMAGE else 1
+        key = (layout, channels, x.device)
+        minorities = self._selections.get(key)
+        if minorities is None:
+            minorities = [(self.modules_of[trials[0]], self._selection(trials, dim, channels, x.device))
+                          for trials in self.members[1:]]
+            self._selections[key] = minorities
+        y = _MixedActivation.apply(x, dim, self.modules_of[self.members[0][0]], minorities)
         return y, layout
 
-    def _index(self, trials: list[int], x: torch.Tensor, layout: str) -> tuple[int, torch.Tensor]:
-        """(dimension, indices) of `trials`' values in x: the leading trial dimension, or in the wide
-        image layout the channels [k*C, (k+1)*C) of each trial k."""
+    @staticmethod
+    def _selection(trials: list[int], dim: int, channels: int, device: torch.device) -> Selection:
+        """`trials`' values along the trial dimension, or in the wide image layout the channels
+        [k*C, (k+1)*C) of each trial k."""
+        if trials == list(range(trials[0], trials[-1] + 1)):
+            run = slice(trials[0] * channels, (trials[-1] + 1) * channels)
+            return (slice(None),) * dim + (run,)
         index = torch.tensor(trials, dtype=torch.long)
-        if layout == WIDE_IMAGE:
-            channels = x.shape[1] // self.k
+        if channels > 1:
             index = (index.view(-1, 1) * channels + torch.arange(channels)).view(-1)
-            return 1, index.to(x.device)
-        return 0, index.to(x.device)
+        return index.to(device)
 
 
 class Pool(StatelessLayer):
