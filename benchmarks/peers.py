@@ -22,11 +22,13 @@ validation every epoch, then the test set once:
   ray       `tune.Tuner(tune.with_resources(train_fn, {"cpu": 1}), param_space=grid_search(...))` on a
             local Ray, the trainable as Ray's PyTorch tutorial writes it (loads its data, trains,
             `tune.report` per epoch): one trial per core at a time;
-  hyperlab  `hyperlab run STUDY --workers 2` with its defaults (the vectorized executor, one torch thread
-            per worker), the docs' setting for a 2-core machine (--hyperlab-workers).
-The notebook and Optuna sides run with --peer-threads torch threads (default 1: their fastest setting
-here: torch's default of two threads on two cores took the quickstart from 15 s to 162-225 s as soon
-as one other process was busy; 0 = torch's default).
+  hyperlab  `hyperlab run STUDY --workers N` with its defaults (the vectorized executor, one torch thread
+            per worker); N = 2 for the CIFAR-10 studies (the docs' setting for a 2-core machine), 1 for
+            the quickstart (its documented command) unless --hyperlab-workers says otherwise.
+The notebook and Optuna sides run with --peer-threads torch threads (default 1; 0 = torch's default,
+all cores): on this 2-core machine, idle, one thread ran the quickstart's Optuna side in 19.9 s and
+torch's default two in 22.4 s, and two threads took 162-225 s as soon as one other process was busy.
+The optuna-mt side keeps torch's default, so Optuna is measured both ways.
 
 Every side runs in a fresh Python process timed from outside, wall clock: interpreter start-up,
 imports, data loading, training, validation every epoch and one test-set evaluation at the end of
@@ -65,6 +67,7 @@ STUDIES = {
 }
 SIDES = ("notebook", "optuna", "optuna-mt", "ray", "hyperlab")
 TUNERS = ("optuna", "optuna-mt", "ray")  # the tools the targets compare hyperlab with
+AUTO_WORKERS = {"mlp": 2, "cnn": 2, "quickstart": 1}  # --hyperlab-workers auto
 
 
 # ---------------------------------------------------------------- the plain loop the peers share
@@ -343,7 +346,8 @@ def run_side(side: str, study: str, overrides: list[str], args: argparse.Namespa
     with tempfile.TemporaryDirectory(prefix=f"hl-peers-{side}-") as tmp:
         started = time.perf_counter()
         if side == "hyperlab":
-            run_hyperlab_command(STUDIES[study], overrides, Path(tmp), args.hyperlab_workers)
+            workers = int(args.hyperlab_workers) if args.hyperlab_workers != "auto" else AUTO_WORKERS[study]
+            run_hyperlab_command(STUDIES[study], overrides, Path(tmp), workers)
             wall = time.perf_counter() - started
             accuracies = hyperlab_accuracies(STUDIES[study], overrides, Path(tmp))
         else:
@@ -388,7 +392,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=1, help="rounds of every side; medians are kept")
     parser.add_argument("--peer-threads", type=int, default=1, help="torch threads of the notebook and "
                         "Optuna sides (0: torch's default, all cores)")
-    parser.add_argument("--hyperlab-workers", type=int, default=2, help="hyperlab run --workers")
+    parser.add_argument("--hyperlab-workers", default="auto", help="hyperlab run --workers N for every "
+                        "study; auto: 2 for the CIFAR-10 studies (the setting docs/performance.md gives a "
+                        "2-core machine), 1 for the quickstart (its documented command: a second worker "
+                        "process costs it more start-up than it saves)")
     parser.add_argument("--synthetic", action="store_true",
                         help="random CIFAR-shaped data even when CIFAR-10 is in the cache")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
