@@ -360,10 +360,29 @@ def run_side(side: str, study: str, overrides: list[str], args: argparse.Namespa
             if done.returncode != 0:
                 raise RuntimeError(f"the {side} side failed ({done.returncode}):\n{done.stderr[-3000:]}")
             accuracies = {k: tuple(v) for k, v in json.loads(done.stdout.strip().splitlines()[-1]).items()}
+            wait_for_exit(tmp)  # Ray's daemons outlive the driver by seconds: not in the next side's time
     return {"study": study, "side": side, "wall_s": wall, "load_average": os.getloadavg(),
             "accuracy": accuracies,
             "mean_val_accuracy": statistics.fmean(v for v, _ in accuracies.values()),
             "mean_test_accuracy": statistics.fmean(t for _, t in accuracies.values())}
+
+
+def wait_for_exit(marker: str, limit: float = 60.0) -> None:
+    """Wait (up to `limit` s) until no process has `marker` (a side's temporary folder, which Ray's
+    daemons carry in their command lines) in its command line."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        alive = False
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                alive = marker.encode() in cmdline.read_bytes()
+            except OSError:
+                continue
+            if alive:
+                break
+        if not alive:
+            return
+        time.sleep(0.5)
 
 
 def side_process(request: dict) -> int:
