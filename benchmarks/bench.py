@@ -47,6 +47,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="CIFAR-10 .npz in the Keras layout (prepare.py writes one)")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch CPU threads")
     parser.add_argument("--only", choices=["models", "vectorized", "overhead"], help="run one section")
+    parser.add_argument("--bf16", choices=["auto", "on", "off"], default="auto",
+                        help="the bf16 rows: auto = only on a CPU that multiplies bf16 in hardware (AMX or "
+                        "AVX-512 BF16); elsewhere torch emulates bf16 ~100x slower than fp32 and those "
+                        "rows alone took the quick run from under 3 minutes to 8.5")
     parser.add_argument("--models", default="", help="comma-separated name prefixes of the models to run")
     parser.add_argument("--rounds", type=int, help="windows per side (default 4 quick, 7 full)")
     parser.add_argument("--target", type=float, help="seconds per window (default 0.25 quick, 1.0 full)")
@@ -81,8 +85,16 @@ def engine_tensors(images: np.ndarray, labels: np.ndarray) -> Data:
     return Data(x, torch.from_numpy(labels))
 
 
-def model_sides(case: ModelCase, images: np.ndarray, labels: np.ndarray, data: Data) -> list[Side]:
+def native_bf16() -> bool:
+    """True when this CPU multiplies bf16 in hardware (AMX or AVX-512 BF16)."""
+    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def model_sides(case: ModelCase, images: np.ndarray, labels: np.ndarray, data: Data,
+                bf16: bool = True) -> list[Side]:
     opt = case.optimizer
+    best_precision = case.best_precision if bf16 else "fp32"
     notebook = NotebookLoop(build_model(case.spec, (3, 32, 32), 10, 0), images, labels, case.seed_batch,
                             opt["lr"], opt["momentum"])
     sides = [
@@ -94,18 +106,20 @@ def model_sides(case: ModelCase, images: np.ndarray, labels: np.ndarray, data: D
         Side(f"engine, batch {case.best_batch}",
              EngineWindows(case.spec, data, case.best_batch, "fp32", opt).window,
              meta={"kind": "engine", "batch": case.best_batch, "precision": "fp32"}),
-        Side(f"engine, batch {case.best_batch}, bf16",
-             EngineWindows(case.spec, data, case.best_batch, "bf16", opt).window,
-             meta={"kind": "engine", "batch": case.best_batch, "precision": "bf16"}),
-        Side(f"engine, batch {case.best_batch}, {case.best_precision}, no NaN fill",
-             EngineWindows(case.spec, data, case.best_batch, case.best_precision, opt, fill=False).window,
-             meta={"kind": "engine, no NaN fill", "batch": case.best_batch,
-                   "precision": case.best_precision}),
+        Side(f"engine, batch {case.best_batch}, {best_precision}, no NaN fill",
+             EngineWindows(case.spec, data, case.best_batch, best_precision, opt, fill=False).window,
+             meta={"kind": "engine, no NaN fill", "batch": case.best_batch, "precision": best_precision}),
     ]
+    if bf16:
+        sides.insert(3, Side(f"engine, batch {case.best_batch}, bf16",
+                             EngineWindows(case.spec, data, case.best_batch, "bf16", opt).window,
+                             meta={"kind": "engine", "batch": case.best_batch, "precision": "bf16"}))
     if case.convolutional:
-        loop = ChannelsLastLoop(case.spec, data, case.best_batch, "bf16", opt)
-        sides.append(Side(f"hand loop, channels_last, batch {case.best_batch}, bf16", loop.window,
-                          meta={"kind": "channels_last loop", "batch": case.best_batch, "precision": "bf16"}))
+        precision = "bf16" if bf16 else "fp32"
+        loop = ChannelsLastLoop(case.spec, data, case.best_batch, precision, opt)
+        meta = {"kind": "channels_last loop", "batch": case.best_batch, "precision": precision}
+        sides.append(Side(f"hand loop, channels_last, batch {case.best_batch}, {precision}", loop.window,
+                          meta=meta))
     return sides
 
 
@@ -166,8 +180,8 @@ def machine() -> dict:
 
 
 def print_models(rows: list[dict], peak: dict[str, float]) -> None:
-    print(f"\nmatmul peak measured alongside: fp32 {peak['fp32'] / 1e9:.0f} GFLOP/s, "
-          f"bf16 {peak['bf16'] / 1e9:.0f} GFLOP/s")
+    bf16 = f"{peak['bf16'] / 1e9:.0f} GFLOP/s" if peak.get("bf16") else "not measured (no bf16 hardware)"
+    print(f"\nmatmul peak measured alongside: fp32 {peak['fp32'] / 1e9:.0f} GFLOP/s, bf16 {bf16}")
     header = (f"{'model':<19} {'side':<44} {'ex/s':>8} {'(min-max)':>15} {'s/epoch':>8} {'x notebook':>10} "
               f"{'MFLOP/ex':>9} {'GFLOP/s':>8} {'% peak':>7}")
     print(header)
@@ -204,7 +218,11 @@ def main(argv: list[str] | None = None) -> int:
             "s_per_epoch": f"extrapolated to {EPOCH_EXAMPLES} examples from the median window rate"}
     print(f"{info['machine']['cpu']}, {info['machine']['cores']} cores, torch {torch.__version__}, "
           f"{args.threads} threads; {data_description}; {rounds} windows of ~{target}s per side")
-    peaks = [matmul_side(torch.float32), matmul_side(torch.bfloat16)]
+    bf16 = args.bf16 == "on" or (args.bf16 == "auto" and native_bf16())
+    info["bf16"] = bf16
+    if not bf16:
+        print("bf16 rows skipped: this CPU has no bf16 hardware (torch emulates it; --bf16 on runs them)")
+    peaks = [matmul_side(torch.float32)] + ([matmul_side(torch.bfloat16)] if bf16 else [])
     measured: list[tuple[ModelCase, list[Side]]] = []
     vector_results: list[dict] = []
     if args.only in (None, "models"):
@@ -213,11 +231,11 @@ def main(argv: list[str] | None = None) -> int:
             if wanted and not any(case.name.lower().startswith(w) for w in wanted):
                 continue
             print(f"... {case.name}", flush=True)
-            sides = model_sides(case, images, labels, data)
+            sides = model_sides(case, images, labels, data, bf16)
             run_group(sides, peaks, target, rounds)
             measured.append((case, sides))
     if args.only in (None, "vectorized"):
-        for case in vector_cases(args.quick):
+        for case in [c for c in vector_cases(args.quick) if bf16 or c.precision != "bf16"]:
             print(f"... {case.name}", flush=True)
             stacked = Side("vectorized", VectorizedWindows(case.specs, case.trains, data, case.batch_size,
                                                            case.precision).window)
@@ -229,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
             one_by_one.steps = stacked.steps
             interleave([one_by_one, stacked] + peaks, rounds)
             vector_results.append(vector_rows(case, one_by_one, stacked))
-    peak = {"fp32": peaks[0].median, "bf16": peaks[1].median}  # over every round of the run
+    peak = {"fp32": peaks[0].median, "bf16": peaks[1].median if bf16 else None}  # every round of the run
     model_results = [row for case, sides in measured for row in model_rows(case, sides, peak)]
     if model_results:
         print_models(model_results, peak)
