@@ -80,7 +80,7 @@ _TRUNC_STD_CORRECTION = 0.87962566103423978
 def init_layer(layer: nn.Module, init: str) -> None:
     """Initialise a Linear/Conv layer in place. `default` keeps torch's own initialisation
     (kaiming-uniform weights, uniform biases); every other scheme zeroes the bias, as Keras does."""
-    if init == "default" or layer.weight.is_meta:  # meta: shapes only (plan, measure); no values to draw
+    if init == "default":
         return
     weight: torch.Tensor = layer.weight
     fan_out, fan_in = weight.shape[0], weight[0].numel()
