@@ -94,12 +94,18 @@ def analyze(frames: StudyFrames) -> StudyAnalysis:
         confusion=_confusion(final_rows, [baseline, best_variant]) if task == "classification" else {},
         cost=tuple(_cost(variants, summaries, primary)),
         pareto=_pareto(variants, summaries, primary), warnings=tuple(warnings),
-        main_effects=main_effects(variants, usable, primary) if frames.study.get("design") == "grid" else (),
+        main_effects=(main_effects(variants, usable, primary) if frames.study.get("design") in CROSSED_DESIGNS
+                      else ()),
         configs=_configs(trials, variants), diagnostics_keys=DIAGNOSTIC_KEYS,
     )
 
 
 # --- what kind of study -------------------------------------------------------------------------
+CROSSED_DESIGNS = frozenset({"grid"})
+"""Designs whose variants cross every factor's levels (one line per design): their cells name the
+factors together ("lr x batch") and get main effects (hyperlab.analysis.grid)."""
+
+
 def _task(frames: StudyFrames) -> str:
     declared = frames.study.get("task")
     if declared in ("classification", "regression"):
@@ -207,17 +213,13 @@ def _with_changes(variants: list[VariantInfo], trials: pd.DataFrame,
     return out
 
 
-FACTOR_JOINS = {"grid": " x "}
-"""How a design's variants name several factors at once ("lr, batch" -> "lr x batch" for a grid's cells)."""
-
-
 def _factors(variants: list[VariantInfo], design: str | None) -> tuple[FactorInfo, ...]:
     """Ablation: one group per factor. Grid: the cells carry the factors' names joined; one group."""
     names: list[str] = []
     for v in variants:
         if not v.is_baseline and v.factor is not None and v.factor not in names:
             names.append(v.factor)
-    factors = [FactorInfo(n.replace(", ", FACTOR_JOINS.get(design or "", ", ")),
+    factors = [FactorInfo(n.replace(", ", " x ") if design in CROSSED_DESIGNS else n,
                           tuple(v.name for v in variants if v.factor == n and not v.is_baseline))
                for n in names]
     loose = tuple(v.name for v in variants if not v.is_baseline and v.factor is None)
