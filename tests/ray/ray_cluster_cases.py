@@ -2,7 +2,8 @@
 
 Not collected on its own (no test_ prefix): test_ray_cluster.py runs this file in a private network
 and PID namespace, where 127.0.0.1 is the only address, and checks that it passes. One cluster
-serves every case; the case that removes a node runs last. This process is the driver of most cases
+serves every case; the case that removes a node runs last but one, and the pruned search then
+runs on the two nodes left. This process is the driver of most cases
 (the Python API, `executor="ray"`, one Ray connection: the nodes' worker processes start once, not
 once per case); the driver the kill-and-resume case SIGKILLs is a real `hyperlab run` (RAY_ADDRESS).
 """
@@ -21,6 +22,7 @@ from ray_cluster_helpers import (
     driver_env,
     numbers,
     read_until,
+    search_toml,
     start_driver,
     study_toml,
     trained,
@@ -183,3 +185,35 @@ def test_a_node_removed_mid_study_its_trials_resume_from_checkpoints_elsewhere(c
         assert start["checkpoint"] >= 1  # resumed from a checkpoint, not from scratch
         first = next(e for e in later if e["event"] == "epoch" and e["key"] == event["key"])
         assert first["epoch"] == start["checkpoint"] + 1  # the first retrained epoch follows it
+
+
+def test_a_pruned_tpe_search_on_two_nodes_prunes_on_the_nodes_and_proposes_what_a_local_run_proposes(
+        cluster, tmp_path):
+    # After the node removal above, the cluster is a head and one worker node. The driver decides
+    # each pruning from the store after every epoch (as every executor does) and the trial's node
+    # obeys: no searched trial falls back to the driver's process. TPE's first 10 proposals are its
+    # seeded random start-up, so the configurations match a local run's whatever the outcomes; the
+    # statuses may not (a median pruner compares with the trials completed so far, and two trials
+    # train at once on the cluster, one at a time locally).
+    assert len(cluster.list_all_nodes()) == 2
+    study = tmp_path / "search.toml"
+    study.write_text(search_toml("ray-search"))
+    summary, events = run_here(study, tmp_path / "ray", executor="ray")
+    assert summary.exit_code == 0
+    notes = [e["message"] for e in events if e["event"] == "search_note"]
+    assert not any("one at a time in this process" in n for n in notes), notes
+    assert any("the driver decides from the store" in n for n in notes), notes
+    stored = trained(tmp_path / "ray", "ray-search")
+    assert len(stored) == 10
+    pruned = {k: t for k, t in stored.items() if t["status"] == "pruned"}
+    assert pruned, {k: t["status"] for k, t in stored.items()}
+    starts = [e for e in events if e["event"] == "trial_started"]
+    assert sorted(e["key"] for e in starts) == sorted(stored)
+    assert all(e.get("node") and e.get("submission") == 1 for e in starts)  # each trained on a Ray node
+    for trial in pruned.values():
+        stopped = len(trial["epoch_numbers"])
+        assert trial["epoch_numbers"] == list(range(1, stopped + 1)) and stopped < 8
+        assert trial["final"] == {}  # ended by the engine on its node, as a local pruned trial ends
+    local_summary, _ = run_here(study, tmp_path / "local", executor="local", threads=1)
+    assert local_summary.exit_code == 0
+    assert sorted(trained(tmp_path / "local", "ray-search")) == sorted(stored)  # the same configurations

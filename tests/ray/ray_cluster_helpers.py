@@ -131,3 +131,40 @@ def trained(workspace: Path, study: str) -> dict[str, dict]:
 def numbers(result: dict[str, dict]) -> dict[str, tuple]:
     """What a trial learned (what must not depend on where or how often it was interrupted)."""
     return {key: (t["status"], t["epochs"], t["final"]) for key, t in result.items()}
+
+
+def search_toml(name: str, trials: int = 10, epochs: int = 8) -> str:
+    """A TPE search with a median pruner on digits; the learning rate's range spans hopeless values
+    (1e-5) to good ones, so the pruner has trials to stop."""
+    return f"""
+name = "{name}"
+design = "search"
+seeds = [0]
+
+[search]
+sampler = "tpe"
+trials = {trials}
+pruner = "median"
+seed = 3
+confirm = {{ top = 0, seeds = 2 }}
+
+[data]
+dataset = "digits"
+subset = 300
+test_subset = 100
+
+[model]
+kind = "mlp"
+hidden = [16]
+
+[train]
+epochs = {epochs}
+batch_size = 32
+optimizer = {{ name = "sgd", lr = 0.05, momentum = 0.9 }}
+
+[[factor]]
+name = "lr"
+path = "train.optimizer.lr"
+range = [1e-5, 0.5]
+log = true
+"""

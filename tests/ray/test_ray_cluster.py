@@ -51,4 +51,4 @@ def test_ray_executor_cases_pass_on_a_three_node_cluster_on_loopback(tmp_path):
                           capture_output=True, text=True, timeout=400, env=env, cwd=HERE.parents[1])
     report = (proc.stdout + proc.stderr)[-6000:]
     assert proc.returncode == 0, report
-    assert "4 passed" in proc.stdout, report
+    assert "5 passed" in proc.stdout, report

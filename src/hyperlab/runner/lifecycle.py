@@ -38,9 +38,11 @@ ARTIFACT_KINDS = {"checkpoint.safetensors": "checkpoint", "checkpoint.json": "ch
 class ClaimedTrial:
     """A trial `ctx.owner` has claimed, from its start event to its stored outcome or release."""
 
-    def __init__(self, task: TrialTask, ctx: RunContext, stacked: int | None = None) -> None:
+    def __init__(self, task: TrialTask, ctx: RunContext, stacked: int | None = None,
+                 where: dict | None = None) -> None:
         self.task, self.ctx, self.stacked = task, ctx, stacked  # stacked: the size of its stack
-        self.where = {"key": task.key, "variant": task.variant, "seed": task.seed}
+        # where: fields every event of the trial carries besides its key, variant and seed (Ray: node)
+        self.where = {"key": task.key, "variant": task.variant, "seed": task.seed, **(where or {})}
         self.workdir = ctx.store.trial_dir(task.key)
         self.lost = False  # another runner took the claim over: nothing more is stored
         self.ended = False

@@ -32,6 +32,7 @@ from typing import Any
 
 from hyperlab.errors import UserError
 from hyperlab.runner.executor import Capabilities
+from hyperlab.runner.lifecycle import LOST, ClaimedTrial
 from hyperlab.runner.task import RunContext, TrialTask
 from hyperlab.runner.trial import record_outcome
 from hyperlab.store import LostClaimError
@@ -67,6 +68,7 @@ class _Flight:
     generator: Any = None  # the Ray ObjectRefGenerator of the current submission
     node: str | None = None
     where: dict = field(default_factory=dict)
+    trial: ClaimedTrial | None = None  # its life in the store (epochs, prune hook), from its start
 
 
 class RayExecutor:
@@ -86,6 +88,7 @@ class RayExecutor:
         self.gpus_per_trial = gpus_per_trial
         self._data: dict[str, Any] = {}  # data config (JSON) -> object ref of its splits, put once
         self._remote: Any = None
+        self._board: Any = None  # the PruneBoard actor, made when a run first may prune
 
     # --- the cluster ------------------------------------------------------------------------------
 
@@ -137,7 +140,10 @@ class RayExecutor:
 
     def capabilities(self, ctx: RunContext | None = None) -> Capabilities:
         """Its trials train on the cluster's nodes, as many at once as the cluster has room for."""
-        return Capabilities(parallelism=None if ctx is None else self.parallelism(ctx), devices="cluster")
+        return Capabilities(parallelism=None if ctx is None else self.parallelism(ctx), can_prune=True,
+                            devices="cluster", pruning_note=(
+                                "the cluster's nodes train the searched trials; after every epoch the "
+                                "driver decides from the store whether the trial stops, and its node obeys"))
 
     def parallelism(self, ctx: RunContext) -> int:
         """How many trials to give at once (a search proposes this many configurations at a time)."""
@@ -146,6 +152,10 @@ class RayExecutor:
 
     def run(self, trials: Sequence[TrialTask], ctx: RunContext) -> None:
         self._connect(ctx)
+        if ctx.prune is not None and self._board is None:
+            from hyperlab.runner.ray_node import PruneBoard
+
+            self._board = self.ray.remote(PruneBoard).options(num_cpus=0).remote()
         todo = list(trials)
         flights: dict[str, _Flight] = {}
         events: queue.Queue = queue.Queue(maxsize=QUEUED)
@@ -193,7 +203,8 @@ class RayExecutor:
         job = {"config": task.config.model_dump(mode="json"), "seed": task.seed,
                "settings": ctx.settings.model_dump(mode="json"), "data_fingerprint": task.data_fingerprint,
                "threads": ctx.settings.threads or max(1, int(self.cpus_per_trial)),
-               "checkpoint": checkpoint}
+               "checkpoint": checkpoint, "key": task.key, "submission": flight.submission,
+               "prune_board": self._board if ctx.prune is not None else None}
         flight.generator = self._remote.remote(job, self._data_ref(task, ctx))
         flight.where["resumed_from"] = stored[-1]["epoch"] if stored else 0
         flight.where["checkpoint"] = json.loads(checkpoint[1])["epoch"] if checkpoint else 0
@@ -219,15 +230,13 @@ class RayExecutor:
         try:
             if kind == "started":
                 flight.node = event["node"]
+                flight.trial = ClaimedTrial(task, ctx, where={"worker": flight.slot, "node": flight.node})
                 store.record_placement(key, ctx.owner, str(event["node"]))  # `status` says where
                 ctx.events.emit({"event": "trial_started", **where, "epochs": task.epochs,
                                  "node": event["node"], "node_ip": event.get("node_ip"),
                                  "submission": submission})
             elif kind == "epoch":
-                record = event["record"]
-                store.record_epoch(key, ctx.owner, record)  # committed before its checkpoint arrives
-                ctx.events.emit({"event": "epoch", **_progress(where), "epoch": int(record["epoch"]),
-                                 "epochs": task.epochs, "metrics": record, "node": flight.node})
+                self._on_epoch(flight, event["record"], ctx)
             elif kind == "checkpoint":
                 from hyperlab.engine.checkpoint import CheckpointError, install_checkpoint
 
@@ -257,6 +266,20 @@ class RayExecutor:
             self._cancel({key: flight})
             ctx.events.emit({"event": "trial_finished", **_progress(where), "status": "lost",
                              "error": "another runner reclaimed this trial"})
+
+    def _on_epoch(self, flight: _Flight, record: dict, ctx: RunContext) -> None:
+        """The lifecycle every executor shares: the epoch committed (before its checkpoint arrives),
+        announced, and offered to the run's prune hook, whose answer the waiting node obeys."""
+        if flight.trial is None:  # a stream always starts with "started"; kept whole if not
+            flight.trial = ClaimedTrial(flight.task, ctx, where={"worker": flight.slot, "node": flight.node})
+        answer = flight.trial.on_epoch(record)
+        if flight.trial.lost:
+            raise LostClaimError(LOST)
+        if ctx.prune is not None:
+            from hyperlab.runner.ray_node import prune_slot
+
+            slot = prune_slot(flight.task.key, flight.submission, int(record["epoch"]))
+            self._board.post.remote(slot, answer.why if answer is not None else None)
 
     def _finish(self, flight: _Flight, outcome: dict, ctx: RunContext) -> None:
         where = _progress(flight.where)

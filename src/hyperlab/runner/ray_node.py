@@ -12,6 +12,12 @@ node-local temporary folder, and yields, in order:
     {"kind": "files", "files": {name: bytes}}                    what the trial leaves (predictions)
     {"kind": "result", "outcome": {...}}                         the engine's TrialResult as a dict
 
+A trial the run may prune (a search with a pruner) waits after each epoch for the driver's answer:
+the driver commits the epoch, asks the run's prune hook (as every executor does, through
+hyperlab.runner.lifecycle.ClaimedTrial) and posts the answer on a `PruneBoard` actor; the engine
+here then ends the trial `pruned` exactly as a local run's engine does (the epoch checkpointed, the
+same result), or goes on.
+
 Each checkpoint is sent after its epoch record, as the engine writes them, so the driver commits
 the epoch before the checkpoint exactly as the local runner does. The checkpoint files carry their
 SHA-256 (engine/checkpoint.py); the driver verifies them before writing them into the trial folder.
@@ -51,6 +57,48 @@ def splits_from_data(data: dict) -> Any:
     tensors = {name: torch.from_numpy(np.array(data[name], copy=True)) for name in ARRAYS}
     return Splits(data["task"], tuple(data["input_shape"]), list(data["classes"]), **tensors,
                   val_is_test=bool(data["val_is_test"]), info=dict(data["info"]))
+
+
+class PruneBoard:
+    """A Ray actor (async: waiting answers do not block posting ones) where the driver posts, per
+    trial submission and epoch, whether the trial stops: None goes on, a text is the prune reason."""
+
+    def __init__(self) -> None:
+        self._answers: dict[str, str | None] = {}
+        self._posted: dict[str, Any] = {}
+
+    def _event(self, slot: str) -> Any:
+        import asyncio
+
+        return self._posted.setdefault(slot, asyncio.Event())
+
+    async def post(self, slot: str, why: str | None) -> None:
+        self._answers[slot] = why
+        self._event(slot).set()
+
+    async def answer(self, slot: str) -> str | None:
+        await self._event(slot).wait()
+        self._posted.pop(slot, None)
+        return self._answers.pop(slot, None)
+
+
+def prune_slot(key: str, submission: int, epoch: int) -> str:
+    """The board's name for one answer: a resubmitted trial asks afresh."""
+    return f"{key}/{submission}/{epoch}"
+
+
+def _wait_for_answer(board: Any, slot: str, stop: threading.Event) -> str | None:
+    """The driver's answer for `slot`; None when the task is being stopped (then `should_stop` ends
+    the trial as interrupted at the epoch boundary, as a cancelled task does)."""
+    import ray
+
+    ref = board.answer.remote(slot)
+    while not stop.is_set():
+        try:
+            return ray.get(ref, timeout=0.5)
+        except ray.exceptions.GetTimeoutError:
+            continue
+    return None
 
 
 def train_on_node(job: dict, data: dict) -> Iterator[dict]:
@@ -94,13 +142,19 @@ def train_on_node(job: dict, data: dict) -> Iterator[dict]:
 def _train(config: Any, job: dict, settings: Any, splits: Any, workdir: Path, events: queue.Queue,
            stop: threading.Event) -> None:
     """The engine's `train_trial` in a thread, its callbacks turned into queued events."""
-    from hyperlab.engine import train_trial
+    from hyperlab.engine import Prune, train_trial
 
     pending: list[int] = []  # an epoch whose checkpoint the engine writes after on_epoch returns
 
-    def on_epoch(record: dict) -> None:
+    board = job.get("prune_board")  # set when the run may prune this trial
+
+    def on_epoch(record: dict) -> Prune | None:
         events.put({"kind": "epoch", "record": record})
         pending.append(int(record["epoch"]))
+        if board is None:
+            return None
+        why = _wait_for_answer(board, prune_slot(job["key"], job["submission"], int(record["epoch"])), stop)
+        return Prune(why) if why else None
 
     def should_stop() -> bool:
         # The engine polls this before each epoch, after the previous epoch's checkpoint is written.
