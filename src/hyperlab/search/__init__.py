@@ -5,7 +5,7 @@ choices; hyperlab's store stays the one record of what was trained.
 configurations; `SAMPLERS` and `PRUNERS` map a study file's names to Optuna's (one line each);
 `distributions` turns the spec's search space into Optuna distributions; `should_prune` decides
 from the store whether a trial stops after an epoch (in any process: runner, worker, stacked hook).
-The runner trains what the driver proposes (hyperlab.runner.search); hyperlab.analysis.search
+The runner trains what the driver proposes (hyperlab.proposers.SearchProposer); hyperlab.analysis.search
 analyses the result.
 """
 
