@@ -7,18 +7,9 @@ import shutil
 from pathlib import Path
 
 import matplotlib
-import pytest
-import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 def python_blocks(doc: Path) -> list[str]:

@@ -30,8 +30,6 @@ if TYPE_CHECKING:  # the runner (and torch) load only when a study is loaded or 
     from hyperlab.runner.run import RunSummary
 
 Progress = Literal["rich", "quiet", "jsonl", "events"]
-DEVICES = ("auto", "cpu", "cuda")
-EXECUTORS = ("vectorized", "local", "ray")
 
 
 class Study:
@@ -96,14 +94,7 @@ class Study:
         `executor`: "vectorized", "local" or "ray" (a Ray cluster, docs/distributed.md), with its
         `executor_options` (ray: address, cpus_per_trial, gpus_per_trial).
         """
-        if workers is not None and workers < 1:
-            raise UserError(f"--workers: must be >= 1, got {workers}")
-        if threads is not None and threads < 1:
-            raise UserError(f"--threads: must be >= 1, got {threads}")
-        if device is not None and device not in DEVICES:
-            raise UserError(f"--device: must be one of {', '.join(DEVICES)}, got {device!r}")
-        if executor is not None and executor not in EXECUTORS:
-            raise UserError(f"--executor: must be one of {', '.join(EXECUTORS)}, got {executor!r}")
+        check_run_options(workers=workers, threads=threads, device=device, executor=executor)
         from hyperlab.runner.events import ListSink
         from hyperlab.runner.run import resolve_settings, run_study
 
@@ -228,6 +219,33 @@ def find_study(target: str, overrides: Sequence[str] = ()) -> tuple[str, Study |
     if path.suffix == ".toml" or os.sep in target:
         raise UserError(f"{target}: no such study file")
     return target, None
+
+
+def check_run_options(**options: Any) -> None:
+    """UserError naming each bad option as its flag (`--workers: must be >= 1, got 0`), checked by
+    `hyperlab.engine.RunSettings` itself: the allowed values are declared there once."""
+    from pydantic import ValidationError
+
+    from hyperlab.engine.settings import RunSettings
+
+    try:
+        RunSettings.model_validate({k: v for k, v in options.items() if v is not None})
+    except ValidationError as exc:
+        raise UserError("\n".join(_option_error(RunSettings, e) for e in exc.errors())) from None
+
+
+def _option_error(settings: Any, error: Any) -> str:
+    import typing
+
+    name = str(error["loc"][0])
+    flag, given, limits = "--" + name.replace("_", "-"), error.get("input"), error.get("ctx") or {}
+    if error["type"] == "literal_error":
+        allowed = typing.get_args(settings.model_fields[name].annotation)
+        return f"{flag}: must be one of {', '.join(allowed)}, got {given!r}"
+    for bound, sign in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
+        if bound in limits:
+            return f"{flag}: must be {sign} {limits[bound]}, got {given}"
+    return f"{flag}: {error['msg']}, got {given!r}"
 
 
 def _sink(progress: Progress | EventSink) -> EventSink:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
+
+from hyperlab_cli import hyperlab_subprocess
 
 TINY = """
 name = "tiny"
@@ -41,8 +41,5 @@ levels = [[8], [4, 4]]
 
 def cli(*args: str, cwd: Path | None = None, input: str | None = None,
         env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """`hyperlab ARGS` in a subprocess, with no workspace from the environment."""
-    full_env = {k: v for k, v in os.environ.items() if k != "HYPERLAB_WORKSPACE"}
-    full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "hyperlab", *args], capture_output=True, text=True,
-                          cwd=cwd, input=input, env=full_env, timeout=300)
+    """`hyperlab ARGS` in a subprocess, with no workspace from the environment (tests/hyperlab_cli.py)."""
+    return hyperlab_subprocess(*args, cwd=cwd, input=input, env=env)

@@ -3,18 +3,9 @@
 from __future__ import annotations
 
 import pytest
-import torch
 from engine_helpers import digits_splits
 
 from hyperlab.data.splits import Splits
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)  # the machine is shared; these tiny models gain nothing from more
-    yield
-    torch.set_num_threads(previous)
 
 
 @pytest.fixture(scope="session")

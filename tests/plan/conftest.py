@@ -1,9 +1,9 @@
-"""Fixtures of the plan tests: a study written to a file and loaded, with optional edits."""
+"""Fixtures of the plan tests: a study written to a file (the shared `write_study`, BASE by default)
+and loaded, with optional edits."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from plan_text import BASE
@@ -12,15 +12,9 @@ from hyperlab.spec import StudySpec, load_study
 
 
 @pytest.fixture
-def write_study(tmp_path: Path) -> Callable[..., Path]:
-    """write_study(text=BASE, name="study.toml") -> the file's path."""
-
-    def write(text: str = BASE, name: str = "study.toml") -> Path:
-        path = tmp_path / name
-        path.write_text(text, encoding="utf-8")
-        return path
-
-    return write
+def study_text() -> str:
+    """What the shared `write_study` (tests/conftest.py) writes by default."""
+    return BASE
 
 
 @pytest.fixture

@@ -11,20 +11,15 @@ from pathlib import Path
 import pytest
 from plan_text import BASE, edit
 
-from hyperlab.cli.app import main
 from hyperlab.plan import make_plan
 from hyperlab.spec import load_study
 from hyperlab.store import Owner, Store, StudyRow, TrialRow, VariantRow
+from hyperlab_cli import hyperlab_in_process
 
 
 def run_plan(capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
-    try:
-        main(["plan", *args])
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    done = hyperlab_in_process("plan", *args)
+    return done.returncode, done.stdout, done.stderr
 
 
 def register(workspace: Path, study_path: Path) -> list[str]:

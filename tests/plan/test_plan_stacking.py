@@ -4,8 +4,6 @@ at a time through the engine), and names no reason for the variants it stacks.""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 STUDY = """
@@ -26,14 +24,14 @@ labels = ["rmsprop", "sgd"]
 """
 
 
-def test_plan_names_why_a_variant_is_not_stacked(tmp_path: Path) -> None:
+def test_plan_names_why_a_variant_is_not_stacked(tmp_path: Path, hyperlab_cli) -> None:
     study = tmp_path / "study.toml"
     study.write_text(STUDY)
-    command = [sys.executable, "-m", "hyperlab", "plan", str(study), "--workspace", str(tmp_path / "ws")]
-    document = json.loads(subprocess.run([*command, "--json"], capture_output=True, text=True, timeout=120,
-                                         check=True).stdout)
-    reasons = {v["name"]: v["not_stacked"] for v in document["variants"]}
+    args = ("plan", str(study), "--workspace", str(tmp_path / "ws"))
+    as_json = hyperlab_cli(*args, "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    reasons = {v["name"]: v["not_stacked"] for v in json.loads(as_json.stdout)["variants"]}
     assert reasons["baseline"] is None and reasons["opt=sgd"] is None
     assert "rmsprop" in reasons["opt=rmsprop"]
-    text = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    text = hyperlab_cli(*args, env={"COLUMNS": "200"})
     assert "the stacked path declines them" in text.stdout and "opt=rmsprop: train.optimizer" in text.stdout

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from hyperlab_cli import ONE_THREAD, hyperlab_subprocess
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -49,8 +50,7 @@ levels = [0.01]
 
 def hyperlab(*args: str, cwd: Path | None = None, timeout: float = 240) -> subprocess.CompletedProcess:
     """The real CLI in a subprocess (one torch thread: the test machine is shared)."""
-    return subprocess.run([sys.executable, "-m", "hyperlab", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=timeout, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    return hyperlab_subprocess(*args, cwd=cwd, timeout=timeout, env=ONE_THREAD)
 
 
 def load_in_chromium(page: Path, screenshot: Path, profile: Path) -> list[str]:

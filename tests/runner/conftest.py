@@ -1,27 +1,14 @@
-"""Fixtures of the runner tests: one torch thread, and tiny study files (runner_helpers.study_toml)."""
+"""Fixtures of the runner tests: tiny study files (runner_helpers.study_toml) for the shared
+`write_study` (tests/conftest.py): write_study(seeds=1, epochs=2, ...)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
-import torch
 from runner_helpers import study_toml
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 @pytest.fixture
-def write_study(tmp_path: Path):
-    def write(filename: str = "study.toml", **kwargs) -> Path:
-        path = tmp_path / filename
-        path.write_text(study_toml(**kwargs))
-        return path
-
-    return write
+def study_text() -> Callable[..., str]:
+    return study_toml

@@ -4,9 +4,9 @@ in this process through the Python API or as real `hyperlab` subprocesses."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
+
+from hyperlab_cli import hyperlab_started, hyperlab_subprocess, subprocess_env
 
 TIMING_KEYS = ("seconds", "examples_per_s")  # the only epoch values that differ between equal runs
 
@@ -40,20 +40,15 @@ levels = {list(levels)}
 
 
 def cli_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.pop("HYPERLAB_WORKSPACE", None)
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
+    return subprocess_env()
 
 
 def run_cli(*args: str, timeout: float = 240) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "hyperlab", *args], capture_output=True, text=True,
-                          timeout=timeout, env=cli_env())
+    return hyperlab_subprocess(*args, timeout=timeout)
 
 
 def start_cli(*args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "hyperlab", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=cli_env())
+    return hyperlab_started(*args)
 
 
 def events_of(stdout: str) -> list[dict]:

@@ -1,27 +1,25 @@
-"""Fixtures of the search tests: one torch thread, study files in a temporary folder."""
+"""Fixtures of the search tests: small search studies (search_text.search_toml) for the shared
+`write_study` (tests/conftest.py), also under the name `write_search`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import torch
 from search_text import search_toml
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+@pytest.fixture
+def study_text() -> Callable[..., str]:
+    return search_toml
 
 
 @pytest.fixture
-def write_search(tmp_path: Path):
-    def write(filename: str = "search.toml", **kwargs) -> Path:
-        path = tmp_path / filename
-        path.write_text(search_toml(**kwargs))
-        return path
+def write_search(write_study) -> Callable[..., Path]:
+    """write_search(**search_toml's keywords) -> the file's path (search.toml)."""
+
+    def write(filename: str = "search.toml", **fields) -> Path:
+        return write_study(None, filename, **fields)
 
     return write

@@ -6,13 +6,14 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from hyperlab_cli import hyperlab_command
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -48,7 +49,7 @@ def free_port() -> int:
 
 
 def hyperlab_cmd(*args: str) -> list[str]:
-    return [sys.executable, "-m", "hyperlab", *args]
+    return hyperlab_command(*args)
 
 
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
