@@ -25,6 +25,8 @@ from hyperlab.runner.trial import record_outcome
 from hyperlab.runner.workers import ProcessExecutor
 from hyperlab.store import CLAIMABLE_STATUSES, DEFAULT_STALE_AFTER, FINISHED_STATUSES, Owner, Store
 
+ProposerFactory = Callable[[Any, Store, Any], Proposer]
+"""(study, store, plan) -> the run's proposer (hyperlab.proposers.proposer_for by default)."""
 ReportWriter = Callable[[Store, str], "Path | None"]
 """Writes a study's report from the store and returns where it is (hyperlab.api composes one)."""
 
@@ -93,6 +95,7 @@ def run_study(
     vectorize: bool | None = None,
     stale_after: float = DEFAULT_STALE_AFTER,
     poll_every: float = 1.0,
+    proposer: ProposerFactory | None = None,
 ) -> RunSummary:
     """Train `plan`'s missing trials into `workspace` and return what happened.
 
@@ -105,6 +108,9 @@ def run_study(
     A first SIGINT/SIGTERM stops after the current epoch (stored and checkpointed).
     `write_report(store, study_name)`: called when training is done (and `report`), returns where
     the report is. The runner knows nothing about analysis or reports: the API composes them.
+    `proposer(study, store, plan)`: what proposes the trials (default: the study's design in
+    hyperlab.proposers.PROPOSERS); a caller passes one that needs layers above the runner (analysis)
+    as it passes `write_report`.
     """
     started = time.monotonic()
     settings = resolve_settings(study, settings, workers=workers, device=device, threads=threads,
@@ -115,7 +121,7 @@ def run_study(
     workers = settings.workers
     sink = events or QuietSink()
     with Store.open(workspace) as store:
-        proposer = proposer_for(study, store, plan)
+        proposer = (proposer or proposer_for)(study, store, plan)
         plan = proposer.plan()
         store.register_study(register.study_row(study, plan), register.variant_rows(plan),
                              register.trial_rows(plan))
