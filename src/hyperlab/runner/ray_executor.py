@@ -8,6 +8,11 @@ the store, then the verified checkpoint files, atomically, in the trial folder; 
 outcome (`record_outcome`). No node needs the workspace or a shared file system; each dataset is put
 once into Ray's object store, so a node fetches it once, never once per trial.
 
+Pruning: each epoch goes through the lifecycle every executor shares (`ClaimedTrial.on_epoch`:
+committed, announced, offered to the run's prune hook); when the run may prune, the answer is posted
+on a `PruneBoard` actor (runner/ray_node.py) that the trial's node waits on after each epoch, so its
+engine ends a pruned trial exactly as the local one does.
+
 Faults: a node lost mid-trial (a Ray system error: node died, worker crashed, object lost) -> the
 trial is submitted again with its last committed checkpoint, and the engine resumes it bit for bit;
 a task that raises -> the trial is `failed` with the last line of the remote traceback and the
