@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from devices import DEVICE
 from hyperlab.data import DataConfig, make_splits
 from hyperlab.data.splits import Splits
 
@@ -19,5 +20,5 @@ def one_thread():
 
 @pytest.fixture(scope="session")
 def digits() -> Splits:
-    """scikit-learn's digits through hyperlab.data: (1, 8, 8) images, 10 classes."""
-    return make_splits(DataConfig(dataset="digits"))
+    """scikit-learn's digits through hyperlab.data: (1, 8, 8) images, 10 classes, on the test device."""
+    return make_splits(DataConfig(dataset="digits"), device=DEVICE)

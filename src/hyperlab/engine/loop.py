@@ -30,6 +30,7 @@ from hyperlab.engine.determinism import (
     seed_global_rngs,
     set_global_rng_state,
 )
+from hyperlab.engine.dropout import draw_dropout_on_host
 from hyperlab.engine.evaluate import evaluate
 from hyperlab.engine.identity import trial_identity
 from hyperlab.engine.result import TrialResult
@@ -105,6 +106,8 @@ class _Run:
         self.regularization = regularization
         self.splits = splits.to(device)
         self.model = model.to(device)
+        if device.type != "cpu":  # masks from the CPU generator, as on a CPU and in the stack
+            draw_dropout_on_host(self.model)
         # channels_last: weights and the evaluation tensors are converted once; training batches are
         # gathered contiguous by index_select and converted per batch (a copy far cheaper than a conv).
         self.memory_format = (torch.channels_last if settings.channels_last and len(splits.input_shape) == 3

@@ -19,7 +19,7 @@ from __future__ import annotations
 from hyperlab.vectorized.optim import StackedSGD
 from hyperlab.vectorized.stack import StackedNet
 from hyperlab.vectorized.support import group_key, group_trials, why_not_vectorized
-from hyperlab.vectorized.train import train_group
+from hyperlab.vectorized.train import train_group, train_one
 
 __all__ = [
     "StackedNet",
@@ -27,5 +27,6 @@ __all__ = [
     "group_key",
     "group_trials",
     "train_group",
+    "train_one",
     "why_not_vectorized",
 ]
