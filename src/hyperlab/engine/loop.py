@@ -33,6 +33,7 @@ from hyperlab.engine.determinism import (
 from hyperlab.engine.dropout import draw_dropout_on_host
 from hyperlab.engine.evaluate import evaluate
 from hyperlab.engine.identity import trial_identity
+from hyperlab.engine.numerics import current_numerics
 from hyperlab.engine.result import TrialResult
 from hyperlab.engine.settings import RunSettings
 from hyperlab.faults import environment_fault
@@ -155,6 +156,7 @@ class _Run:
         book = self.book
         if self.workdir is not None:
             self._resume()
+        book.trains_under(current_numerics(self.device, self.cfg.precision))
         while not book.done:
             if should_stop is not None and _call(should_stop):
                 return self._result(*book.interrupted(self._save))

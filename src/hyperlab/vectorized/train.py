@@ -26,6 +26,7 @@ from hyperlab.engine.augment import Augmenter
 from hyperlab.engine.checkpoint import unflatten_optimizer
 from hyperlab.engine.determinism import derive_seed, reproducible_torch, resolve_device
 from hyperlab.engine.loop import EpochCallback
+from hyperlab.engine.numerics import current_numerics
 from hyperlab.engine.settings import RunSettings
 from hyperlab.errors import UserError
 from hyperlab.faults import environment_fault
@@ -99,6 +100,8 @@ def train_group(configs: Sequence[Any], seeds: Sequence[int], *, splits: Splits 
         raise ValueError(f"the trials of one stack must resume from one epoch, got {epochs}")
     if states:
         with reproducible_torch(device), _no_nan_fill():
+            for state in states:
+                state.book.trains_under(current_numerics(device, state.config.train.precision))
             _Group(states, splits.to(device), device, settings.eval_batch_size).train(deliver, on_epoch,
                                                                                       should_stop)
     return [r for r in results if r is not None]
