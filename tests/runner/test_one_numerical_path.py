@@ -8,12 +8,10 @@ import json
 import os
 import random
 import signal
-import sys
 
-from runner_helpers import study_toml, without_timing
+from runner_helpers import forked_run, study_toml, without_timing
 
 import hyperlab
-from hyperlab.cli.app import main
 from hyperlab.store import Store
 
 # 3 variants (lr 0.02, 0.1, 0.5: the last one on the edge of chaos, where 1e-7 rounding grows to
@@ -52,28 +50,6 @@ def test_default_local_and_two_workers_store_bit_identical_numbers(write_study, 
     assert all(status == "completed" for status, *_ in reference.values())
     for name in ("local", "workers"):
         assert stored(tmp_path / name, keys) == reference, f"{name} differs from the stacked executor"
-
-
-def forked_run(args: list[str]) -> tuple[int, object]:
-    """`hyperlab ARGS` in a forked child of this process (hyperlab and torch already imported, so a
-    run costs its training, not seconds of imports); returns its pid and its stdout (JSON lines)."""
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns into pytest
-        code = 1
-        try:
-            os.close(read_end)
-            os.dup2(write_end, 1)
-            os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
-            sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
-            main(args)
-            code = 0
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else 1
-        finally:
-            os._exit(code)
-    os.close(write_end)
-    return pid, os.fdopen(read_end)
 
 
 def test_sigkilled_default_runs_resume_to_the_uninterrupted_numbers(write_study, tmp_path):
