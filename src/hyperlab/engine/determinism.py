@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -42,6 +43,17 @@ def set_threads(threads: int | None) -> None:
     by whoever owns it (the runner, a worker); the engine never changes it per trial."""
     if threads is not None and torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
+
+
+def restore_generator(generator: torch.Generator, state: torch.Tensor, name: str) -> None:
+    """Set a checkpointed generator state. A state of another device's generator (a trial resumed on
+    CUDA from a CPU checkpoint, or back) cannot be set: the stream then goes on from the trial's fresh
+    seed, with a warning (the trial records the change of numerics at that epoch anyway)."""
+    try:
+        generator.set_state(state)
+    except RuntimeError:
+        warnings.warn(f"the checkpoint's {name} generator belongs to another device; {name} continues "
+                      "from a fresh stream", RuntimeWarning, stacklevel=2)
 
 
 def seed_global_rngs(seed: int) -> None:

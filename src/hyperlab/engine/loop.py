@@ -27,6 +27,7 @@ from hyperlab.engine.determinism import (
     global_rng_state,
     reproducible_torch,
     resolve_device,
+    restore_generator,
     seed_global_rngs,
     set_global_rng_state,
 )
@@ -272,4 +273,4 @@ class _Run:
         set_global_rng_state(tensors, state["rng"])
         self.data_order.set_state(tensors["rng/data_order"])
         if self.augmenter is not None:
-            self.augmenter.generator.set_state(tensors["rng/augment"])
+            restore_generator(self.augmenter.generator, tensors["rng/augment"], "augmentation")

@@ -24,7 +24,7 @@ from hyperlab.data.splits import Splits
 from hyperlab.engine import TrialResult, train_trial
 from hyperlab.engine.augment import Augmenter
 from hyperlab.engine.checkpoint import unflatten_optimizer
-from hyperlab.engine.determinism import derive_seed, reproducible_torch, resolve_device
+from hyperlab.engine.determinism import derive_seed, reproducible_torch, resolve_device, restore_generator
 from hyperlab.engine.loop import EpochCallback
 from hyperlab.engine.numerics import current_numerics
 from hyperlab.engine.settings import RunSettings
@@ -214,7 +214,7 @@ class _Group:
             self.orders[state.seed].set_state(tensors["rng/data_order"])
             augmenter = self.augmenters.get(state.augment_key)
             if augmenter is not None:
-                augmenter.generator.set_state(tensors["rng/augment"])
+                restore_generator(augmenter.generator, tensors["rng/augment"], "augmentation")
             self.optimizer.load_trial_state(k, unflatten_optimizer(tensors, document["optimizer"])["state"])
             state.resumed = None
 
