@@ -77,7 +77,14 @@ def without_timing(records: list[dict]) -> list[dict]:
 
 def forked_run(args: list[str]) -> tuple[int, object]:
     """`hyperlab ARGS` in a forked child of this process (hyperlab and torch already imported, so a
-    run costs its training, not seconds of imports); returns its pid and its stdout (JSON lines)."""
+    run costs its training, not seconds of imports); returns its pid and its stdout (JSON lines).
+    Once this process has started CUDA a fork cannot use it: then a fresh `python -m hyperlab`."""
+    import torch
+
+    if torch.cuda.is_initialized():
+        proc = subprocess.Popen([sys.executable, "-m", "hyperlab", *args], stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True, env=cli_env())
+        return proc.pid, proc.stdout
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns into pytest
