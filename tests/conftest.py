@@ -1,17 +1,28 @@
 """Fixtures every test folder shares: one torch thread, study files in the test's temporary folder,
-and the `hyperlab` command in this process or as a real one (tests/hyperlab_cli.py)."""
+the `hyperlab` command in this process or as a real one (tests/hyperlab_cli.py), and which device
+the tests train on (tests/devices.py says how it is chosen)."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+if os.environ.get("HYPERLAB_TEST_DEVICE", "").strip().lower() == "cpu":
+    # before torch starts CUDA: `device = "auto"` in every trial, subprocess and worker means the CPU
+    os.environ["CUDA_VISIBLE_DEVICES"] = ""
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/hyperlab_cli.py, for every folder
 
+import devices  # noqa: E402
 from hyperlab_cli import CliResult, hyperlab_in_process, hyperlab_subprocess  # noqa: E402
+
+
+def pytest_report_header(config) -> str:
+    return f"hyperlab test device: {devices.DEVICE} (HYPERLAB_TEST_DEVICE={devices.REQUESTED or 'unset'})"
 
 
 @pytest.fixture(autouse=True)

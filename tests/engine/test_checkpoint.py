@@ -129,3 +129,16 @@ def test_an_on_epoch_answer_of_prune_ends_the_trial_pruned_after_its_checkpoint(
     assert json.loads((tmp_path / "checkpoint.json").read_text())["epoch"] == 2  # resumable as any other
     straight = fit(mlp(), digits, train_config(epochs=4), seed=1)
     assert metrics_only(pruned.epochs) == metrics_only(straight.epochs[:2])
+
+
+def test_a_generator_state_of_another_device_is_not_set_and_warns():
+    import torch
+
+    from hyperlab.engine.determinism import restore_generator
+
+    generator = torch.Generator().manual_seed(3)
+    before = generator.get_state()
+    foreign = torch.zeros(16, dtype=torch.uint8)  # the size of a CUDA generator's state
+    with pytest.warns(RuntimeWarning, match="augmentation generator belongs to another device"):
+        restore_generator(generator, foreign, "augmentation")
+    assert torch.equal(generator.get_state(), before)

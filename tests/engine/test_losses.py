@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from engine_helpers import metrics_only, mlp, train_config
 from sklearn.metrics import mean_absolute_error, r2_score
 
+from devices import DEVICE
 from hyperlab.data.splits import Splits
 from hyperlab.engine import LOSSES, fit
 
@@ -70,7 +71,7 @@ def regression_splits() -> Splits:
 def test_regression_trial_records_mse_mae_r2_and_no_accuracy():
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1))
-    splits = regression_splits()
+    splits = regression_splits().to(DEVICE)
     cfg = train_config(loss="mse", epochs=8, optimizer={"name": "adam", "lr": 0.01})
     result = fit(model, splits, cfg, seed=0)
     assert result.status == "completed", result.stop_reason
@@ -80,8 +81,8 @@ def test_regression_trial_records_mse_mae_r2_and_no_accuracy():
     assert last["val_loss"] == pytest.approx(last["val_mse"])
     assert last["val_r2"] > 0.9
     with torch.no_grad():
-        predictions = model(splits.x_test)[:, 0]
-    truth = splits.y_test
+        predictions = model(splits.x_test)[:, 0].cpu()
+    truth = splits.y_test.cpu()
     assert result.final["test_r2"] == pytest.approx(r2_score(truth, predictions), abs=1e-5)
     assert result.final["test_mae"] == pytest.approx(mean_absolute_error(truth, predictions), abs=1e-5)
 

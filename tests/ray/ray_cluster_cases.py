@@ -87,6 +87,15 @@ def local(study, tmp_path_factory) -> dict:
 
 
 @pytest.fixture(scope="module")
+def stacked(study, tmp_path_factory) -> dict:
+    """The study trained by the default (stacked) executor, one thread."""
+    workspace = tmp_path_factory.mktemp("stacked")
+    summary, _ = run_here(study, workspace, threads=1)
+    assert summary.exit_code == 0
+    return trained(workspace, NAME)
+
+
+@pytest.fixture(scope="module")
 def on_cluster(cluster, study, tmp_path_factory) -> tuple[object, list[dict], dict]:
     """The study trained on the cluster without interruption: (summary, events, stored)."""
     workspace = tmp_path_factory.mktemp("ray")
@@ -94,11 +103,11 @@ def on_cluster(cluster, study, tmp_path_factory) -> tuple[object, list[dict], di
     return summary, events, trained(workspace, NAME)
 
 
-def test_study_on_three_nodes_matches_the_local_executor_each_trial_trained_once(on_cluster, local):
+def test_study_on_three_nodes_matches_the_local_executor_each_trial_trained_once(on_cluster, local, stacked):
     summary, events, stored = on_cluster
     assert summary.exit_code == 0
     assert len(stored) == 4 and {t["status"] for t in stored.values()} == {"completed"}
-    assert numbers(stored) == numbers(local)
+    assert numbers(stored) == numbers(local) == numbers(stacked)  # one numerical path, bit for bit
     starts = [e for e in events if e["event"] == "trial_started"]
     assert sorted(e["key"] for e in starts) == sorted(stored)  # one submission per trial
     assert all(e["submission"] == 1 and e["checkpoint"] == 0 for e in starts)

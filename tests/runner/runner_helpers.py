@@ -68,3 +68,34 @@ def read_until(proc: subprocess.Popen, predicate, seen: list[dict]) -> dict:
 
 def without_timing(records: list[dict]) -> list[dict]:
     return [{k: v for k, v in r.items() if k not in TIMING_KEYS} for r in records]
+
+
+def forked_run(args: list[str]) -> tuple[int, object]:
+    """`hyperlab ARGS` in a forked child of this process (hyperlab and torch already imported, so a
+    run costs its training, not seconds of imports); returns its pid and its stdout (JSON lines).
+    Once this process has started CUDA a fork cannot use it: then a fresh `python -m hyperlab`."""
+    import torch
+
+    if torch.cuda.is_initialized():
+        proc = subprocess.Popen([sys.executable, "-m", "hyperlab", *args], stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True, env=cli_env())
+        return proc.pid, proc.stdout
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        code = 1
+        try:
+            os.close(read_end)
+            os.dup2(write_end, 1)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
+            sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
+            from hyperlab.cli.app import main
+
+            main(args)
+            code = 0
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else 1
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    return pid, os.fdopen(read_end)

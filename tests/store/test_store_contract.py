@@ -345,3 +345,32 @@ class TestSQLiteStore(StoreContract):
         assert resolve_workspace(tmp_path / "flag") == tmp_path / "flag"
         monkeypatch.delenv("HYPERLAB_WORKSPACE")
         assert resolve_workspace(None) == Path("hyperlab-runs")
+
+    def test_a_schema_3_database_is_read_as_it_is_and_upgraded_by_the_next_writer(self, tmp_path):
+        import sqlite3
+
+        store = self.open_store(tmp_path / "ws")
+        _, _, trials = self.registered(store)
+        owner = Owner.current()
+        assert store.claim(trials[0].key, owner)
+        store.finish_trial(trials[0].key, owner, status="completed", epochs=[epoch_record(1)], final={},
+                           numerics=[{"from_epoch": 1, "numerics": {"device": "cpu"}, "text": "cpu x"}])
+        store.close()
+        db = sqlite3.connect(tmp_path / "ws" / "hyperlab.db")  # what hyperlab wrote before numerics
+        db.executescript("ALTER TABLE trials DROP COLUMN numerics; PRAGMA user_version = 3;")
+        db.close()
+        with Store.open(tmp_path / "ws", readonly=True) as old:
+            frames = old.frames("s")
+            assert list(frames.trials.columns) == TRIAL_COLUMNS
+            assert set(frames.trials["numerics"]) == {""}
+            assert frames.trials["numerics_changed_at"].isna().all()
+        with self.open_store(tmp_path / "ws") as upgraded:
+            assert upgraded._conn.execute("PRAGMA user_version").fetchone()[0] == 4
+            assert upgraded.claim(trials[1].key, owner)
+            mixed = [{"from_epoch": 1, "numerics": {}, "text": "cpu a"}, {"from_epoch": 3, "numerics": {},
+                                                                          "text": "cpu b"}]
+            upgraded.finish_trial(trials[1].key, owner, status="completed", epochs=[epoch_record(1)],
+                                  final={}, numerics=mixed)
+            row = upgraded.frames("s").trials.set_index("trial_key").loc[trials[1].key]
+            assert row["numerics"] == "cpu a (epochs 1-2); cpu b (from epoch 3)"
+            assert row["numerics_changed_at"] == 3

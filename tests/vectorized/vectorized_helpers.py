@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 
+from devices import STACK_VS_ENGINE_RTOL
 from hyperlab.data import DataConfig
 from hyperlab.engine import TIMING_KEYS, TrainConfig, TrialConfig, TrialResult
 
-TOLERANCE = 1e-5  # relative: the stack's batched products round differently from one model's
+TOLERANCE = STACK_VS_ENGINE_RTOL  # relative: batched products round differently from one model's
 MLP = {"kind": "mlp", "hidden": [32, 16], "init": "he_normal", "output_init": "glorot_uniform"}
 # The convnet trains with CALM (lr 0.05, momentum 0.5): with lr 0.05 and momentum 0.9 the engine alone
 # jumps to another trajectory when its initial weights move by 1e-6 (a max-pool tie flips), so no two

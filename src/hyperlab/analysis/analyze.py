@@ -515,9 +515,29 @@ def _warnings(study: dict, variants, excluded, summaries, trials: pd.DataFrame) 
     if skipped:
         found.append("Variants skipped for budget (not trained): " + "; ".join(
             f"{v.name}" + (f" ({v.budget_reason})" if v.budget_reason else "") for v in skipped) + ".")
+    found += numerics_warnings(trials)
     unfinished = [e for e in excluded if e.status in UNFINISHED_STATUSES]
     if study.get("running") or unfinished:
         done = int(trials["status"].isin(USABLE_STATUSES).sum()) if len(trials) else 0
         found.append(f"The study is still running: this report covers the {done} of {len(trials)} "
                      f"trials finished so far; numbers will change when the rest are done.")
+    return found
+
+
+def numerics_warnings(trials: pd.DataFrame) -> list[str]:
+    """Trials resumed under other numerics, and trials that trained under different ones (device,
+    dtype, torch, threads, deterministic: docs/performance.md, the numerics contract). Descriptive."""
+    if "numerics" not in trials.columns or not len(trials):
+        return []
+    found = []
+    changed = trials[trials["numerics_changed_at"].notna()]
+    if len(changed):
+        where = "; ".join(f"{r.variant} (seed {r.seed}) from epoch {int(r.numerics_changed_at)}"
+                          for r in changed.itertuples(index=False))
+        found.append(f"{len(changed)} trial(s) mixed numerics: resumed under other numerics than they "
+                     f"started with (their numbers are not those of one uninterrupted run): {where}.")
+    distinct = sorted({str(n) for n in trials.loc[trials["numerics_changed_at"].isna(), "numerics"] if n})
+    if len(distinct) > 1:
+        found.append(f"Trials trained under {len(distinct)} different numerics ({' | '.join(distinct)}): "
+                     "differences between them include rounding, not only the hyperparameters.")
     return found

@@ -62,6 +62,8 @@ class MatchedVariant:
     p_value: float | None
     p_holm: float | None
     note: str  # why there is no test, or ""
+    # "" when both sides trained under the same numerics (docs/performance.md), else what each did
+    numerics_differ: str = ""
 
     @property
     def n(self) -> int:
@@ -109,6 +111,9 @@ def compare_studies(a: StudyFrames, b: StudyFrames, metric: str | None = None) -
     ]
     adjusted = holm([r.p_value for r in rows])
     rows = [_with_p_holm(r, p) for r, p in zip(rows, adjusted, strict=True)]
+    numerics_a, numerics_b = _numerics(a), _numerics(b)
+    rows = [_with_numerics(r, numerics_a.get(r.variant_a, set()), numerics_b.get(r.variant_b, set()))
+            for r in rows]
     return StudyComparison(study_a=str(a.study.get("name", "A")), study_b=str(b.study.get("name", "B")),
                            metric=info, rows=tuple(rows), only_a=tuple(only_a), only_b=only_b)
 
@@ -206,6 +211,23 @@ def _per_seed(frames: StudyFrames, metric: str) -> dict[str, dict[int, float]]:
         if (key, variant) in usable and value is not None and math.isfinite(value):
             out.setdefault(str(variant), {})[int(seed)] = float(value)
     return out
+
+
+def _numerics(frames: StudyFrames) -> dict[str, set[str]]:
+    """Per variant, the numerics its trials trained under (empty: unknown, stored before schema 4)."""
+    out: dict[str, set[str]] = {}
+    if "numerics" not in frames.trials.columns:
+        return out
+    for text, variant in zip(frames.trials["numerics"], frames.trials["variant"], strict=True):
+        if isinstance(text, str) and text:
+            out.setdefault(str(variant), set()).add(text)
+    return out
+
+
+def _with_numerics(row: MatchedVariant, a: set[str], b: set[str]) -> MatchedVariant:
+    if not a or not b or a == b:
+        return row
+    return replace(row, numerics_differ=f"A: {' | '.join(sorted(a))}; B: {' | '.join(sorted(b))}")
 
 
 def _trial_keys(frames: StudyFrames) -> dict[str, set[str]]:

@@ -65,3 +65,23 @@ def command(
     totals = frame[["trials", "done", "running", "pending", "failed", "diverged"]].sum()
     console.print(f"{totals['done']}/{totals['trials']} done, {totals['running']} running, "
                   f"{totals['pending']} pending, {totals['failed']} failed, {totals['diverged']} diverged")
+    for line in numerics_lines(frame):
+        console.print(line, markup=False, highlight=False)
+
+
+def numerics_lines(frame) -> list[str]:
+    """What the trials trained under (docs/performance.md, the numerics contract): one line when they
+    share one set of numerics, else one per variant; and which trials mixed numerics."""
+    distinct = sorted({text for cell in frame["numerics"] for text in cell.split(" | ") if text})
+    lines = []
+    if len(distinct) == 1:
+        lines.append(f"numerics: {distinct[0]}")
+    elif distinct:
+        lines.append(f"trained under {len(distinct)} different numerics (results compare bit for bit only "
+                     "within one):")
+        lines += [f"  {row.variant}: {row.numerics}" for row in frame.itertuples(index=False) if row.numerics]
+    mixed = [f"{row.variant} {row.mixed_numerics}" for row in frame.itertuples(index=False)
+             if row.mixed_numerics]
+    if mixed:
+        lines.append("mixed numerics (resumed under other numerics): " + "; ".join(mixed))
+    return lines

@@ -36,6 +36,7 @@ from hyperlab.engine.checkpoint import flatten_optimizer, load_checkpoint, save_
 from hyperlab.engine.config import TrainConfig
 from hyperlab.engine.early_stopping import BestTracker
 from hyperlab.engine.evaluate import evaluate, per_class_accuracy
+from hyperlab.engine.numerics import extend as extend_numerics
 from hyperlab.engine.predictions import trial_predictions, write_predictions
 from hyperlab.engine.result import TrialResult
 from hyperlab.engine.version import ENGINE_VERSION
@@ -69,6 +70,11 @@ class TrialBook:
         self.initial_loss = math.nan  # loss of the trial's first batch, the reference for divergence
         self.seconds_before = 0.0  # wall time of the calls before this one (a resumed trial)
         self.saved_epoch = 0  # the epoch of the last checkpoint written or resumed
+        self.numerics: list[dict] = []  # segments of the numerics it trained under (engine/numerics.py)
+
+    def trains_under(self, numerics: dict) -> None:
+        """The numerics of the training about to start (after a resume: from the next epoch on)."""
+        self.numerics = extend_numerics(self.numerics, numerics, self.epoch + 1)
 
     @property
     def done(self) -> bool:
@@ -140,7 +146,7 @@ class TrialBook:
     def result(self, status: str, reason: str, seconds: float, final: dict | None = None) -> TrialResult:
         return TrialResult(status=status, stop_reason=reason, epochs=self.history,  # type: ignore[arg-type]
                            best_epoch=self.tracker.best_epoch, final=final or {}, seconds=seconds,
-                           params=self.params)
+                           params=self.params, numerics=list(self.numerics))
 
     # --- the end of a trial -----------------------------------------------------------------------------
 
@@ -205,6 +211,7 @@ class TrialBook:
             "fingerprint": self.identity, "engine_version": ENGINE_VERSION, "epoch": self.epoch,
             "history": self.history, "tracker": self.tracker.to_json(), "stopped_early": self.stopped_early,
             "seconds": seconds, "initial_loss": self.initial_loss, "optimizer": optim_state, "rng": rng[1],
+            "numerics": self.numerics,
         }
         save_checkpoint(self.workdir, tensors, state)
         self.saved_epoch = self.epoch
@@ -228,6 +235,7 @@ class TrialBook:
         self.stopped_early = state["stopped_early"]
         self.seconds_before = state["seconds"]
         self.initial_loss = state["initial_loss"]
+        self.numerics = list(state.get("numerics") or [])  # absent in checkpoints written before them
         return tensors, state
 
 

@@ -10,11 +10,17 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import numpy as np
 import torch
+
+# cuBLAS is deterministic only with a fixed workspace, read once when CUDA creates its handle: set at
+# import, before any hyperlab code can touch CUDA (a caller's own setting is kept).
+CUBLAS_WORKSPACE = ":4096:8"
+os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", CUBLAS_WORKSPACE)
 
 
 def derive_seed(seed: int, purpose: str) -> int:
@@ -37,6 +43,17 @@ def set_threads(threads: int | None) -> None:
     by whoever owns it (the runner, a worker); the engine never changes it per trial."""
     if threads is not None and torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
+
+
+def restore_generator(generator: torch.Generator, state: torch.Tensor, name: str) -> None:
+    """Set a checkpointed generator state. A state of another device's generator (a trial resumed on
+    CUDA from a CPU checkpoint, or back) cannot be set: the stream then goes on from the trial's fresh
+    seed, with a warning (the trial records the change of numerics at that epoch anyway)."""
+    try:
+        generator.set_state(state)
+    except RuntimeError:
+        warnings.warn(f"the checkpoint's {name} generator belongs to another device; {name} continues "
+                      "from a fresh stream", RuntimeWarning, stacklevel=2)
 
 
 def seed_global_rngs(seed: int) -> None:
@@ -79,11 +96,15 @@ def reproducible_torch(device: torch.device) -> Iterator[None]:
     previous = (torch.get_num_threads(), torch.are_deterministic_algorithms_enabled(),
                 torch.is_deterministic_algorithms_warn_only_enabled(),
                 torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic,
-                torch.utils.deterministic.fill_uninitialized_memory)
+                torch.utils.deterministic.fill_uninitialized_memory,
+                torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
     if device.type == "cuda":
-        # cuBLAS is only deterministic with a fixed workspace; read when its handle is created, so
-        # this is best effort when CUDA was already used in this process.
-        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        # set at import already (above); kept for a process that removed it before importing us
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", CUBLAS_WORKSPACE)
+    # float32 means float32: cuDNN's default TF32 convolutions (Ampere and later) round inputs to
+    # 10 mantissa bits, so a convnet's numbers would depend on the GPU generation, not on the dtype.
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
     # warn_only: an op with no deterministic kernel on this device warns instead of failing the trial.
     torch.use_deterministic_algorithms(True, warn_only=True)
     torch.backends.cudnn.benchmark = False
@@ -98,3 +119,4 @@ def reproducible_torch(device: torch.device) -> Iterator[None]:
         torch.use_deterministic_algorithms(previous[1], warn_only=previous[2])
         torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic = previous[3], previous[4]
         torch.utils.deterministic.fill_uninitialized_memory = previous[5]
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = previous[6], previous[7]

@@ -27,11 +27,14 @@ from hyperlab.engine.determinism import (
     global_rng_state,
     reproducible_torch,
     resolve_device,
+    restore_generator,
     seed_global_rngs,
     set_global_rng_state,
 )
+from hyperlab.engine.dropout import draw_dropout_on_host
 from hyperlab.engine.evaluate import evaluate
 from hyperlab.engine.identity import trial_identity
+from hyperlab.engine.numerics import current_numerics
 from hyperlab.engine.result import TrialResult
 from hyperlab.engine.settings import RunSettings
 from hyperlab.faults import environment_fault
@@ -105,6 +108,8 @@ class _Run:
         self.regularization = regularization
         self.splits = splits.to(device)
         self.model = model.to(device)
+        if device.type != "cpu":  # masks from the CPU generator, as on a CPU and in the stack
+            draw_dropout_on_host(self.model)
         # channels_last: weights and the evaluation tensors are converted once; training batches are
         # gathered contiguous by index_select and converted per batch (a copy far cheaper than a conv).
         self.memory_format = (torch.channels_last if settings.channels_last and len(splits.input_shape) == 3
@@ -152,6 +157,7 @@ class _Run:
         book = self.book
         if self.workdir is not None:
             self._resume()
+        book.trains_under(current_numerics(self.device, self.cfg.precision))
         while not book.done:
             if should_stop is not None and _call(should_stop):
                 return self._result(*book.interrupted(self._save))
@@ -267,4 +273,4 @@ class _Run:
         set_global_rng_state(tensors, state["rng"])
         self.data_order.set_state(tensors["rng/data_order"])
         if self.augmenter is not None:
-            self.augmenter.generator.set_state(tensors["rng/augment"])
+            restore_generator(self.augmenter.generator, tensors["rng/augment"], "augmentation")

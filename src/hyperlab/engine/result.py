@@ -26,6 +26,9 @@ class TrialResult:
     seconds: float = 0.0  # wall time, summed over resumed calls
     params: int = 0  # parameters of the model
     error: str | None = None  # "ExceptionType: message" for failed trials
+    # the numerics it trained under, as segments (hyperlab.engine.numerics): a second segment is a
+    # resume under other numerics, from its `from_epoch`
+    numerics: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """A JSON-serialisable copy."""

@@ -30,7 +30,7 @@ def comparison_rows(comparison: StudyComparison) -> list[dict[str, str]]:
             "test": row.test or "none",
             "p (Holm)": f"{fmt.p_value(row.p_value)} ({fmt.p_value(row.p_holm)})",
             "n": str(row.n),
-            "verdict": _verdict(row),
+            "verdict": _verdict(row) + (" (trained under different numerics)" if row.numerics_differ else ""),
             DIFFERS: "; ".join(f"{c.key}: {fmt.config_value(c.baseline)} -> "
                                            f"{fmt.config_value(c.value)}" for c in row.config_differences)
             or "nothing (same config)",
@@ -56,4 +56,9 @@ def summary_line(comparison: StudyComparison) -> str:
         text += f" Only in {comparison.study_a}: {', '.join(comparison.only_a)}."
     if comparison.only_b:
         text += f" Only in {comparison.study_b}: {', '.join(comparison.only_b)}."
+    differ = [r for r in comparison.rows if r.numerics_differ]
+    if differ:
+        text += (f" {len(differ)} matched variant(s) trained under different numerics in the two studies "
+                 f"(device, dtype, torch, threads or determinism: rounding differs, docs/performance.md): "
+                 + "; ".join(f"{r.variant_a}: {r.numerics_differ}" for r in differ) + ".")
     return text

@@ -127,6 +127,7 @@ def record_outcome(task: TrialTask, ctx: RunContext, where: dict, outcome: dict 
             error=error or outcome.get("error"), stop_reason=outcome.get("stop_reason"),
             best_epoch=outcome.get("best_epoch"), params=outcome.get("params"),
             versions=versions(), artifacts=stored_artifacts(ctx.store, task.key),
+            numerics=outcome.get("numerics"),
         )
     except LostClaimError:
         status, error = "lost", LOST

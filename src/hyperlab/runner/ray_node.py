@@ -3,7 +3,7 @@
 `train_on_node` is the body of a Ray streaming-generator task (runner/ray_executor.py wraps it). It
 never sees the driver's workspace: the trial's config, seed and run settings arrive as plain data,
 its last committed checkpoint as bytes, the dataset as arrays the driver put once into Ray's object
-store (so each node fetches it once). It trains with the same engine call as the local runner, in a
+store (so each node fetches it once). It trains with the same call as the local runner (`train_one`), in a
 node-local temporary folder, and yields, in order:
 
     {"kind": "started", "node": ..., "node_ip": ...}
@@ -141,8 +141,10 @@ def train_on_node(job: dict, data: dict) -> Iterator[dict]:
 
 def _train(config: Any, job: dict, settings: Any, splits: Any, workdir: Path, events: queue.Queue,
            stop: threading.Event) -> None:
-    """The engine's `train_trial` in a thread, its callbacks turned into queued events."""
-    from hyperlab.engine import Prune, train_trial
+    """`train_one` (the path every executor takes: a stack of one, or the engine) in a thread, its
+    callbacks turned into queued events."""
+    from hyperlab.engine import Prune
+    from hyperlab.vectorized import train_one
 
     pending: list[int] = []  # an epoch whose checkpoint the engine writes after on_epoch returns
 
@@ -164,7 +166,7 @@ def _train(config: Any, job: dict, settings: Any, splits: Any, workdir: Path, ev
         return stop.is_set()
 
     try:
-        result = train_trial(config, int(job["seed"]), workdir=workdir, on_epoch=on_epoch, splits=splits,
+        result = train_one(config, int(job["seed"]), workdir=workdir, on_epoch=on_epoch, splits=splits,
                              should_stop=should_stop, settings=settings,
                              data_fingerprint=job.get("data_fingerprint"))
         if pending:

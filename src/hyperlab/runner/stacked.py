@@ -7,7 +7,9 @@ alone by that then stack across seeds, each gathering its own batches), every tr
 claimed in the store before it trains, each one's epochs and outcome are stored as they happen by
 the same `hyperlab.runner.lifecycle.ClaimedTrial` that `train_claimed` uses (with `ctx.prune`
 asked after each epoch of each trial: a pruned trial leaves the stack). A group of one, a trial that cannot be
-vectorized, and a trial with stored epochs (it resumes from its checkpoint) go to the engine.
+vectorized, and a trial with stored epochs (it resumes from its checkpoint) go to `train_claimed`, which
+trains them as every executor does (`hyperlab.vectorized.train_one`: a stack of one, whose numbers a
+stack of K reproduces bit for bit, or the engine for a trial the stack does not support).
 """
 
 from __future__ import annotations

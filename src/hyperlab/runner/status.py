@@ -11,7 +11,7 @@ import pandas as pd
 from hyperlab.store import DEFAULT_STALE_AFTER, Store
 
 STATUS_COLUMNS = ["variant", "factor", "level", "budget_ok", "trials", "done", "running", "pending", "failed",
-                  "diverged", "running_epochs", "resumes"]
+                  "diverged", "running_epochs", "resumes", "numerics", "mixed_numerics"]
 # diverged is an outcome of the hyperparameters (a result); failed is a trial that could not train
 _GROUP = {"completed": "done", "early_stopped": "done", "failed": "failed", "diverged": "diverged",
           "running": "running", "pending": "pending", "interrupted": "pending",
@@ -56,7 +56,7 @@ def status_frame(store: Store | None, variants: Sequence[dict], trials: Sequence
     as pending and reads "stopped at epoch E (its process died)"). Without a store (no workspace
     yet) every trial is pending."""
     counts = {"trials": 0, "done": 0, "running": 0, "pending": 0, "failed": 0, "diverged": 0,
-              "running_epochs": "", "resumes": ""}
+              "running_epochs": "", "resumes": "", "numerics": "", "mixed_numerics": ""}
     rows = {v["variant"]: {**v, **counts} for v in variants}
     for t in trials:
         unknown = {"variant": t.variant, "factor": None, "level": None, "budget_ok": True}
@@ -73,6 +73,7 @@ def status_frame(store: Store | None, variants: Sequence[dict], trials: Sequence
                 note = f"seed {t.seed}: {how} at epoch {epochs[-1]['epoch']}"
                 note += " (its process died), resumes there" if how == "stopped" else ", resumes there"
                 row["resumes"] = "; ".join(filter(None, [row["resumes"], note]))
+        _note_numerics(row, t.seed, trial)
         row["trials"] += 1
         row[group] += 1
         if group == "running":
@@ -84,3 +85,17 @@ def status_frame(store: Store | None, variants: Sequence[dict], trials: Sequence
                 flight += f" on node {node[:12]}"
             row["running_epochs"] = ", ".join(filter(None, [row["running_epochs"], flight]))
     return pd.DataFrame(list(rows.values()), columns=STATUS_COLUMNS)
+
+
+def _note_numerics(row: dict, seed: int, trial: dict | None) -> None:
+    """`numerics`: the distinct numerics the variant's finished trials trained under (docs/results.md),
+    joined by " | "; `mixed_numerics`: "seed S: from epoch E" for each trial resumed under other numerics."""
+    stored = (trial or {}).get("numerics")  # absent before store schema 4, empty until it finishes
+    segments = json.loads(stored) if stored else []
+    for segment in segments:
+        text = segment.get("text", "")
+        if text and text not in row["numerics"].split(" | "):
+            row["numerics"] = " | ".join(filter(None, [row["numerics"], text]))
+    if len(segments) > 1:
+        note = f"seed {seed}: from epoch {segments[1]['from_epoch']}"
+        row["mixed_numerics"] = "; ".join(filter(None, [row["mixed_numerics"], note]))

@@ -1,5 +1,6 @@
-"""Train one claimed trial through the engine, storing each epoch as it ends and the outcome at the end
-(the lifecycle every executor shares: hyperlab.runner.lifecycle)."""
+"""Train one claimed trial (`hyperlab.vectorized.train_one`: a stack of one, or the engine), storing
+each epoch as it ends and the outcome at the end (the lifecycle every executor shares:
+hyperlab.runner.lifecycle)."""
 
 from __future__ import annotations
 
@@ -20,13 +21,13 @@ def train_claimed(task: TrialTask, ctx: RunContext) -> str:
     (re-raised as a RunFault, the trial `interrupted`) and KeyboardInterrupt (second Ctrl-C).
     `ctx.prune(task, record)` may stop it after an epoch: status `pruned`.
     """
-    from hyperlab.engine import train_trial
+    from hyperlab.vectorized import train_one  # the one numerical path (a stack of one, or the engine)
 
     trial = ClaimedTrial(task, ctx)
     trial.start()
     with Heartbeat(ctx, [task.key]):
         try:
-            result = train_trial(task.config, task.seed, workdir=trial.workdir, on_epoch=trial.on_epoch,
+            result = train_one(task.config, task.seed, workdir=trial.workdir, on_epoch=trial.on_epoch,
                                  should_stop=ctx.should_stop, settings=ctx.settings,
                                  data_fingerprint=task.data_fingerprint)
         except (UserError, KeyboardInterrupt, OutputClosed) as exc:  # not the trial's fault: resumable

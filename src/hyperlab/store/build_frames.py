@@ -13,7 +13,7 @@ from hyperlab.store.frames import StudyFrames
 TRIAL_COLUMNS = [
     "trial_key", "variant", "factor", "level", "is_baseline", "seed", "status", "stop_reason", "error",
     "params", "macs", "flops", "train_flops", "seconds", "best_epoch", "best_val_accuracy", "best_val_loss",
-    "config",
+    "config", "numerics", "numerics_changed_at",
 ]
 """Then, per factor of the study: `level:<factor>` (the trial's value at the factor's path) and
 `label:<factor>` (the level's label when the variant sets that factor). docs/results.md."""
@@ -23,7 +23,7 @@ VARIANT_COLUMNS = [
     "variant", "factor", "level", "is_baseline", "params", "macs", "flops", "budget_ok", "budget_reason",
     "order",
 ]
-_INT_COLUMNS = ["params", "macs", "flops", "train_flops", "best_epoch"]
+_INT_COLUMNS = ["params", "macs", "flops", "train_flops", "best_epoch", "numerics_changed_at"]
 BASELINE = "baseline"
 
 
@@ -60,6 +60,7 @@ def build_frames(study: dict, variants: list[dict], trials: list[dict], epochs: 
             "best_val_accuracy": _best(epochs_by_key.get(t["key"], []), "val_accuracy", max),
             "best_val_loss": _best(epochs_by_key.get(t["key"], []), "val_loss", min),
             "config": t["config"],
+            **numerics_cells(t.get("numerics")),  # absent from databases before schema 4
             **factor_cells(factors, _config(t["config"]), v, t["variant"]),
         })
     factor_columns = [f"{kind}:{name}" for name in factor_names for kind in ("level", "label")]
@@ -107,6 +108,24 @@ def build_frames(study: dict, variants: list[dict], trials: list[dict], epochs: 
     }
     return StudyFrames(trials=trials_df, epochs=epochs_df, finals=finals_df, variants=variants_df,
                        study=study_info)
+
+
+def numerics_cells(stored: str | None) -> dict:
+    """`numerics`: what the trial trained under ("cpu float32 torch 2.13.0 threads=1 deterministic"; for
+    a trial resumed under other numerics each with its epochs; "" when unknown: trained before schema
+    4); `numerics_changed_at`: the first epoch trained under other numerics than the first (or None)."""
+    segments = json.loads(stored) if stored else []
+    if not segments:
+        return {"numerics": "", "numerics_changed_at": None}
+    if len(segments) == 1:
+        return {"numerics": segments[0].get("text", ""), "numerics_changed_at": None}
+    parts = []
+    for i, segment in enumerate(segments):
+        start = segment["from_epoch"]
+        span = (f"epochs {start}-{segments[i + 1]['from_epoch'] - 1}" if i + 1 < len(segments)
+                else f"from epoch {start}")
+        parts.append(f"{segment.get('text', '')} ({span})")
+    return {"numerics": "; ".join(parts), "numerics_changed_at": int(segments[1]["from_epoch"])}
 
 
 def factor_cells(factors: list[dict], config: dict, variant: dict, name: str) -> dict:

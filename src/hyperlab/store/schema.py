@@ -7,7 +7,8 @@ a diverged trial's loss is NaN). Trials are keyed by content hash and shared bet
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 3  # 2: trial statuses `pruned` and `infeasible` (search studies); 3: placements
+SCHEMA_VERSION = 4  # 2: trial statuses `pruned` and `infeasible` (search studies); 3: placements;
+# 4: trials.numerics (what a trial trained under: device, dtype, torch, threads, deterministic)
 
 OLD_STATUS_CHECK = "'diverged', 'failed', 'interrupted'))"  # the end of version 1's status CHECK
 STATUS_CHECK = "'diverged', 'failed', 'interrupted', 'pruned', 'infeasible'))"
@@ -57,7 +58,8 @@ CREATE TABLE IF NOT EXISTS trials (
     best_epoch  INTEGER,
     params      INTEGER,
     versions    TEXT,                      -- JSON: hyperlab, torch, python, engine
-    created     REAL NOT NULL
+    created     REAL NOT NULL,
+    numerics    TEXT                       -- JSON: [{from_epoch, numerics: {device, dtype, torch, ...}}]
 );
 
 CREATE TABLE IF NOT EXISTS study_trials (
@@ -101,10 +103,14 @@ CREATE TABLE IF NOT EXISTS artifacts (
 def migration(version: int, schema_version: int) -> str:
     """SQL that brings a database of `version` to SCHEMA_VERSION (`schema_version`: SQLite's counter).
     Version 1 -> 2 only widens the status CHECK, which SQLite allows by editing the table's SQL
-    (https://www.sqlite.org/lang_altertable.html#otheralter: no stored row can violate it)."""
-    if version != 1:
-        return ""
-    return (f"PRAGMA writable_schema = ON;\n"
-            f"UPDATE sqlite_master SET sql = replace(sql, \"{OLD_STATUS_CHECK}\", \"{STATUS_CHECK}\") "
-            f"WHERE type = 'table' AND name = 'trials';\n"
-            f"PRAGMA schema_version = {schema_version + 1};\nPRAGMA writable_schema = OFF;\n")
+    (https://www.sqlite.org/lang_altertable.html#otheralter: no stored row can violate it).
+    Versions before 4 gain the trials' `numerics` column (NULL for the trials they hold: unknown)."""
+    script = ""
+    if version == 1:
+        script = (f"PRAGMA writable_schema = ON;\n"
+                  f"UPDATE sqlite_master SET sql = replace(sql, \"{OLD_STATUS_CHECK}\", \"{STATUS_CHECK}\") "
+                  f"WHERE type = 'table' AND name = 'trials';\n"
+                  f"PRAGMA schema_version = {schema_version + 1};\nPRAGMA writable_schema = OFF;\n")
+    if 1 <= version < 4:  # version 0 is a new database: SCHEMA creates the table with the column
+        script += "ALTER TABLE trials ADD COLUMN numerics TEXT;\n"
+    return script

@@ -397,6 +397,7 @@ class Store:
         params: int | None = None,
         versions: dict | None = None,
         artifacts: Sequence[dict] = (),
+        numerics: Sequence[dict] | None = None,
     ) -> None:
         """Record how a claimed trial ended, in one transaction: status, timing, every epoch
         (upserted again, so a record lost between the engine and the store is filled in), the final
@@ -407,9 +408,10 @@ class Store:
             self._assert_owner(db, key, owner)
             db.execute(
                 "UPDATE trials SET status = ?, finished = ?, seconds = ?, error = ?, stop_reason = ?, "
-                "best_epoch = ?, params = COALESCE(?, params), versions = ? WHERE key = ?",
+                "best_epoch = ?, params = COALESCE(?, params), versions = ?, numerics = ? WHERE key = ?",
                 (status, time.time(), _finite(seconds), error, stop_reason, best_epoch, params,
-                 None if versions is None else _dumps(versions), key),
+                 None if versions is None else _dumps(versions), _dumps(list(numerics)) if numerics else None,
+                 key),
             )
             db.executemany(
                 "INSERT INTO epochs (trial_key, epoch, metrics) VALUES (?, ?, ?) "
@@ -450,7 +452,8 @@ class Store:
                 db.execute(
                     "UPDATE trials SET status = 'pending', owner = NULL, host = NULL, heartbeat = NULL, "
                     "attempts = 0, started = NULL, finished = NULL, seconds = NULL, error = NULL, "
-                    "stop_reason = NULL, best_epoch = NULL, params = NULL, versions = NULL WHERE key = ?",
+                    "stop_reason = NULL, best_epoch = NULL, params = NULL, versions = NULL, numerics = NULL "
+                    "WHERE key = ?",
                     (key,),
                 )
 

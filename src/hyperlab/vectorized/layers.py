@@ -16,6 +16,8 @@ step is a few tensor ops per layer, and `weights(k)` gives trial k's tensors in 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -25,9 +27,12 @@ SHARED_FLAT, STACKED_FLAT = "shared_flat", "stacked_flat"
 
 Activation = tuple[torch.Tensor, str]  # (tensor, layout)
 
-# Convolutions run channels_last: on CPU (torch 2.13, oneDNN) a grouped convolution is 3x faster in
-# it than in NCHW, and max pooling after it 10x (benchmarks/, docs/performance.md).
-MEMORY_FORMAT = torch.channels_last
+# Convolutions run per trial (see StackedConv2d) in torch's default layout, the engine's: each trial's
+# convolution, batch norm and pooling are then the very kernels the engine runs for it alone. With
+# channels_last (3x faster for the grouped convolution this replaced) the per-trial kernels rounded
+# differently from the engine's and a convnet's val loss drifted 2e-4 from it in 3 epochs
+# (tests/vectorized/test_equivalence.py, 1e-5); the cost is in docs/performance.md.
+MEMORY_FORMAT = torch.contiguous_format
 
 # Dense layers with at least this many weights per trial multiply weight-first (StackedLinear.run).
 WEIGHT_FIRST_FROM = 65_536
@@ -41,6 +46,52 @@ def to_wide(x: torch.Tensor, layout: str, k: int) -> torch.Tensor:
         return x.repeat(1, k, 1, 1)
     trials, batch, channels, height, width = x.shape  # stacked_image
     return x.transpose(0, 1).reshape(batch, trials * channels, height, width)
+
+
+def per_trial_images(x: torch.Tensor, layout: str, k: int) -> list[torch.Tensor]:
+    """Each trial's images (B, C, H, W) of a stacked or wide layout, each contiguous in MEMORY_FORMAT:
+    the tensor a stack of one would hold (split: its backward is one concatenation, not K scatters)."""
+    parts = x.unbind(0) if layout == STACKED_IMAGE else x.split(x.shape[1] // k, dim=1)
+    return [part.contiguous(memory_format=MEMORY_FORMAT) for part in parts]
+
+
+class _JoinTrials(torch.autograd.Function):
+    """Per-trial images (B, C_i, H, W) -> the wide layout, whose backward hands each trial its gradient
+    contiguous in MEMORY_FORMAT, as a stack of one has it: a strided slice would make the kernels
+    below it (a convolution's backward) take another code path and round differently."""
+
+    @staticmethod
+    def forward(ctx, *parts: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        ctx.widths = [part.shape[1] for part in parts]
+        return torch.cat(parts, dim=1).contiguous(memory_format=MEMORY_FORMAT)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, ...]:  # type: ignore[override]
+        return tuple(g.contiguous(memory_format=MEMORY_FORMAT) for g in grad.split(ctx.widths, dim=1))
+
+
+def join_trials(parts: list[torch.Tensor]) -> torch.Tensor:
+    return _JoinTrials.apply(*parts)
+
+
+def per_trial(function: Callable | None, x: torch.Tensor, layout: str, k: int,
+              functions: Sequence[Callable] | None = None) -> Activation:
+    """`function` applied to each trial's values on their own (`functions[i]` for trial i if given),
+    in the per-trial layout: the values a stack of one computes, for ops whose vectorized and scalar
+    (tail) code paths round differently, so that a trial's position in a stack cannot matter."""
+    pick = (lambda i: functions[i]) if functions is not None else (lambda i: function)
+    if layout == STACKED_FLAT:
+        return torch.stack([pick(i)(xk) for i, xk in enumerate(x.unbind(0))]), STACKED_FLAT
+    return join_trials([pick(i)(xk) for i, xk in enumerate(per_trial_images(x, layout, k))]), WIDE_IMAGE
+
+
+# Activations whose every output element is one correctly rounded operation (a comparison, a copy, one
+# multiplication) in forward and backward: equal on every code path, so applied to a whole stack at once.
+EXACT_ACTIVATIONS = (nn.ReLU, nn.Identity, nn.LeakyReLU)
+
+
+def is_exact(module: nn.Module) -> bool:
+    return type(module) in EXACT_ACTIVATIONS
 
 
 def to_stacked(x: torch.Tensor, layout: str, k: int) -> Activation:
@@ -107,9 +158,13 @@ class StackedLinear(StackedLayer):
     def run(self, x: torch.Tensor, layout: str) -> Activation:
         k, out, width = self.weight.shape
         if layout == SHARED_FLAT:  # (B, in) -> (B, K*out) -> (K, B, out)
-            bias = self.bias.view(-1) if self.bias is not None else None
-            y = F.linear(x, self.weight.view(k * out, width), bias)
-            return y.view(len(x), k, out).transpose(0, 1), STACKED_FLAT
+            # The bias joins after the product, in the per-trial layout: inside the product its
+            # gradient is one reduction over (B, K*out), whose rounding depends on K (measured:
+            # bias gradients of a stack of 5 and of 1 differ at out=16); over (K, B, out) each trial
+            # is its own reduction, as in a stack of one (the numerics contract, docs/performance.md).
+            y = F.linear(x, self.weight.view(k * out, width)).view(len(x), k, out).transpose(0, 1)
+            y = y.contiguous()
+            return (y + self.bias.unsqueeze(1) if self.bias is not None else y), STACKED_FLAT
         if layout != STACKED_FLAT:
             raise ValueError(f"a dense layer needs a flat input, got {layout}")
         if out * width >= WEIGHT_FIRST_FROM:
@@ -151,8 +206,15 @@ class StackedConv2d(StackedLayer):
             return F.conv2d(x, weight, bias, self.stride, self.padding, self.dilation), WIDE_IMAGE
         if layout not in (STACKED_IMAGE, WIDE_IMAGE):
             raise ValueError(f"a convolution needs an image input, got {layout}")
-        wide = to_wide(x, layout, k).contiguous(memory_format=MEMORY_FORMAT)
-        return F.conv2d(wide, weight, bias, self.stride, self.padding, self.dilation, groups=k), WIDE_IMAGE
+        # One convolution per trial, each on its own channels made contiguous: oneDNN's grouped
+        # convolution (groups=K) rounds differently from the same convolution with groups=1, so a
+        # trial's numbers would depend on how many trials share its stack. A shared input stays one
+        # convolution with K*out channels: per output channel that is the kernel a stack of one
+        # runs (measured bit-identical, tests/vectorized/test_stack_of_one.py).
+        channels_of = per_trial_images(x, layout, k)
+        outs = [F.conv2d(xk, self.weight[i], None if self.bias is None else self.bias[i], self.stride,
+                         self.padding, self.dilation) for i, xk in enumerate(channels_of)]
+        return join_trials(outs), WIDE_IMAGE
 
     def weights(self, k: int) -> dict[str, torch.Tensor]:
         out = {"weight": self.weight[k]}
@@ -183,13 +245,15 @@ class StackedBatchNorm(StackedLayer):
         momentum = self.momentum
         if momentum is None:  # cumulative moving average, as torch's BatchNorm does
             momentum = 1.0 / float(self.num_batches_tracked)
-        args = (self.running_mean.view(-1), self.running_var.view(-1), self.weight.view(-1),
-                self.bias.view(-1), self.training, momentum, self.eps)
-        if layout == WIDE_IMAGE:
-            return F.batch_norm(x, *args), WIDE_IMAGE
-        k, batch, features = x.shape  # stacked_flat: (K, B, F) <-> (B, K*F)
-        y = F.batch_norm(x.transpose(0, 1).reshape(batch, k * features), *args)
-        return y.view(batch, k, features).transpose(0, 1), STACKED_FLAT
+        # One batch norm per trial (on its own channels, contiguous): over K*C channels torch's
+        # channels-last kernels vectorize across channels, so a trial's channels would be computed
+        # on the vector or the scalar path depending on its position in the stack (measured: the
+        # first convolution's gradients of a stack of 3 and of 1 differed through it).
+        def norm(i: int) -> Callable[[torch.Tensor], torch.Tensor]:
+            return lambda xk: F.batch_norm(xk, self.running_mean[i], self.running_var[i], self.weight[i],
+                                           self.bias[i], self.training, momentum, self.eps)
+
+        return per_trial(None, x, layout, self.trials, [norm(i) for i in range(self.trials)])
 
     def weights(self, k: int) -> dict[str, torch.Tensor]:
         return {"weight": self.weight[k], "bias": self.bias[k], "running_mean": self.running_mean[k],
@@ -241,7 +305,9 @@ class Elementwise(StatelessLayer):
         self.module = module
 
     def run(self, x: torch.Tensor, layout: str) -> Activation:
-        return self.module(x), layout
+        if is_exact(self.module) or layout in (SHARED_FLAT, SHARED_IMAGE):
+            return self.module(x), layout  # a shared input is the tensor a stack of one holds
+        return per_trial(self.module, x, layout, self.k)
 
 
 # A set of trials' values along one dimension: a basic index (slices) when they are contiguous there
@@ -368,10 +434,13 @@ class PerTrialActivation(StatelessLayer):
         self._group()
 
     def run(self, x: torch.Tensor, layout: str) -> Activation:
-        if len(self.members) == 1:
+        exact = all(is_exact(self.modules_of[trials[0]]) for trials in self.members)
+        if len(self.members) == 1 and (exact or layout in (SHARED_FLAT, SHARED_IMAGE)):
             return self.modules_of[0](x), layout
         if layout in (SHARED_FLAT, SHARED_IMAGE):  # the trials' values part here
             x, layout = to_stacked(x, layout, self.k)
+        if not exact:  # each trial's own activation on its own values (see `per_trial`)
+            return per_trial(None, x, layout, self.k, self.modules_of)
         dim = 1 if layout == WIDE_IMAGE else 0
         channels = x.shape[1] // self.k if layout == WIDE_IMAGE else 1
         key = (layout, channels, x.device)

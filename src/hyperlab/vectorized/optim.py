@@ -94,8 +94,10 @@ class StackedSGD:
         grads = [p.grad for p in self.params if p.grad is not None]
         if not grads:
             return
-        norms = torch.stack([torch.linalg.vector_norm(g.flatten(1), 2, dim=1) for g in grads])  # (P, K)
-        total = torch.linalg.vector_norm(norms, 2, dim=0)  # (K,)
+        norms = torch.stack([torch.linalg.vector_norm(g.flatten(1), 2, dim=1) for g in grads], dim=1)
+        # norms: (K, P). One reduction per trial along its own row: a column reduction over (P, K)
+        # rounds differently for every K
+        total = torch.linalg.vector_norm(norms, 2, dim=1)  # (K,)
         limit = max_norm.to(total.device)
         scale = (limit / (total + 1e-6)).clamp(max=1.0)
         coef = torch.where(torch.isinf(limit), torch.ones_like(total), scale)
@@ -111,6 +113,16 @@ class StackedSGD:
         for name in ("momentum", "keep_grad", "weight_decay", "nesterov"):
             setattr(self, name, getattr(self, name).index_select(0, index))
         self._flags()
+
+    def load_trial_state(self, k: int, state: dict[int, dict]) -> None:
+        """Trial k's state from a torch.optim.SGD state dict's `state` (parameter index -> state)."""
+        for i, p in enumerate(self.params):
+            buf = state.get(i, {}).get("momentum_buffer")
+            if buf is None:
+                continue
+            if self.buffers[i] is None:
+                self.buffers[i] = torch.zeros_like(p, memory_format=torch.contiguous_format)
+            self.buffers[i][k].copy_(buf)
 
     def torch_state(self, i: int, k: int) -> dict | None:
         """Trial k's torch.optim.SGD state of parameter i (None before the first step or without
@@ -163,10 +175,14 @@ class StackedAdam(StackedSGD):
                 self.exp_avg[i] = torch.zeros_like(p)
                 self.exp_avg_sq[i] = torch.zeros_like(p)
             m, v = self.exp_avg[i], self.exp_avg_sq[i]
+            # Fused kernels (lerp, addcmul) only with a per-trial (K, 1, ...) operand, which torch
+            # iterates trial by trial; otherwise one rounding per op (mul, add, div, sqrt), equal on
+            # the vectorized and the scalar path: a trial's update cannot depend on where its slice
+            # starts in the stack (the numerics contract, docs/performance.md).
             m.lerp_(grad, self._view(1 - self.beta1, p))
-            v.mul_(self._view(self.beta2, p)).addcmul_(grad, grad * self._view(1 - self.beta2, p))
+            v.mul_(self._view(self.beta2, p)).add_(grad.square().mul_(self._view(1 - self.beta2, p)))
             denom = (v.sqrt() / self._view(bias2_sqrt, p)).add_(self._view(self.eps, p))
-            p.addcdiv_(m * -self._view(step_size, p), denom)
+            p.add_((m * -self._view(step_size, p)).div_(denom))
 
     def rebind(self, params: Sequence[torch.Tensor], index: torch.Tensor) -> None:
         self.params = list(params)
@@ -187,6 +203,20 @@ class StackedAdam(StackedSGD):
     @lr.setter
     def lr(self, values: torch.Tensor) -> None:
         self._lr = values
+
+    def load_trial_state(self, k: int, state: dict[int, dict]) -> None:
+        """Trial k's state from a torch.optim.Adam state dict's `state`; every trial of a stack has
+        taken the same number of steps (they resume from one epoch)."""
+        for i, p in enumerate(self.params):
+            per_param = state.get(i)
+            if not per_param:
+                continue
+            if self.exp_avg[i] is None:
+                self.exp_avg[i] = torch.zeros_like(p, memory_format=torch.contiguous_format)
+                self.exp_avg_sq[i] = torch.zeros_like(p, memory_format=torch.contiguous_format)
+            self.exp_avg[i][k].copy_(per_param["exp_avg"])
+            self.exp_avg_sq[i][k].copy_(per_param["exp_avg_sq"])
+            self.steps = int(float(per_param["step"]))
 
     def torch_state(self, i: int, k: int) -> dict | None:
         """Trial k's torch.optim.Adam state of parameter i (None before the first step)."""

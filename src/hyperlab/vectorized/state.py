@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from hyperlab.data.splits import Splits
-from hyperlab.engine.book import TrialBook
+from hyperlab.engine.book import TrialBook, under
 from hyperlab.engine.determinism import derive_seed
 from hyperlab.engine.identity import trial_identity
 from hyperlab.models._common import PENALTIES_ATTR
@@ -33,6 +33,19 @@ class TrialState:
         # the engine seeds the global generator with this; only dropout draws from it
         self.dropout = torch.Generator().manual_seed(derive_seed(seed, "global"))
         self.augment_key = train.augment.model_dump_json() + f"/{seed}" if train.augment else None
+        self.resumed: tuple[dict[str, torch.Tensor], dict] | None = None  # its checkpoint, until restored
+
+    def resume(self, device: torch.device) -> None:
+        """Read this trial's checkpoint (if its workdir holds one of this trial): the book (history,
+        early stopping, epoch, best weights), the weights into its model, and the rest kept in
+        `resumed` for the stack to restore (optimizer state, generators)."""
+        loaded = self.book.restore(device)
+        if loaded is None:
+            return
+        tensors, document = loaded
+        self.model.load_state_dict(under(tensors, "model/"))
+        self.seconds = self.book.seconds_before
+        self.resumed = (tensors, document)
 
     def penalties(self) -> dict[str, tuple[float, float]]:
         """{parameter name in the model: (l1, l2)} of the penalties its spec declared."""

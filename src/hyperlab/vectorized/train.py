@@ -21,11 +21,15 @@ import torch
 
 from hyperlab.data import make_splits
 from hyperlab.data.splits import Splits
-from hyperlab.engine import TrialResult
+from hyperlab.engine import TrialResult, train_trial
 from hyperlab.engine.augment import Augmenter
-from hyperlab.engine.determinism import derive_seed, reproducible_torch, resolve_device
+from hyperlab.engine.checkpoint import unflatten_optimizer
+from hyperlab.engine.determinism import derive_seed, reproducible_torch, resolve_device, restore_generator
+from hyperlab.engine.loop import EpochCallback
+from hyperlab.engine.numerics import current_numerics
 from hyperlab.engine.settings import RunSettings
 from hyperlab.errors import UserError
+from hyperlab.faults import environment_fault
 from hyperlab.models import build_model
 from hyperlab.vectorized.checkpoint import save_trial
 from hyperlab.vectorized.optim import StackedAdam, StackedSGD
@@ -49,8 +53,9 @@ def train_group(configs: Sequence[Any], seeds: Sequence[int], *, splits: Splits 
     otherwise. `on_epoch(i, record)` after each evaluated epoch of trial i (before its checkpoint);
     an answer of `hyperlab.engine.Prune(why)` ends trial i there, `pruned`, as the engine ends it.
     `on_result(i, result)` as soon as trial i leaves the stack. `workdirs[i]`: where trial i's
-    checkpoint goes (the engine's format). Trials are always started from scratch here: the runner
-    resumes interrupted trials with the engine, which reads these checkpoints. `settings` and
+    checkpoint goes (the engine's format); a checkpoint of trial i found there is resumed, bit for
+    bit (weights, optimizer state, every generator, schedule position): the trials of one call
+    must then all resume from the same epoch (ValueError otherwise). `settings` and
     `data_fingerprints[i]` as `train_trial`'s `settings` and `data_fingerprint`.
     """
     settings = settings or RunSettings()
@@ -88,11 +93,66 @@ def train_group(configs: Sequence[Any], seeds: Sequence[int], *, splits: Splits 
         if on_result is not None:
             on_result(state.index, result)
 
+    for state in states:
+        state.resume(device)
+    if len({state.book.epoch for state in states}) > 1:
+        epochs = ", ".join(f"trial {s.index}: {s.book.epoch}" for s in states)
+        raise ValueError(f"the trials of one stack must resume from one epoch, got {epochs}")
     if states:
         with reproducible_torch(device), _no_nan_fill():
+            for state in states:
+                state.book.trains_under(current_numerics(device, state.config.train.precision))
             _Group(states, splits.to(device), device, settings.eval_batch_size).train(deliver, on_epoch,
                                                                                       should_stop)
     return [r for r in results if r is not None]
+
+
+def train_one(config: Any, seed: int, *, workdir: Path | None = None, on_epoch: EpochCallback | None = None,
+              splits: Splits | None = None, should_stop: Callable[[], bool] | None = None,
+              settings: RunSettings | None = None, data_fingerprint: str | None = None) -> TrialResult:
+    """One trial on the numerical path every executor takes for it (`hyperlab.engine.train_trial`'s
+    arguments and promises): a stack of one when the trial stacks on `settings.device`, so it is
+    computed by the very kernels that compute it in a stack of K, else the engine's loop. One by one
+    (`--executor local`, `--no-vectorize`), `--workers`, Ray and a resumed trial all come here, so
+    a trial's numbers depend on its identity and the numerics (docs/performance.md), not on how it ran."""
+    settings = settings or RunSettings()
+    if why_not_vectorized(config, settings.device) is not None:
+        return train_trial(config, seed, workdir=workdir, on_epoch=on_epoch, splits=splits,
+                           should_stop=should_stop, settings=settings, data_fingerprint=data_fingerprint)
+    records: list[dict] = []
+
+    def report(_: int, record: dict) -> object:
+        records.append(record)
+        return _call(on_epoch, record) if on_epoch is not None else None
+
+    try:
+        (result,) = train_group([config], [seed], splits=splits, workdirs=[workdir], on_epoch=report,
+                                should_stop=should_stop and (lambda: _call(should_stop)), settings=settings,
+                                data_fingerprints=[data_fingerprint])
+        return result
+    except _CallerError as error:
+        raise error.__cause__ from None
+    except (UserError, KeyboardInterrupt):
+        raise
+    except Exception as error:  # as train_trial: a training problem is a failed trial, never raised
+        fault = environment_fault(error)
+        if fault is not None:
+            raise fault from error
+        message = f"{type(error).__name__}: {error}"
+        epoch = records[-1]["epoch"] if records else 0
+        return TrialResult(status="failed", stop_reason=f"failed at epoch {epoch}: {message}", epochs=records,
+                           error=message)
+
+
+class _CallerError(Exception):
+    """Wraps an exception of the caller's on_epoch / should_stop: it propagates, it is not a failed trial."""
+
+
+def _call(function: Callable, *args: object) -> object:
+    try:
+        return function(*args)
+    except Exception as error:
+        raise _CallerError from error
 
 
 @contextmanager
@@ -133,12 +193,30 @@ class _Group:
                                          decoupled=opts[0].name == "adamw")
         self.orders = {s.seed: torch.Generator().manual_seed(derive_seed(s.seed, "data order"))
                        for s in states}
-        self.augmenters = {s.augment_key: Augmenter(s.config.train.augment, derive_seed(s.seed, "augment"))
+        self.augmenters = {s.augment_key: Augmenter(s.config.train.augment, derive_seed(s.seed, "augment"),
+                                                     device)
                            for s in states if s.config.train.augment is not None}
         self.steps_per_epoch = math.ceil(len(splits.x_train) / self.cfg.batch_size)
         self.epoch = 0
         self.batch_buffers: dict[int, torch.Tensor] = {}  # rows -> reused input batch (shared batches)
+        self._restore()
         self._prepare()
+
+    def _restore(self) -> None:
+        """Resumed trials (train_group checked they share one epoch): their optimizer state and
+        generators, from the checkpoints TrialState.resume read (weights and book are in already)."""
+        for k, state in enumerate(self.states):
+            if state.resumed is None:
+                continue
+            tensors, document = state.resumed
+            self.epoch = state.book.epoch
+            state.dropout.set_state(tensors["rng/torch"])  # the engine's global generator: dropout's
+            self.orders[state.seed].set_state(tensors["rng/data_order"])
+            augmenter = self.augmenters.get(state.augment_key)
+            if augmenter is not None:
+                restore_generator(augmenter.generator, tensors["rng/augment"], "augmentation")
+            self.optimizer.load_trial_state(k, unflatten_optimizer(tensors, document["optimizer"])["state"])
+            state.resumed = None
 
     def _prepare(self) -> None:
         """Per-trial constants of the current stack (recomputed when trials leave it)."""
@@ -183,6 +261,12 @@ class _Group:
               should_stop: Callable[[], bool] | None) -> None:
         """The engine's epoch loop (hyperlab.engine.loop._Run.train) for every trial of the stack, each
         trial's rules applied by its own TrialBook; a trial that ends leaves the stack."""
+        finished = {k: self._finish(s, self.net.state_dict_of(k)) for k, s in enumerate(self.states)
+                    if s.book.done}  # resumed from its last checkpoint, killed before its outcome was stored
+        for k in sorted(finished):
+            deliver(self.states[k], finished[k])
+        if finished:
+            self._drop(sorted(finished))
         while self.states:
             if should_stop is not None and should_stop():
                 self.charge()
@@ -304,6 +388,11 @@ class _Group:
         k, batch, classes = outputs.shape
         if targets.ndim == 1:
             targets = targets.expand(k, batch)
+        if self.states[0].config.train.loss.name == "bce":
+            # elementwise over the examples (a log1p of an exp): one call per trial, so a trial's
+            # values do not depend on its position in the stack (its scalar tail)
+            return torch.stack([self.states[i].config.train.loss.per_example(outputs[i], targets[i]).mean()
+                                for i in range(k)])
         if len(self.loss_groups) == 1:
             loss = self.states[0].config.train.loss
             values = loss.per_example(outputs.reshape(k * batch, classes), targets.reshape(-1))
