@@ -21,6 +21,7 @@ from hyperlab.errors import UserError
 from hyperlab.faults import end_run_on_environment_fault
 from hyperlab.runner.events import OutputClosed
 from hyperlab.runner.lifecycle import ClaimedTrial, Heartbeat
+from hyperlab.runner.stack_writer import StackWriter
 from hyperlab.runner.trial import train_claimed
 from hyperlab.vectorized import group_key, train_group
 from hyperlab.vectorized.memory import DEFAULT_EVAL_BATCH, free_memory, stack_capacity, trial_footprint
@@ -114,24 +115,35 @@ def _cut(members: list[Any], size: int) -> list[list[Any]]:
 
 def _train_claimed_group(tasks: list[Any], ctx: Any) -> None:
     """Train claimed, never-started `tasks` as one stack, each through the lifecycle `train_claimed`
-    uses (hyperlab.runner.lifecycle): the stack only computes, the trial's bookkeeping is shared."""
+    uses (hyperlab.runner.lifecycle): the stack only computes, the trial's bookkeeping is shared.
+    Epochs, checkpoints and outcomes are written by a background `StackWriter` (same order, same
+    rules), except under a prune hook, which must see each epoch before the stack goes on."""
     trials = [ClaimedTrial(task, ctx, stacked=len(tasks)) for task in tasks]
     for trial in trials:  # no stored epoch: whatever is in its folder is a leftover (cleared)
         trial.start()
+    writer = StackWriter(ctx, trials) if ctx.prune is None else None
     rest: list[Any] = []  # the trials the stack left unfinished when it failed
     with Heartbeat(ctx, [t.key for t in tasks]):
         try:
             train_group([t.config for t in tasks], [t.seed for t in tasks],
                         workdirs=[trial.workdir for trial in trials],
-                        on_epoch=lambda i, record: trials[i].on_epoch(record),
-                        on_result=lambda i, result: trials[i].finish(result), should_stop=ctx.should_stop,
-                        settings=ctx.settings, data_fingerprints=[t.data_fingerprint for t in tasks])
+                        on_epoch=writer.on_epoch if writer else lambda i, record: trials[i].on_epoch(record),
+                        on_result=writer.finish if writer else lambda i, result: trials[i].finish(result),
+                        should_stop=ctx.should_stop, settings=ctx.settings,
+                        data_fingerprints=[t.data_fingerprint for t in tasks],
+                        checkpoint_writer=writer.checkpoint if writer else None)
+            if writer is not None:
+                writer.close()  # everything handed over is written (or its error raised here)
         except (UserError, KeyboardInterrupt, OutputClosed) as exc:  # not the trials' fault: resumable
+            if writer is not None:
+                writer.close(raise_error=False)
             for trial in trials:
                 if not trial.ended:
                     trial.release(exc)
             raise
         except Exception as exc:  # a bug in the stack: record nothing as failed, retrain the rest one by one
+            if writer is not None:
+                writer.close(raise_error=False)
             rest = [trial.task for trial in trials if not trial.ended]
             end_run_on_environment_fault(exc, ctx.store, [t.key for t in rest], ctx.owner)
             ctx.events.emit({"event": "vectorized_fallback", "trials": len(rest),

@@ -27,7 +27,7 @@ from hyperlab.engine.determinism import derive_seed, reproducible_torch, resolve
 from hyperlab.engine.settings import RunSettings
 from hyperlab.errors import UserError
 from hyperlab.models import build_model
-from hyperlab.vectorized.checkpoint import save_trial
+from hyperlab.vectorized.checkpoint import CheckpointWriter, save_trial
 from hyperlab.vectorized.optim import StackedAdam, StackedSGD
 from hyperlab.vectorized.stack import StackedNet
 from hyperlab.vectorized.state import TrialState
@@ -42,7 +42,8 @@ def train_group(configs: Sequence[Any], seeds: Sequence[int], *, splits: Splits 
                 workdirs: Sequence[Path | None] | None = None, on_epoch: GroupEpochCallback | None = None,
                 on_result: GroupResultCallback | None = None,
                 should_stop: Callable[[], bool] | None = None, settings: RunSettings | None = None,
-                data_fingerprints: Sequence[str | None] | None = None) -> list[TrialResult]:
+                data_fingerprints: Sequence[str | None] | None = None,
+                checkpoint_writer: CheckpointWriter | None = None) -> list[TrialResult]:
     """Train trial i = (configs[i], seeds[i]) for every i in one stack; returns their results in order.
 
     The configs must share one `hyperlab.vectorized.group_key` (ignoring the seed): ValueError
@@ -51,7 +52,10 @@ def train_group(configs: Sequence[Any], seeds: Sequence[int], *, splits: Splits 
     `on_result(i, result)` as soon as trial i leaves the stack. `workdirs[i]`: where trial i's
     checkpoint goes (the engine's format). Trials are always started from scratch here: the runner
     resumes interrupted trials with the engine, which reads these checkpoints. `settings` and
-    `data_fingerprints[i]` as `train_trial`'s `settings` and `data_fingerprint`.
+    `data_fingerprints[i]` as `train_trial`'s `settings` and `data_fingerprint`; a stack writes its
+    trials' checkpoints every `settings.checkpoint_every` evaluated epochs or `checkpoint_seconds`
+    (and at each trial's end), through `checkpoint_writer(workdir, tensors, document)` when given (a
+    background writer: it gets snapshots), else here.
     """
     settings = settings or RunSettings()
     fingerprints = list(data_fingerprints) if data_fingerprints is not None else [None] * len(configs)
@@ -90,8 +94,10 @@ def train_group(configs: Sequence[Any], seeds: Sequence[int], *, splits: Splits 
 
     if states:
         with reproducible_torch(device), _no_nan_fill():
-            _Group(states, splits.to(device), device, settings.eval_batch_size).train(deliver, on_epoch,
-                                                                                      should_stop)
+            group = _Group(states, splits.to(device), device, settings.eval_batch_size)
+            group.checkpoints = CheckpointPolicy(settings.checkpoint_every, settings.checkpoint_seconds)
+            group.writer = checkpoint_writer
+            group.train(deliver, on_epoch, should_stop)
     return [r for r in results if r is not None]
 
 
@@ -106,6 +112,25 @@ def _no_nan_fill() -> Iterator[None]:
         yield
     finally:
         torch.utils.deterministic.fill_uninitialized_memory = previous
+
+
+class CheckpointPolicy:
+    """When a stack writes its trials' checkpoints: at an evaluated epoch `every` epochs or `seconds`
+    after the last one, whichever comes first (None: that rule is off). A trial that ends, is pruned
+    or interrupted is checkpointed regardless (the engine resumes from that). What it costs: a
+    killed stack's trials resume from their last checkpoint, retraining up to `every` epochs (or
+    `seconds` of training); the epochs the store already has are stored again."""
+
+    def __init__(self, every: int | None = 1, seconds: float | None = None) -> None:
+        self.every, self.seconds = every, seconds
+        self.epoch, self.at = 0, time.monotonic()
+
+    def due(self, epoch: int) -> bool:
+        return ((self.every is not None and epoch - self.epoch >= self.every)
+                or (self.seconds is not None and time.monotonic() - self.at >= self.seconds))
+
+    def written(self, epoch: int) -> None:
+        self.epoch, self.at = epoch, time.monotonic()
 
 
 class _Group:
@@ -138,6 +163,8 @@ class _Group:
         self.steps_per_epoch = math.ceil(len(splits.x_train) / self.cfg.batch_size)
         self.epoch = 0
         self.batch_buffers: dict[int, torch.Tensor] = {}  # rows -> reused input batch (shared batches)
+        self.checkpoints = CheckpointPolicy()  # every evaluated epoch unless train_group says otherwise
+        self.writer: CheckpointWriter | None = None  # None: checkpoints are written in this thread
         self._prepare()
 
     def _prepare(self) -> None:
@@ -149,6 +176,12 @@ class _Group:
         self.loss_groups: dict[str, list[int]] = {}
         for k, s in enumerate(states):
             self.loss_groups.setdefault(s.config.train.loss.model_dump_json(), []).append(k)
+        # per loss: (its loss, its trials as an index on the device), made once per stack, not per step
+        self.loss_index = [(states[members[0]].config.train.loss, torch.tensor(members, device=self.device))
+                           for members in self.loss_groups.values()]
+        # trial k's row in the epoch's (seeds, n) permutation table: one gather draws every trial's batch
+        self.seed_list = list(dict.fromkeys(s.seed for s in states))
+        self.seed_rows = torch.tensor([self.seed_list.index(s.seed) for s in states], device=self.device)
         self.penalties = self._penalty_terms()
 
     def _penalty_terms(self) -> list[tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]]:
@@ -209,6 +242,7 @@ class _Group:
                 # Timing is each trial's share of the stack's epoch (the stack's time / trials in it),
                 # so seconds per epoch compare with trials trained alone and add up to the wall time.
                 share = len(self.states)
+                to_save: list[int] = []  # every trial's epoch is reported before any is checkpointed
                 for k in evaluated:
                     state = self.states[k]
                     train = {"train_loss": sums["train_loss"][k], "train_accuracy": sums["train_accuracy"][k],
@@ -217,9 +251,10 @@ class _Group:
                         train, val[k], (time.perf_counter() - epoch_started) / share, train_seconds / share,
                         lambda k=k: self.net.state_dict_of(k),
                         on_epoch and (lambda record, i=state.index: on_epoch(i, record)),
-                        lambda k=k: self._save(k))
+                        lambda k=k, to_save=to_save: to_save.append(k))
                     if ended:
                         leaving[k] = state.book.result(*ended, state.seconds)
+                self._checkpoint(to_save, leaving)
             for k, state in enumerate(self.states):
                 if k not in leaving and state.book.done:
                     leaving[k] = self._finish(state, self.net.state_dict_of(k))
@@ -227,6 +262,15 @@ class _Group:
                 deliver(self.states[k], leaving[k])
             if leaving:
                 self._drop(sorted(leaving))
+
+    def _checkpoint(self, evaluated: list[int], leaving: dict[int, TrialResult]) -> None:
+        """Checkpoint the evaluated trials when the policy says so; those that end here always."""
+        due = self.checkpoints.due(self.epoch)
+        for k in evaluated:
+            if due or k in leaving or self.states[k].book.done:
+                self._save(k)
+        if due and evaluated:
+            self.checkpoints.written(self.epoch)
 
     def _finish(self, state: TrialState, weights: dict[str, torch.Tensor]) -> TrialResult:
         """The engine's end of the trial, on its own model holding its last weights."""
@@ -278,6 +322,12 @@ class _Group:
             targets = y.index_select(0, index)
             augmenter = self.augmenters.get(self.states[0].augment_key)
             return (augmenter(inputs) if augmenter is not None else inputs), targets
+        if not self.augmenters:  # each trial its seed's batch, every trial's rows in one gather
+            rows = torch.stack([perms[seed] for seed in self.seed_list])[:, start:start + size]
+            index = rows.index_select(0, self.seed_rows).reshape(-1)  # (K * B,)
+            k = len(self.states)
+            return (x.index_select(0, index).view(k, -1, *x.shape[1:]),
+                    y.index_select(0, index).view(k, -1))
         per_seed = {seed: perm[start:start + size] for seed, perm in perms.items()}
         cache: dict[Any, torch.Tensor] = {}
         inputs_k = []
@@ -309,12 +359,10 @@ class _Group:
             values = loss.per_example(outputs.reshape(k * batch, classes), targets.reshape(-1))
             return values.view(k, batch).mean(1)
         parts = torch.empty(k, device=outputs.device)
-        for members in self.loss_groups.values():
-            loss = self.states[members[0]].config.train.loss
-            index = torch.tensor(members, device=outputs.device)
+        for loss, index in self.loss_index:
             sub_out, sub_t = outputs.index_select(0, index), targets.index_select(0, index)
             values = loss.per_example(sub_out.reshape(-1, classes), sub_t.reshape(-1))
-            values = values.view(len(members), batch)
+            values = values.view(len(index), batch)
             parts = parts.index_copy(0, index, values.mean(1))
         return parts
 
@@ -388,14 +436,19 @@ class _Group:
             with self.autocast():
                 chunks.append(net(s.x_val[start:start + self.eval_batch_size], True).float())
         outputs = torch.cat(chunks, dim=1)  # (K, N, C)
-        classes = s.n_outputs
-        rows = []
-        for k, state in enumerate(self.states):
-            loss = state.config.train.loss
-            mean_loss = loss.per_example(outputs[k], s.y_val).mean()
-            cells = torch.bincount(s.y_val * classes + loss.predict(outputs[k]), minlength=classes * classes)
-            rows.append(torch.cat([mean_loss.double().view(1), cells.double()]))
-        values = torch.stack(rows).tolist()
+        classes, n = s.n_outputs, len(s.y_val)
+        table = torch.empty(len(self.states), 1 + classes * classes, dtype=torch.float64,
+                            device=outputs.device)
+        for loss, index in self.loss_index:  # a loss's trials at once: a few ops per loss, not per trial
+            group = outputs.index_select(0, index)  # (G, N, C)
+            flat = group.reshape(-1, group.shape[2])
+            losses = loss.per_example(flat, s.y_val.repeat(len(index))).view(len(index), n).mean(1)
+            cell = (s.y_val * classes + loss.predict(flat).view(len(index), n)
+                    + torch.arange(len(index), device=outputs.device).view(-1, 1) * classes * classes)
+            cells = torch.bincount(cell.reshape(-1), minlength=len(index) * classes * classes)
+            table.index_copy_(0, index, torch.cat([losses.double().view(-1, 1),
+                                                   cells.double().view(len(index), -1)], dim=1))
+        values = table.tolist()  # one sync
         out = []
         for row in values:
             confusion = [[int(c) for c in row[1 + r * classes:1 + (r + 1) * classes]] for r in range(classes)]
@@ -409,4 +462,4 @@ class _Group:
         augmenter = self.augmenters.get(state.augment_key)
         save_trial(state, self.net.state_dict_of(k), self.optimizer, k, self.net.parameter_names(),
                    self.orders[seed].get_state(), augmenter.generator.get_state() if augmenter else None,
-                   state.seconds)
+                   state.seconds, self.writer)
