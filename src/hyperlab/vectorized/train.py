@@ -10,6 +10,7 @@ Checkpoints are the engine's own format, so `train_trial` resumes any trial inte
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -27,11 +28,14 @@ from hyperlab.engine.determinism import derive_seed, reproducible_torch, resolve
 from hyperlab.engine.settings import RunSettings
 from hyperlab.errors import UserError
 from hyperlab.models import build_model
+from hyperlab.vectorized.capture import WARMUP_STEPS, StepGraph, side_stream_step, why_not_captured
 from hyperlab.vectorized.checkpoint import CheckpointWriter, save_trial
 from hyperlab.vectorized.optim import StackedAdam, StackedSGD
 from hyperlab.vectorized.stack import StackedNet
 from hyperlab.vectorized.state import TrialState
 from hyperlab.vectorized.support import group_key, why_not_vectorized
+
+log = logging.getLogger(__name__)
 
 # (index of the trial in the call, epoch record) -> None, or hyperlab.engine.Prune(why): it ends `pruned`
 GroupEpochCallback = Callable[[int, dict], object]
@@ -172,7 +176,14 @@ class _Group:
         states = self.states
         self.shared = len({s.seed for s in states}) == 1 and len({s.augment_key for s in states}) == 1
         clips = [s.config.train.grad_clip for s in states]
-        self.clip = torch.tensor([c if c is not None else math.inf for c in clips]) if any(clips) else None
+        self.clip = (torch.tensor([c if c is not None else math.inf for c in clips], device=self.device)
+                     if any(clips) else None)
+        self.sums = torch.zeros(2, len(states), device=self.device)  # the epoch's loss sum and correct
+        # the captured step (CUDA) is recorded again for a changed stack, after a few eager steps
+        self.step_graph: StepGraph | None = None
+        self.capture_reason: str | None = None
+        self.capture_reported = False
+        self.steps_done = 0
         self.loss_groups: dict[str, list[int]] = {}
         for k, s in enumerate(states):
             self.loss_groups.setdefault(s.config.train.loss.model_dump_json(), []).append(k)
@@ -310,11 +321,19 @@ class _Group:
 
     # --- one epoch -------------------------------------------------------------------------------------
 
+    def _index(self, perms: dict[int, torch.Tensor], start: int) -> torch.Tensor:
+        """The rows of the step's batch: (B,) when shared, else every trial's (K * B,), one gather."""
+        size = self.cfg.batch_size
+        if self.shared:
+            return perms[self.states[0].seed][start:start + size]
+        rows = torch.stack([perms[seed] for seed in self.seed_list])[:, start:start + size]
+        return rows.index_select(0, self.seed_rows).reshape(-1)
+
     def _batch(self, perms: dict[int, torch.Tensor], start: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Inputs (B, ...) and targets (B,) when shared, else (K, B, ...) and (K, B)."""
         x, y, size = self.splits.x_train, self.splits.y_train, self.cfg.batch_size
         if self.shared:
-            index = perms[self.states[0].seed][start:start + size]
+            index = self._index(perms, start)
             # into a reused buffer: twice as fast as a fresh tensor for CIFAR batches (no page faults);
             # safe because the step's backward, the only reader of a saved input, ends before the next
             inputs = self._buffer(len(index))
@@ -323,8 +342,7 @@ class _Group:
             augmenter = self.augmenters.get(self.states[0].augment_key)
             return (augmenter(inputs) if augmenter is not None else inputs), targets
         if not self.augmenters:  # each trial its seed's batch, every trial's rows in one gather
-            rows = torch.stack([perms[seed] for seed in self.seed_list])[:, start:start + size]
-            index = rows.index_select(0, self.seed_rows).reshape(-1)  # (K * B,)
+            index = self._index(perms, start)  # (K * B,)
             k = len(self.states)
             return (x.index_select(0, index).view(k, -1, *x.shape[1:]),
                     y.index_select(0, index).view(k, -1))
@@ -384,47 +402,88 @@ class _Group:
         return rates
 
     def _train_epoch(self) -> dict[str, list[float]]:
-        net, optimizer, size = self.net, self.optimizer, self.cfg.batch_size
-        n, k = len(self.splits.x_train), len(self.states)
-        net.train()
+        """One epoch of every trial: per step a constant number of Python calls whatever the stack's
+        size (one gather, one forward, one backward, one optimizer step; on CUDA one graph replay),
+        the metrics summed on the device and read once at the end."""
+        size = self.cfg.batch_size
+        n = len(self.splits.x_train)
+        self.net.train()
         perms = {seed: torch.randperm(n, generator=g).to(self.device) for seed, g in self.orders.items()}
         first_step = (self.epoch - 1) * self.steps_per_epoch
         total_steps = [s.config.train.epochs * self.steps_per_epoch for s in self.states]
         per_batch = any(s.config.train.schedule.per_batch for s in self.states)
-        loss_sum = torch.zeros(k, device=self.device)
-        correct = torch.zeros(k, device=self.device)
+        self.sums.zero_()
         first_loss = torch.tensor([s.book.initial_loss for s in self.states], device=self.device)
+        graph = self._graph()
         rates: list[float] = []
         for step, start in enumerate(range(0, n, size), start=first_step):
-            inputs, targets = self._batch(perms, start)
-            rows = targets.shape[-1]
             if step == first_step or per_batch:
                 rates = self._set_lr(step, total_steps)
-            with self.autocast():
-                outputs = net(inputs, self.shared)  # (K, B, C)
-            outputs = outputs.float()  # losses and metrics in float32 under bf16 autocast
-            batch_loss = self._losses(outputs, targets)  # (K,)
-            penalty = self._penalty()
-            if penalty is not None:
-                batch_loss = batch_loss + penalty
-            if step == 0:
-                first_loss = batch_loss.detach().clone()
-            optimizer.zero_grad()
-            batch_loss.sum().backward()  # trial k's loss reaches only trial k's weights
-            if self.clip is not None:
-                optimizer.clip_grad_norm(self.clip)
-            optimizer.step()
-            with torch.no_grad():
-                loss_sum += batch_loss.detach() * rows
-                # one prediction rule per stack (the output width decides it: arg max, or bce's logit > 0)
-                predicted = self.states[0].config.train.loss.predict(
-                    outputs.reshape(-1, outputs.shape[2])).view(outputs.shape[0], outputs.shape[1])
-                correct += (predicted == targets).sum(dim=-1)
+            replay = graph is not None and start + size <= n and self.steps_done >= WARMUP_STEPS
+            if not (replay and graph.run(self._index(perms, start), self.optimizer.zero_grad)):
+                inputs, targets = self._batch(perms, start)
+                if graph is not None and not graph.failed and self.steps_done < WARMUP_STEPS:
+                    batch_loss = side_stream_step(self._step, inputs, targets)
+                else:
+                    batch_loss = self._step(inputs, targets)
+                if step == 0:
+                    first_loss = batch_loss.detach().clone()
+            self.steps_done += 1
+        if graph is not None and graph.failed and not self.capture_reported:
+            self.capture_reported = True
+            log.info("stack of %d trials: step not captured (%s)", len(self.states), graph.reason)
         with torch.no_grad():
-            finite = torch.stack([p.isfinite().flatten(1).all(1) for p, _ in net.parameter_names()]).all(0)
-            values = torch.stack([loss_sum, correct, finite.float(), first_loss]).tolist()  # one sync
+            params = [p for p, _ in self.net.parameter_names()]
+            finite = torch.stack([p.isfinite().flatten(1).all(1) for p in params]).all(0)
+            values = torch.stack([self.sums[0], self.sums[1], finite.float(), first_loss]).tolist()  # 1 sync
         return {"train_loss": [v / n for v in values[0]], "train_accuracy": [v / n for v in values[1]],
                 "finite": [v == 1.0 for v in values[2]], "first_loss": values[3], "lr": rates}
+
+    def _step(self, inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """One optimizer step of every trial on its batch; adds the batch's loss and correct
+        predictions to `self.sums`; returns the per-trial loss (K,)."""
+        net, optimizer = self.net, self.optimizer
+        rows = targets.shape[-1]
+        with self.autocast():
+            outputs = net(inputs, self.shared)  # (K, B, C)
+        outputs = outputs.float()  # losses and metrics in float32 under bf16 autocast
+        batch_loss = self._losses(outputs, targets)  # (K,)
+        penalty = self._penalty()
+        if penalty is not None:
+            batch_loss = batch_loss + penalty
+        optimizer.zero_grad()
+        batch_loss.sum().backward()  # trial k's loss reaches only trial k's weights
+        if self.clip is not None:
+            optimizer.clip_grad_norm(self.clip)
+        optimizer.step()
+        with torch.no_grad():
+            self.sums[0] += batch_loss.detach() * rows
+            # one prediction rule per stack (the output width decides it: arg max, or bce's logit > 0)
+            predicted = self.states[0].config.train.loss.predict(
+                outputs.reshape(-1, outputs.shape[2])).view(outputs.shape[0], outputs.shape[1])
+            self.sums[1] += (predicted == targets).sum(dim=-1)
+        return batch_loss
+
+    def _graph(self) -> StepGraph | None:
+        """This stack's captured step, made on first use; None where it cannot be captured (the
+        reason is logged once per stack)."""
+        if self.step_graph is None and self.capture_reason is None:
+            self.capture_reason = why_not_captured(self)
+            if self.capture_reason is None:
+                self.step_graph = StepGraph(self._graph_body)
+                log.info("stack of %d trials: step captured as a CUDA graph", len(self.states))
+            elif self.device.type == "cuda":
+                log.info("stack of %d trials: step not captured (%s)", len(self.states), self.capture_reason)
+        return self.step_graph
+
+    def _graph_body(self, index: torch.Tensor) -> None:
+        """The step a graph records: the batch gathered at `index` (a buffer the graph owns), then `_step`."""
+        x, y = self.splits.x_train, self.splits.y_train
+        if self.shared:
+            self._step(x.index_select(0, index), y.index_select(0, index))
+            return
+        k = len(self.states)
+        self._step(x.index_select(0, index).view(k, -1, *x.shape[1:]), y.index_select(0, index).view(k, -1))
 
     @torch.inference_mode()
     def _evaluate_val(self) -> list[dict]:
