@@ -39,6 +39,11 @@ from hyperlab.store import Store
 EPOCHS_QUEUED = 4  # how many epochs of the stack may wait to be written before the stack waits
 
 
+def stack_note(trials: int, text: str) -> dict:
+    """The event that says how a stack's step runs (on CUDA: captured as a graph, or why not)."""
+    return {"event": "stack_note", "trials": trials, "note": text}
+
+
 class StackWriter:
     """Writes what a stack of claimed trials hands over, in a thread of its own with its own store."""
 
@@ -67,6 +72,10 @@ class StackWriter:
     def finish(self, index: int, result: TrialResult) -> None:
         """train_group's on_result: queue the trial's outcome (stored after its last checkpoint)."""
         self._put(("finish", index, result))
+
+    def note(self, text: str) -> None:
+        """train_group's on_note: announce how the stack's step runs (a `stack_note` event)."""
+        self._put(("note", text))
 
     def close(self, raise_error: bool = True) -> None:
         """Wait until everything queued is written; raise the thread's error (unless told not to:
@@ -135,6 +144,8 @@ class StackWriter:
                 continue
             if item[0] == "checkpoint":
                 save_checkpoint(item[1], item[2], item[3])
+            elif item[0] == "note":
+                self.ctx.events.emit(stack_note(len(twins), item[1]))
             else:
                 twins[item[1]].finish(item[2])
                 self.trials[item[1]].ended = True

@@ -21,7 +21,7 @@ from hyperlab.errors import UserError
 from hyperlab.faults import end_run_on_environment_fault
 from hyperlab.runner.events import OutputClosed
 from hyperlab.runner.lifecycle import ClaimedTrial, Heartbeat
-from hyperlab.runner.stack_writer import StackWriter
+from hyperlab.runner.stack_writer import StackWriter, stack_note
 from hyperlab.runner.trial import train_claimed
 from hyperlab.vectorized import group_key, train_group
 from hyperlab.vectorized.memory import DEFAULT_EVAL_BATCH, free_memory, stack_capacity, trial_footprint
@@ -131,7 +131,9 @@ def _train_claimed_group(tasks: list[Any], ctx: Any) -> None:
                         on_result=writer.finish if writer else lambda i, result: trials[i].finish(result),
                         should_stop=ctx.should_stop, settings=ctx.settings,
                         data_fingerprints=[t.data_fingerprint for t in tasks],
-                        checkpoint_writer=writer.checkpoint if writer else None)
+                        checkpoint_writer=writer.checkpoint if writer else None,
+                        on_note=writer.note if writer else lambda text: ctx.events.emit(stack_note(len(tasks),
+                                                                                                   text)))
             if writer is not None:
                 writer.close()  # everything handed over is written (or its error raised here)
         except (UserError, KeyboardInterrupt, OutputClosed) as exc:  # not the trials' fault: resumable

@@ -47,7 +47,8 @@ def train_group(configs: Sequence[Any], seeds: Sequence[int], *, splits: Splits 
                 on_result: GroupResultCallback | None = None,
                 should_stop: Callable[[], bool] | None = None, settings: RunSettings | None = None,
                 data_fingerprints: Sequence[str | None] | None = None,
-                checkpoint_writer: CheckpointWriter | None = None) -> list[TrialResult]:
+                checkpoint_writer: CheckpointWriter | None = None,
+                on_note: Callable[[str], None] | None = None) -> list[TrialResult]:
     """Train trial i = (configs[i], seeds[i]) for every i in one stack; returns their results in order.
 
     The configs must share one `hyperlab.vectorized.group_key` (ignoring the seed): ValueError
@@ -59,7 +60,8 @@ def train_group(configs: Sequence[Any], seeds: Sequence[int], *, splits: Splits 
     `data_fingerprints[i]` as `train_trial`'s `settings` and `data_fingerprint`; a stack writes its
     trials' checkpoints every `settings.checkpoint_every` evaluated epochs or `checkpoint_seconds`
     (and at each trial's end), through `checkpoint_writer(workdir, tensors, document)` when given (a
-    background writer: it gets snapshots), else here.
+    background writer: it gets snapshots), else here. `on_note(text)`: how the stack's step runs on
+    CUDA ("step captured as a CUDA graph", or why not), once per stack (also logged).
     """
     settings = settings or RunSettings()
     fingerprints = list(data_fingerprints) if data_fingerprints is not None else [None] * len(configs)
@@ -101,6 +103,7 @@ def train_group(configs: Sequence[Any], seeds: Sequence[int], *, splits: Splits 
             group = _Group(states, splits.to(device), device, settings.eval_batch_size)
             group.checkpoints = CheckpointPolicy(settings.checkpoint_every, settings.checkpoint_seconds)
             group.writer = checkpoint_writer
+            group.on_note = on_note
             group.train(deliver, on_epoch, should_stop)
     return [r for r in results if r is not None]
 
@@ -169,6 +172,7 @@ class _Group:
         self.batch_buffers: dict[int, torch.Tensor] = {}  # rows -> reused input batch (shared batches)
         self.checkpoints = CheckpointPolicy()  # every evaluated epoch unless train_group says otherwise
         self.writer: CheckpointWriter | None = None  # None: checkpoints are written in this thread
+        self.on_note: Callable[[str], None] | None = None
         self._prepare()
 
     def _prepare(self) -> None:
@@ -431,7 +435,7 @@ class _Group:
             self.steps_done += 1
         if graph is not None and graph.failed and not self.capture_reported:
             self.capture_reported = True
-            log.info("stack of %d trials: step not captured (%s)", len(self.states), graph.reason)
+            self._note(f"step not captured ({graph.reason})")
         with torch.no_grad():
             params = [p for p, _ in self.net.parameter_names()]
             finite = torch.stack([p.isfinite().flatten(1).all(1) for p in params]).all(0)
@@ -471,10 +475,15 @@ class _Group:
             self.capture_reason = why_not_captured(self)
             if self.capture_reason is None:
                 self.step_graph = StepGraph(self._graph_body)
-                log.info("stack of %d trials: step captured as a CUDA graph", len(self.states))
+                self._note("step captured as a CUDA graph")
             elif self.device.type == "cuda":
-                log.info("stack of %d trials: step not captured (%s)", len(self.states), self.capture_reason)
+                self._note(f"step not captured ({self.capture_reason})")
         return self.step_graph
+
+    def _note(self, text: str) -> None:
+        log.info("stack of %d trials: %s", len(self.states), text)
+        if self.on_note is not None:
+            self.on_note(text)
 
     def _graph_body(self, index: torch.Tensor) -> None:
         """The step a graph records: the batch gathered at `index` (a buffer the graph owns), then `_step`."""
