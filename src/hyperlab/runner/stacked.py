@@ -83,7 +83,7 @@ def stack_groups(trials: list[Any], max_group: int | None, device: str, workers:
         else:
             by_key.setdefault(key, []).append(trial)
     for members in by_key.values():
-        size = stack_size(members, max_group, device, free, eval_batch_size)
+        size = stack_size(members, max_group, device, free, eval_batch_size, workers)
         groups.extend(_cut(sorted(members, key=lambda t: (t.seed, position[id(t)])), size))
     while workers > 1 and len(groups) < workers:
         largest = max(groups, key=len)
@@ -97,12 +97,13 @@ def stack_groups(trials: list[Any], max_group: int | None, device: str, workers:
 
 
 def stack_size(members: list[Any], max_group: int | None, device: str, free: int | None = None,
-               eval_batch_size: int = DEFAULT_EVAL_BATCH) -> int:
+               eval_batch_size: int = DEFAULT_EVAL_BATCH, workers: int = 1) -> int:
     """Trials per stack for these compatible trials: what the device's free memory holds at their
-    estimated footprint (hyperlab.vectorized.memory), at most `max_group`."""
+    estimated footprint (hyperlab.vectorized.memory), shared by `workers` processes, at most
+    `max_group`."""
     shared = len({t.seed for t in members}) == 1
     footprint = trial_footprint(members[0].config, eval_batch_size, shared=shared).bytes
-    capacity = stack_capacity(footprint, free_memory(device) if free is None else free)
+    capacity = stack_capacity(footprint * workers, free_memory(device) if free is None else free)
     return min(capacity, max_group) if max_group is not None else capacity
 
 
