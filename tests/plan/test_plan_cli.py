@@ -102,3 +102,19 @@ def test_keys_do_not_depend_on_the_process(write_study, tmp_path) -> None:
                            str(tmp_path / "ws")], capture_output=True, text=True, env=env, check=True)
     assert [t["key"] for t in json.loads(proc.stdout)["trials"]] == \
         [t.key for t in make_plan(load_study(path)).trials]
+
+
+def test_plan_shows_the_stacks_a_run_trains_with_their_memory(capsys, monkeypatch):
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])
+    code, out, _ = run_plan(capsys, "studies/quickstart.toml", "--set", "seeds=4")
+    assert code == 0
+    table = out[out.index("Stacks"):]
+    rows = [line.split("│")[1:-1] for line in table.splitlines() if line.startswith("│")]
+    # the 7 one-hidden-layer variants of all 4 seeds in one stack, each depth level in one more
+    assert [(cells[0].strip(), cells[1].strip(), cells[3].strip()) for cells in rows] == [
+        ("1", "28", "0-3"), ("2", "4", "0-3"), ("3", "4", "0-3")]
+    assert all(cells[5].strip().endswith("MiB") for cells in rows)
+    code, out, _ = run_plan(capsys, "studies/quickstart.toml", "--set", "seeds=4", "--json")
+    stacks = json.loads(out)["stacks"]
+    assert [s["trials"] for s in stacks] == [28, 4, 4] and stacks[0]["seeds"] == [0, 1, 2, 3]
+    assert stacks[1]["params"] == 8970 and stacks[1]["memory_bytes"] > stacks[0]["memory_bytes"] / 28 * 4

@@ -46,6 +46,7 @@ def command(
         for trial in document["trials"]:
             if trial["key"] in why:
                 trial["pending_because"] = why[trial["key"]]
+        document["stacks"] = planned_stacks(plan)
         typer.echo(json.dumps(document, indent=2))
     else:
         # A pipe or a file gets a wide table rather than one wrapped at 80 columns.
@@ -61,6 +62,27 @@ def not_stacked(plan: Plan) -> dict[str, str]:
     from hyperlab.vectorized import why_not_vectorized
 
     return {v.name: reason for v in plan.variants if (reason := why_not_vectorized(v.config)) is not None}
+
+
+def planned_stacks(plan: Plan) -> list[dict]:
+    """The stacks a run of this plan trains on this machine now (runner.stacked.stack_groups, sized
+    by the device's free memory): per stack its trials' keys, variants and seeds, the parameters of
+    one trial, and the estimated memory of the whole stack (hyperlab.vectorized.memory)."""
+    from hyperlab.runner.stacked import stack_groups
+    from hyperlab.vectorized.memory import trial_footprint
+
+    settings = plan.study.run_defaults()
+    groups = stack_groups(plan.trials_to_train(), None, settings.device,
+                          eval_batch_size=settings.eval_batch_size)
+    out = []
+    for group in groups:
+        footprint = trial_footprint(group[0].config, settings.eval_batch_size,
+                                    shared=len({t.seed for t in group}) == 1)
+        out.append({"trials": len(group), "keys": [t.key for t in group],
+                    "variants": list(dict.fromkeys(t.variant for t in group)),
+                    "seeds": sorted({int(t.seed) for t in group}), "params": footprint.params,
+                    "memory_bytes": footprint.bytes * len(group) if len(group) > 1 else None})
+    return out
 
 
 def stored_statuses(workspace: str | None, plan: Plan) -> tuple[dict[str, str], dict[str, str]]:
@@ -119,6 +141,32 @@ def _stored(keys: tuple[str, ...], statuses: dict[str, str]) -> str:
     return ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "-"
 
 
+def _mib(value: int | None) -> str:
+    return "-" if value is None else f"{value / 2**20:,.1f} MiB"
+
+
+def print_stacks(plan: Plan, console: Console) -> None:
+    """The stacks a run trains (a stack of 1 is a trial trained alone), with their estimated memory."""
+    stacks = [s for s in planned_stacks(plan) if s["trials"] > 1]
+    if not stacks:
+        return
+    table = Table(show_lines=False, header_style="bold", title="Stacks (trained as one model each)")
+    for column, justify in (("stack", "right"), ("trials", "right"), ("variants", "left"), ("seeds", "left"),
+                            ("params/trial", "right"), ("est. memory", "right")):
+        table.add_column(column, justify=justify)
+    for number, stack in enumerate(stacks, start=1):
+        seeds = stack["seeds"]
+        table.add_row(str(number), str(stack["trials"]), _shorten(stack["variants"]),
+                      f"{seeds[0]}-{seeds[-1]}" if len(seeds) > 1 else str(seeds[0]),
+                      f"{stack['params']:,}", _mib(stack["memory_bytes"]))
+    console.print(table)
+
+
+def _shorten(names: list[str], keep: int = 3) -> str:
+    shown = ", ".join(names[:keep])
+    return shown + (f" (+{len(names) - keep} more)" if len(names) > keep else "")
+
+
 def print_plan(plan: Plan, statuses: dict[str, str], console: Console,
                why: dict[str, str] | None = None) -> None:
     """The plan as a rich table with a one-line summary above it and budget exclusions below."""
@@ -157,6 +205,7 @@ def print_plan(plan: Plan, statuses: dict[str, str], console: Console,
             "ok" if v.budget_ok else "[red]over[/red]", trials, _stored(v.keys, statuses),
         )
     console.print(table)
+    print_stacks(plan, console)
     declined = not_stacked(plan)
     if declined:
         console.print("Trained one at a time (the stacked path declines them):", highlight=False)

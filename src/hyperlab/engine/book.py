@@ -201,6 +201,13 @@ class TrialBook:
         part) and this book, under the trial's identity."""
         if self.workdir is None:
             return
+        save_checkpoint(self.workdir, *self.checkpoint(weights, optimizer, rng, seconds))
+        self.saved_epoch = self.epoch
+
+    def checkpoint(self, weights: Weights, optimizer: dict, rng: tuple[dict[str, torch.Tensor], dict],
+                   seconds: float) -> tuple[dict[str, torch.Tensor], dict]:
+        """The tensors and the document `save` writes for the current epoch (a stack hands them to a
+        background writer: hyperlab.vectorized.train)."""
         tensors = {f"model/{k}": v for k, v in weights.items()}
         if self.best_weights is not None:
             tensors.update({f"best/{k}": v for k, v in self.best_weights.items()})
@@ -213,8 +220,7 @@ class TrialBook:
             "seconds": seconds, "initial_loss": self.initial_loss, "optimizer": optim_state, "rng": rng[1],
             "numerics": self.numerics,
         }
-        save_checkpoint(self.workdir, tensors, state)
-        self.saved_epoch = self.epoch
+        return tensors, state
 
     def restore(self, device: torch.device) -> tuple[dict[str, torch.Tensor], dict[str, Any]] | None:
         """Load the checkpoint in `workdir` into this book, if it is this trial's; returns its tensors

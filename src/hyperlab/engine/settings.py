@@ -39,6 +39,16 @@ class RunSettings(BaseModel):
     """Run image models in the channels-last memory layout (speed only; results agree to float
     rounding, not bit for bit: docs/performance.md)."""
 
+    checkpoint_every: int | None = Field(default=None, ge=1)
+    """A stack writes its trials' checkpoints every this many evaluated epochs (null: by
+    `checkpoint_seconds` only), and always at each trial's end. A stack killed in between resumes
+    its trials from their last checkpoint, training the epochs since again (docs/performance.md).
+    Trials trained one by one checkpoint every epoch."""
+
+    checkpoint_seconds: float | None = Field(default=10.0, gt=0)
+    """A stack also checkpoints at the first evaluated epoch this many seconds after its last
+    checkpoint (null: by `checkpoint_every` only; both null: only at each trial's end)."""
+
     data_root: str | None = None
     """Folder with official dataset files (archives, IDX .gz). Default: $HYPERLAB_DATA."""
 
@@ -62,6 +72,8 @@ RUN_KEYS: dict[tuple[str, str], str] = {
     ("train", "threads"): "threads",
     ("train", "eval_batch_size"): "eval_batch_size",
     ("train", "channels_last"): "channels_last",
+    ("train", "checkpoint_every"): "checkpoint_every",
+    ("train", "checkpoint_seconds"): "checkpoint_seconds",
     ("data", "root"): "data_root",
 }
 """Study-file keys that are run defaults, not trial config: (section, key) -> RunSettings field."""

@@ -70,6 +70,12 @@ class ClaimedTrial:
         except LostClaimError:
             self.lost = True
             return Prune(LOST)
+        return self.stored_epoch(record)
+
+    def stored_epoch(self, record: dict) -> Prune | None:
+        """The epoch is committed (by `on_epoch`, or with its stack's others in one transaction):
+        announce it and ask the prune hook."""
+        ctx = self.ctx
         ctx.events.emit({"event": "epoch", **self.where, "epoch": int(record["epoch"]),
                          "epochs": self.task.epochs, "metrics": record})
         why = ctx.prune(self.task, record) if ctx.prune is not None else None

@@ -81,6 +81,11 @@ class RichSink:
         """A search study's note (how its trials train, or why it stopped early)."""
         self.console.print(f"[dim]{e['message']}[/]", soft_wrap=True, highlight=False)
 
+    def _on_stack_note(self, e: dict) -> None:
+        """How a stack of trials runs its step on CUDA (captured as a graph, or why not)."""
+        self.console.print(f"[dim]stack of {e['trials']} trials: {e['note']}[/]", soft_wrap=True,
+                           highlight=False)
+
     def _worker_task(self, e: dict) -> TaskID:
         worker = int(e.get("worker", 0))
         if worker not in self._workers:

@@ -382,6 +382,27 @@ class Store:
                 (key, epoch, metrics),
             )
 
+    def record_epochs(self, owner: Owner, records: Sequence[tuple[str, dict]]) -> set[str]:
+        """Store many trials' epochs (key, record) in one transaction, committed before returning (a
+        stack's epoch: one commit instead of one per trial). Returns the keys `owner` no longer
+        holds: their records are not stored (record_epoch would raise LostClaimError for them)."""
+        lost: set[str] = set()
+        with self._write() as db:
+            for key, record in records:
+                if key in lost:
+                    continue
+                try:
+                    self._assert_owner(db, key, owner)
+                except LostClaimError:
+                    lost.add(key)
+                    continue
+                db.execute(
+                    "INSERT INTO epochs (trial_key, epoch, metrics) VALUES (?, ?, ?) "
+                    "ON CONFLICT(trial_key, epoch) DO UPDATE SET metrics = excluded.metrics",
+                    (key, int(record["epoch"]), _dumps(record)),
+                )
+        return lost
+
     def finish_trial(
         self,
         key: str,

@@ -11,6 +11,8 @@ those of a freshly seeded trial (the built-in model kinds never draw from them).
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -37,10 +39,16 @@ def fresh_python_rng_state(seed: int) -> dict:
         np.random.set_state(saved_numpy)
 
 
+# (trial's folder, tensors on the CPU, checkpoint document) -> None: writes one checkpoint, now or later
+CheckpointWriter = Callable[[Path, dict[str, torch.Tensor], dict], None]
+
+
 def save_trial(state: TrialState, weights: dict[str, torch.Tensor], optimizer: StackedSGD, k: int,
                parameter_names: list, data_order: torch.Tensor, augment: torch.Tensor | None,
-               seconds: float) -> None:
-    """Write trial k's checkpoint to `state.workdir` with the engine's writer (TrialBook.save)."""
+               seconds: float, writer: CheckpointWriter | None = None) -> None:
+    """Write trial k's checkpoint to `state.workdir` with the engine's writer (TrialBook.save), or
+    hand it to `writer` as a snapshot (CPU copies of the tensors, a copy of the history): training
+    may go on while it is written, and what is written is this epoch's state."""
     torch_optimizer = state.config.train.optimizer.build(state.model.parameters())
     for group in torch_optimizer.param_groups:
         group["lr"] = float(optimizer.lr[k])
@@ -52,4 +60,13 @@ def save_trial(state: TrialState, weights: dict[str, torch.Tensor], optimizer: S
     rng = {"rng/torch": state.dropout.get_state(), "rng/data_order": data_order}
     if augment is not None:
         rng["rng/augment"] = augment
-    state.book.save(weights, state_dict, (rng, fresh_python_rng_state(state.seed)), seconds)
+    rngs = (rng, fresh_python_rng_state(state.seed))
+    if writer is None:
+        state.book.save(weights, state_dict, rngs, seconds)
+        return
+    if state.workdir is None:
+        return
+    tensors, document = state.book.checkpoint(weights, state_dict, rngs, seconds)
+    snapshot = {name: t.detach().to("cpu", copy=True) for name, t in tensors.items()}
+    writer(state.workdir, snapshot, {**document, "history": [dict(r) for r in document["history"]]})
+    state.book.saved_epoch = state.book.epoch

@@ -41,7 +41,12 @@ class StackedSGD:
 
     def _set_lr_views(self) -> None:
         for p, views in zip(self.params, self._views, strict=True):
-            views["neg_lr"] = self._per_trial(-self._lr, p)
+            new, old = self._per_trial(-self._lr, p), views.get("neg_lr")
+            if old is not None and old.device.type == "cuda":
+                # in place: a captured step (vectorized/capture.py) reads the rate from this very tensor
+                old.copy_(new)
+            else:
+                views["neg_lr"] = new
 
     @property
     def lr(self) -> torch.Tensor:
