@@ -37,6 +37,17 @@ def variant_cost(config: TrialConfig) -> Cost:
     return _cost(key, config)
 
 
+def _loss_problem(config: TrialConfig, task: str, why_not: str) -> str:
+    """Why the loss does not suit the data. A user file is a regression set because its y_train is
+    not integers: then y_train is what to fix (a float or string label array), not the loss."""
+    dataset, loss = config.data.dataset, config.train.loss
+    if task == "regression" and loss.task == "classification" and str(dataset).startswith("npz:"):
+        return (f"{str(dataset).removeprefix('npz:')}: y_train: must be 1-D integer labels for "
+                f"train.loss {loss.name!r} (its values are not integers, which makes a regression set; "
+                f"store the labels as integers, or use a regression loss such as \"mse\")")
+    return f"train.loss: {why_not}"
+
+
 _CACHE: dict[str, Cost] = {}  # canonical (data, model, loss) JSON -> cost, oldest first
 _CACHE_SIZE = 512
 
@@ -47,7 +58,7 @@ def _cost(key: str, config: TrialConfig) -> Cost:
     info = input_info(config.data)  # UserError for an unknown dataset
     why_not = config.train.loss.check(info.task, info.n_outputs)
     if why_not:
-        raise UserError(f"train.loss: {why_not}")
+        raise UserError(_loss_problem(config, info.task, why_not))
     n_outputs = config.train.loss.output_width(info.n_outputs)
     try:
         model = build_on_meta(config.model, info.input_shape, n_outputs)  # shapes only: no weights
