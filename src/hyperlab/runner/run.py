@@ -19,7 +19,7 @@ from hyperlab.runner.events import EventSink, OutputClosed, QuietSink, guard_out
 from hyperlab.runner.executor import Executor, LocalExecutor, RunContext, TrialTask
 from hyperlab.runner.interrupt import StopFlag, graceful_interrupts
 from hyperlab.runner.stacked import VectorizedExecutor
-from hyperlab.runner.workers import ProcessExecutor
+from hyperlab.runner.workers import ProcessExecutor, capped_workers
 from hyperlab.store import CLAIMABLE_STATUSES, DEFAULT_STALE_AFTER, FINISHED_STATUSES, Owner, Store
 
 ReportWriter = Callable[[Store, str], "Path | None"]
@@ -131,9 +131,15 @@ def run_study(
             over_budget=[v.variant for v in register.variant_rows(plan) if not v.budget_ok],
         )
         tally = _Tally(sink, summary.trained)
+        note = None
+        if executor is None and settings.executor != "ray" and workers > 1:  # Ray's nodes are elsewhere
+            workers, note = capped_workers(workers, None if search else summary.unique - summary.reused)
+            settings = settings.with_overrides(workers=workers)
         tally.emit({"event": "run_started", "study": study.name, "workspace": str(store.workspace),
                     "planned": summary.planned, "to_train": summary.unique - summary.reused,
                     "reused": summary.reused, "over_budget": len(summary.over_budget), "workers": workers})
+        if note:
+            tally.emit({"event": "note", "message": note})
         executor = executor or _default_executor(settings)
         flag = StopFlag()
         ctx = RunContext(store=store, owner=owner, events=tally, should_stop=flag,
