@@ -37,7 +37,7 @@ def _factor(extra: str) -> str:
 HOSTILE = {  # what the file is: (its text, --set options, what the one line must name)
     "1 MB name": (BASE.replace('"hostile"', f'"{MB}"'), [], "name"),
     "1 MB factor label": (_factor(f'labels = ["{MB}"]'), [], "factor[0].labels[0]"),
-    "1 MB description": (BASE + f'description = "{MB}"\n', [], "description"),
+    "1 MB description": (BASE.replace("seeds = 1", f'seeds = 1\ndescription = "{MB}"'), [], "description"),
     "dotted keys 3,000 deep": (BASE + "[extra]\n" + ".".join(["k"] * DEEP) + " = 1\n", [], "deep"),
     "arrays 3,000 deep": (BASE.replace("seeds = 1", "seeds = 1\nx = " + "[" * DEEP + "]" * DEEP), [], "deep"),
     "inline tables 3,000 deep": (BASE.replace("seeds = 1", "seeds = 1\nx = " + "{a = " * DEEP + "1"

@@ -14,6 +14,7 @@ from typing import Any
 
 from hyperlab.engine.settings import RunSettings
 from hyperlab.errors import UserError
+from hyperlab.faults import RunFault
 from hyperlab.runner import register
 from hyperlab.runner.events import EventSink, OutputClosed, QuietSink, guard_output
 from hyperlab.runner.executor import Executor, LocalExecutor, RunContext, TrialTask
@@ -158,6 +159,8 @@ def run_study(
             _release_own(store, study.name, owner)
             tally = _Tally(QuietSink(), summary.trained)
         summary.interrupted = summary.interrupted or flag.requested
+        if store.study(study.name) is None:  # `studies rm --force` while it trained trials it shares
+            raise RunFault(_removed(store))
         store.verify_durable([t.key for t in tasks])  # never report success after a lost commit
         statuses = store.trial_statuses(t.key for t in tasks)
         summary.statuses = dict(Counter(statuses.values()))
@@ -242,6 +245,11 @@ def _split(
 ) -> tuple[list[TrialTask], list[TrialTask]]:
     """(trials this process may claim now, trials other live processes are training)."""
     rows = {r["key"]: r for r in (store.trial(t.key) for t in tasks) if r is not None}
+    gone = [t.key for t in tasks if t.key not in rows]
+    if gone:  # `hyperlab studies rm --force`: its claims were lost, so nothing more of them is stored
+        for key in gone:  # a checkpoint the engine wrote as the rows went: nothing may be left half
+            shutil.rmtree(store.trial_dir(key), ignore_errors=True)
+        raise RunFault(_removed(store))
     todo, busy = [], []
     for task in tasks:
         row = rows[task.key]
@@ -250,6 +258,11 @@ def _split(
         elif row["status"] == "running":
             busy.append(task)
     return todo, busy
+
+
+def _removed(store: Store) -> str:
+    return (f"the study was removed from {store.workspace} while this run trained it (`hyperlab studies "
+            f"rm --force`); nothing more was stored")
 
 
 def _reset_requested(store: Store, tasks: list[TrialTask], rerun: bool, retry_failed: bool,
