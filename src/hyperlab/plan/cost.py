@@ -8,6 +8,7 @@ change training settings measures the model once.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 
 from hyperlab.engine import TrialConfig
@@ -24,6 +25,7 @@ class Cost:
     macs: int
     flops: int
     train_flops: int  # forward + backward
+    activations: int = 0  # values one example's forward pass produces (the input and every layer's output)
 
 
 def variant_cost(config: TrialConfig) -> Cost:
@@ -68,7 +70,9 @@ def _cost(key: str, config: TrialConfig) -> Cost:
         raise UserError(f"model: cannot build the model for input {info.input_shape}: "
                         f"{type(exc).__name__}: {exc}") from exc
     summary = summarize(model, info.input_shape)
-    cost = Cost(summary.params, summary.trainable_params, summary.macs, summary.flops, summary.train_flops)
+    activations = math.prod(info.input_shape) + sum(math.prod(row.output_shape) for row in summary.layers)
+    cost = Cost(summary.params, summary.trainable_params, summary.macs, summary.flops, summary.train_flops,
+                activations)
     if len(_CACHE) >= _CACHE_SIZE:
         _CACHE.pop(next(iter(_CACHE)))
     _CACHE[key] = cost

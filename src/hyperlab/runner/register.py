@@ -59,11 +59,12 @@ def tasks(plan: Any) -> list[TrialTask]:
     ordered = sorted(enumerate(plan.trials), key=lambda it: (seed_rank[it[1].seed], it[0]))
     seen: set[str] = set()
     out = []
+    memory = {_name(v): getattr(v, "memory", None) for v in getattr(plan, "variants", [])}
     for _, trial in ordered:
         if trial.budget_ok and trial.key not in seen:
             seen.add(trial.key)
             out.append(TrialTask(trial.key, trial.variant, int(trial.seed), trial.config,
-                                 getattr(trial, "data_fingerprint", None)))
+                                 getattr(trial, "data_fingerprint", None), memory.get(trial.variant)))
     return out
 
 

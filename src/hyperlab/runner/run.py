@@ -19,6 +19,7 @@ from hyperlab.runner import register
 from hyperlab.runner.events import EventSink, OutputClosed, QuietSink, guard_output
 from hyperlab.runner.executor import Executor, LocalExecutor, RunContext, TrialTask
 from hyperlab.runner.interrupt import StopFlag, graceful_interrupts
+from hyperlab.runner.memory import check_memory
 from hyperlab.runner.stacked import VectorizedExecutor
 from hyperlab.runner.workers import ProcessExecutor, capped_workers
 from hyperlab.store import CLAIMABLE_STATUSES, DEFAULT_STALE_AFTER, FINISHED_STATUSES, Owner, Store
@@ -121,6 +122,10 @@ def run_study(
         store.register_study(register.study_row(study, plan), register.variant_rows(plan),
                              register.trial_rows(plan))
         tasks = register.tasks(plan)
+        if settings.executor != "ray":  # before anything is claimed: a model that cannot fit here
+            from hyperlab.engine.determinism import resolve_device
+
+            check_memory(tasks, str(resolve_device(settings.device)), getattr(study, "source", study.name))
         owner = Owner.current()
         _release_own(store, study.name, owner)  # left running by this process (a notebook's broken-off run)
         _reset_requested(store, tasks, rerun, retry_failed, stale_after)

@@ -20,7 +20,7 @@ from typing import Any
 from hyperlab.errors import UserError
 from hyperlab.faults import end_run_on_environment_fault
 from hyperlab.runner.events import OutputClosed
-from hyperlab.runner.lifecycle import ClaimedTrial, Heartbeat
+from hyperlab.runner.lifecycle import ClaimedTrial, Heartbeat, out_of_memory_names
 from hyperlab.runner.trial import train_claimed
 from hyperlab.vectorized import group_trials, train_group
 
@@ -81,7 +81,10 @@ def _train_claimed_group(tasks: list[Any], ctx: Any) -> None:
     for trial in trials:  # no stored epoch: whatever is in its folder is a leftover (cleared)
         trial.start()
     rest: list[Any] = []  # the trials the stack left unfinished when it failed
-    with Heartbeat(ctx, [t.key for t in tasks]):
+    named = (f"{tasks[0].variant} stacked with {len(tasks) - 1} other trials (--no-vectorize trains one "
+             f"at a time)")
+    needs = sum(t.memory for t in tasks) if all(t.memory for t in tasks) else None
+    with Heartbeat(ctx, [t.key for t in tasks]), out_of_memory_names(named, needs):
         try:
             train_group([t.config for t in tasks], [t.seed for t in tasks],
                         workdirs=[trial.workdir for trial in trials],

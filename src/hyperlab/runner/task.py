@@ -20,6 +20,7 @@ class TrialTask:
     seed: int
     config: Any  # hyperlab.engine.TrialConfig
     data_fingerprint: str | None = None  # what the data files contain (part of the trial's identity)
+    memory: int | None = None  # bytes training it needs about (hyperlab.plan.memory), None: unknown
 
     @property
     def epochs(self) -> int:

@@ -87,8 +87,8 @@ class ProcessExecutor:
             "settings": settings.model_dump(mode="json"),
             "stale_after": ctx.stale_after, "heartbeat_every": ctx.heartbeat_every,
             "vectorize": self.vectorize, "workers": self.workers, "prune": self.prune,
-            "trials": [{"key": t.key, "variant": t.variant, "seed": t.seed, "data": t.data_fingerprint}
-                       for t in trials],
+            "trials": [{"key": t.key, "variant": t.variant, "seed": t.seed, "data": t.data_fingerprint,
+                        "memory": t.memory} for t in trials],
         }
         lines: queue.Queue = queue.Queue()
         errors: list[list[str]] = [[] for _ in range(self.workers)]
