@@ -73,7 +73,8 @@ def test_torch_allocator_and_cuda_errors_are_out_of_memory_faults():
     fault = environment_fault(cuda)
     assert fault is not None and "GPU" in str(fault), fault
     named = str(fault.training("b", 2 * 10**10))
-    assert "out of memory training b on the GPU: needs about 20 GB" in named and "--device cpu" in named, named
+    assert "out of memory training b on the GPU: needs about 20 GB" in named, named
+    assert "--device cpu" in named, named
     assert environment_fault(MemoryError()) is not None
 
 
