@@ -111,3 +111,13 @@ def test_progress_prints_names_as_written_never_as_markup():
     sink.emit({"event": "trial_finished", "key": "k", "variant": "act=[red]tanh", "seed": 0,
                "status": "completed", "final": {}})
     assert "s[bold]x" in out.getvalue() and "act=[red]tanh" in out.getvalue(), out.getvalue()
+
+
+def test_docs_list_every_limit():
+    from pathlib import Path
+
+    from hyperlab.spec.limits import LIMITS
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "study-file.md").read_text(encoding="utf-8")
+    missing = [what for what, most in LIMITS.items() if f"| {what} | {most} |" not in doc]
+    assert not missing, f"docs/study-file.md, Limits, lacks {missing}"
