@@ -110,6 +110,8 @@ def run_study(
                                 vectorize=vectorize)
     if settings.executor != "ray":  # on Ray, trials run on the cluster's nodes, not on this machine
         check_device(settings.device)  # before anything is claimed or stored: the machine, not a trial
+        if getattr(study, "design", None) != "search":  # (a search's trials are sampled as it goes)
+            _check_memory(study, plan, settings.device)  # a model that cannot fit here
     workers = settings.workers
     sink = events or QuietSink()
     with Store.open(workspace) as store:
@@ -122,10 +124,6 @@ def run_study(
         store.register_study(register.study_row(study, plan), register.variant_rows(plan),
                              register.trial_rows(plan))
         tasks = register.tasks(plan)
-        if settings.executor != "ray":  # before anything is claimed: a model that cannot fit here
-            from hyperlab.engine.determinism import resolve_device
-
-            check_memory(tasks, str(resolve_device(settings.device)), getattr(study, "source", study.name))
         owner = Owner.current()
         _release_own(store, study.name, owner)  # left running by this process (a notebook's broken-off run)
         _reset_requested(store, tasks, rerun, retry_failed, stale_after)
@@ -211,6 +209,12 @@ def check_device(device: str) -> None:
         resolve_device(device)
     except RuntimeError as exc:
         raise UserError(f"--device {device}: {exc}; use --device cpu or auto") from None
+
+
+def _check_memory(study: Any, plan: Any, device: str) -> None:
+    from hyperlab.engine.determinism import resolve_device
+
+    check_memory(register.tasks(plan), str(resolve_device(device)), getattr(study, "source", study.name))
 
 
 def _default_executor(settings: RunSettings) -> Executor:
