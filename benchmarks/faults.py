@@ -39,7 +39,10 @@ import campaign  # noqa: E402
 FULL = {"SIGKILL --workers 2": 6, "SIGKILL one process": 10, "Ctrl-C in the first 1.5 s": 50,
         "Ctrl-C / SIGTERM mid-run": 4, "damaged checkpoint": 6, "disk full": 2, "-wal lost mid-run": 2,
         "read-only workspace": 1, "4 concurrent runners, one killed": 2,
-        "bad input": len(campaign.BAD_STUDIES) + len(campaign.BAD_DATA)}
+        "bad input": len(campaign.BAD_STUDIES) + len(campaign.BAD_DATA),
+        # issue 30: resources and running studies
+        "out of memory": 6, "--workers 50 to 1000": 3, "SIGKILL while workers start": 6,
+        "studies rm while it runs": 4}
 CHAIN = (2, 4)  # signals per signal try
 IN_PROCESS = {"damaged checkpoint"}  # trains in this process: one at a time (warnings are global)
 
@@ -48,7 +51,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the full campaign's tries")
     parser.add_argument("--seed", type=int, default=None, help="replay a campaign (default: random)")
-    parser.add_argument("--only", default=None, help="run only the kinds whose name contains this")
+    parser.add_argument("--only", default=None,
+                        help="run only the kinds whose name contains this (or one of these, comma-separated)")
     parser.add_argument("--index", default=None, help="run only these tries of each kind (e.g. 0,3)")
     parser.add_argument("--jobs", type=int, default=4, help="tries at a time (default 4)")
     args = parser.parse_args()
@@ -69,7 +73,7 @@ def main() -> int:
         ref.numbers  # noqa: B018 - the undisturbed run, before any try needs it
         splits = campaign.digits_splits()
         todo = {kind: max(1, round(full * args.scale)) for kind, full in FULL.items()
-                if not (args.only and args.only not in kind)}
+                if not args.only or any(part in kind for part in args.only.split(","))}
         for kind in ("disk full", "read-only workspace"):
             if kind in todo and not mountable:
                 print(f"{kind}: skipped (needs `unshare -r -m`)", flush=True)
@@ -159,6 +163,14 @@ def _one(kind: str, rng: random.Random, tmp: Path, ref: campaign.Reference, spli
         return campaign.try_wal_lost(rng, tmp, ref)
     if kind == "4 concurrent runners, one killed":
         return campaign.try_concurrent(rng, tmp, ref)
+    if kind == "out of memory":
+        return campaign.try_out_of_memory(rng, tmp)
+    if kind == "--workers 50 to 1000":
+        return campaign.try_many_workers(rng, tmp, ref)
+    if kind == "SIGKILL while workers start":
+        return campaign.try_kill_starting_workers(rng, tmp, ref)
+    if kind == "studies rm while it runs":
+        return campaign.try_remove_running(rng, tmp, ref)
     if kind == "bad input":  # every bad input once, in turn
         inputs = [*campaign.BAD_STUDIES, *campaign.BAD_DATA]
         return campaign.try_bad_input(rng, tmp, ref, inputs[index % len(inputs)])

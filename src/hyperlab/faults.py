@@ -33,7 +33,6 @@ _OS_FAULTS: dict[int, tuple[str, str]] = {
     errno.EACCES: ("permission denied", "make the workspace writable or use another --workspace"),
     errno.EPERM: ("operation not permitted", "make the workspace writable or use another --workspace"),
     errno.EIO: ("input/output error from the device", "check the disk, then run `hyperlab doctor`"),
-    errno.ENOMEM: ("out of memory", "close other programs or lower data.subset / train.batch_size"),
 }
 
 BROKEN_PIPE_EXIT = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader went away
@@ -49,6 +48,49 @@ class RunFault(UserError):
     def __init__(self, message: str, exit_code: int = 2) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+class OutOfMemory(RunFault):
+    """The machine (host memory) or the GPU ran out of memory: not a property of the trial's
+    hyperparameters that a stored `failed` should keep (a rerun with more memory trains it)."""
+
+    FIX = "lower train.batch_size or the model's size"
+
+    def __init__(self, message: str, gpu: bool = False) -> None:
+        super().__init__(message)
+        self.gpu = gpu
+
+    def training(self, variant: str, needs: int | None) -> OutOfMemory:
+        """This fault said of the trial it hit: `out of memory training <variant>: needs about X GB`."""
+        about = f"needs about {gigabytes(needs)}" if needs else "needs more than it had"
+        where, other = (" on the GPU", " (or train on the CPU: --device cpu)") if self.gpu else ("", "")
+        return OutOfMemory(f"out of memory training {variant}{where}: {about}; {self.FIX}{other}; the "
+                           f"trial is left to resume", gpu=self.gpu)
+
+
+def gigabytes(size: int) -> str:
+    """`1.6 GB`, `0.02 GB`, `1,200 GB`: two significant digits below 10."""
+    gb = size / 1e9
+    return f"{gb:.2g} GB" if gb < 10 else f"{gb:,.0f} GB"
+
+
+# What torch says when an allocation fails: the CPU allocator ("DefaultCPUAllocator: can't allocate
+# memory: you tried to allocate ..."), CUDA ("CUDA out of memory. Tried to allocate ...", raised as
+# torch.cuda.OutOfMemoryError, a RuntimeError; or "CUDA error: out of memory"), MPS ("MPS backend
+# out of memory"). Read from the message: torch does not give them a type of their own on every path.
+_OOM_WORDS = ("out of memory", "can't allocate memory", "cannot allocate memory")
+
+
+def _out_of_memory(exc: BaseException) -> OutOfMemory | None:
+    if isinstance(exc, MemoryError) or (isinstance(exc, OSError) and exc.errno == errno.ENOMEM):
+        return OutOfMemory(f"out of memory; {OutOfMemory.FIX}")
+    if not isinstance(exc, RuntimeError):
+        return None
+    text = str(exc).lower()
+    if type(exc).__name__ == "OutOfMemoryError" or any(words in text for words in _OOM_WORDS):
+        gpu = "cuda" in text or "gpu" in text or "mps" in text or type(exc).__name__ == "OutOfMemoryError"
+        return OutOfMemory(f"out of {'GPU ' if gpu else ''}memory; {OutOfMemory.FIX}", gpu=gpu)
+    return None
 
 
 def environment_fault(exc: BaseException) -> RunFault | None:
@@ -75,9 +117,9 @@ def _classify(exc: BaseException) -> RunFault | None:
     if isinstance(exc, BrokenPipeError):
         return RunFault("the output pipe was closed (its reader exited); the trials are left resumable",
                         exit_code=BROKEN_PIPE_EXIT)
-    if isinstance(exc, MemoryError):
-        what, fix = _OS_FAULTS[errno.ENOMEM]
-        return RunFault(f"{what}; {fix}")
+    out_of_memory = _out_of_memory(exc)
+    if out_of_memory is not None:
+        return out_of_memory
     if isinstance(exc, OSError) and exc.errno in _OS_FAULTS:
         what, fix = _OS_FAULTS[exc.errno]
         where = f"{exc.filename}: " if exc.filename else ""

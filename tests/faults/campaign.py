@@ -14,6 +14,8 @@ import fcntl
 import json
 import os
 import random
+import re
+import resource
 import shutil
 import signal
 import sqlite3
@@ -644,6 +646,22 @@ BAD_STUDIES = {
     "truncated study file": lambda text: text[: len(text) // 3],
     "binary garbage": lambda text: "\x00\xff\xfe garbage \x01" * 20,
     "empty study file": lambda text: "",
+
+    # hostile files (issue 30): limits, strict types, finite numbers (docs/study-file.md, "Limits")
+    "1 MB name": lambda text: re.sub(r'(?m)^name = "[^"]*"', f'name = "{"n" * 2**20}"', text, count=1),
+    "1 MB factor label": _study_edit("levels = [0.02]", f'levels = [0.02]\nlabels = ["{"l" * 2**20}"]'),
+    "dotted keys 3,000 deep": lambda text: text + "\n[extra]\n" + "k." * 2999 + "k = 1\n",
+    "arrays 3,000 deep": lambda text: text.replace(
+        "seeds = 2", "seeds = 2\nx = " + "[" * 3000 + "]" * 3000, 1),
+    "inline tables 3,000 deep": lambda text: text.replace(
+        "seeds = 2", "seeds = 2\nx = " + "{a = " * 3000 + "1" + "}" * 3000, 1),
+    "epochs a string": _study_edit("epochs = 6", 'epochs = "6"'),
+    "lr = inf": _study_edit("lr = 0.05", "lr = inf"),
+    "epochs = 2**63 - 1": _study_edit("epochs = 6", f"epochs = {2**63 - 1}"),
+    "seeds = 10**12": _study_edit("seeds = 2", "seeds = 1000000000000"),
+    "a grid of 10**12 variants": lambda text: text.replace("seeds = 2", 'seeds = 2\ndesign = "grid"', 1)
+    + "".join(f'\n[[factor]]\nname = "f{i}"\npath = "train.batch_size"\nlevels = {list(range(1, 11))}\n'
+              for i in range(12)),
 }
 
 # Each bad data file: how its arrays are made from the campaign's digits, and what the line names.
@@ -659,6 +677,11 @@ BAD_DATA = {
     "labels fewer than examples": lambda a: {**a, "y_train": a["y_train"][:-7]},
     "not an npz": None,
     "unexpected array": lambda a: {**a, "weights": np.ones(3)},
+    # labels (issue 30): 1-D integers in [0, classes), the splits agreeing on the classes
+    "2-D labels": lambda a: {**a, "y_train": np.eye(10, dtype=np.int64)[a["y_train"]]},
+    "test label not a train class": lambda a: {**a, "y_test": np.full_like(a["y_test"], 12)},
+    "float labels": lambda a: {**a, "y_train": a["y_train"].astype(np.float64)},
+    "object labels": lambda a: {**a, "y_train": a["y_train"].astype(object)},
 }
 
 
@@ -704,3 +727,144 @@ def try_bad_input(rng: random.Random, tmp: Path, ref: Reference, what: str | Non
     if set(statuses(workspace).values()) - {"pending"}:  # planned trials, but none claimed or ended
         return Try(kind, False, f"{detail}: trials stored: {statuses(workspace)}")
     return Try(kind, True, f"{detail}: {done.stderr.strip()[:90]}")
+
+
+# --- resources and running studies (issue 30) --------------------------------------------------------
+
+OOM_LIMIT = 4_000_000 * 1024  # `ulimit -v 4000000`
+OOM_STUDY = """
+name = "oom"
+seeds = 1
+[data]
+dataset = "npz:{data}"
+[model]
+kind = "mlp"
+hidden = [{width}, {width}]
+[train]
+epochs = 1
+optimizer = {{ name = "sgd", lr = 0.01 }}
+"""
+
+
+def _limit_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (OOM_LIMIT, OOM_LIMIT))
+
+
+def try_out_of_memory(rng: random.Random, tmp: Path) -> Try:
+    """Under `ulimit -v 4000000`, a model that cannot fit (refused before anything is claimed) or
+    one that fits the estimate but not the process (torch's allocator fails while training): exit
+    2, one line, no trial stored as an outcome (it stays resumable)."""
+    kind = "out of memory"
+    width = rng.choice([1_000_000_000, 16_000, 17_000])
+    folder = tmp / f"oom-{rng.getrandbits(32):08x}"
+    folder.mkdir(parents=True)
+    data = folder / "data.npz"
+    gen = np.random.default_rng(rng.getrandbits(32))
+    np.savez(data, x_train=gen.normal(size=(64, 16)).astype(np.float32), y_train=gen.integers(0, 4, 64))
+    study = folder / "oom.toml"
+    study.write_text(OOM_STUDY.format(data=data, width=width))
+    done = subprocess.run([sys.executable, "-m", "hyperlab", *run_args(study, folder / "ws")],
+                          capture_output=True, text=True, timeout=LIMIT, env=env(), preexec_fn=_limit_memory)
+    detail = f"hidden [{width}, {width}] under ulimit -v 4000000"
+    said = "needs about" in done.stderr and ("out of memory training" in done.stderr
+                                             or "oom.toml: training" in done.stderr)
+    if done.returncode != 2 or not one_line(done.stderr) or not said:
+        return Try(kind, False, f"{detail}: exit {done.returncode}: {done.stderr[-400:]}")
+    if set(statuses(folder / "ws").values()) - {"pending", "interrupted"}:
+        return Try(kind, False, f"{detail}: stored {statuses(folder / 'ws')}")
+    return Try(kind, True, f"{detail}: {done.stderr.strip()[17:100]}")
+
+
+def try_many_workers(rng: random.Random, tmp: Path, ref: Reference) -> Try:
+    """`--workers` far over the trials and cores: the run starts a few, says so, exits 0 with the
+    undisturbed numbers."""
+    kind = "--workers 50 to 1000"
+    workers = str(rng.choice([50, 200, 1000]))
+    workspace = tmp / f"many-{rng.getrandbits(32):08x}"
+    done = cli(*run_args(ref.write(), workspace, "--workers", workers, "--jsonl"))
+    detail = f"--workers {workers}"
+    notes = [json.loads(line) for line in done.stdout.splitlines() if '"note"' in line]
+    if done.returncode != 0 or done.stderr.strip() or len(notes) != 1:
+        return Try(kind, False, f"{detail}: exit {done.returncode}, notes {notes}: {done.stderr[-400:]}")
+    if numbers(workspace) != ref.numbers:
+        return Try(kind, False, f"{detail}: numbers differ from the undisturbed run")
+    return Try(kind, True, f"{detail}: {notes[0]['message']}")
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(stat.parent.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return False
+
+
+def try_kill_starting_workers(rng: random.Random, tmp: Path, ref: Reference) -> Try:
+    """SIGKILL a `--workers 2` runner 0 to 2 s after it started its workers (they are importing
+    torch): within 10 s no worker is left, nothing is stored as an outcome, and a rerun gives the
+    undisturbed numbers."""
+    kind = "SIGKILL while workers start"
+    workspace = tmp / f"start-{rng.getrandbits(32):08x}"
+    proc = start(*run_args(ref.write(), workspace, "--workers", "2", "--jsonl"))
+    deadline = time.monotonic() + LIMIT
+    workers: list[int] = []
+    while len(workers) < 2 and proc.poll() is None and time.monotonic() < deadline:
+        workers = _children(proc.pid)
+        time.sleep(0.02)
+    delay = rng.uniform(0, 2)
+    time.sleep(delay)
+    detail = f"killed {delay:.1f} s after its {len(workers)} workers started"
+    os.kill(proc.pid, signal.SIGKILL)  # the runner alone: its workers are in sessions of their own
+    proc.communicate(timeout=LIMIT)
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    survivors = [pid for pid in workers if _alive(pid)]
+    for pid in survivors:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    if survivors:
+        return Try(kind, False, f"{detail}: workers {survivors} outlived it by 10 s", 1)
+    result = finish_and_compare(kind, ref, workspace, detail, "--workers", "2")
+    result.kills = 1
+    return result
+
+
+def try_remove_running(rng: random.Random, tmp: Path, ref: Reference) -> Try:
+    """`studies rm NAME --yes` while NAME runs (1 or 2 workers, after a random number of epochs):
+    refused with exit 2 naming the PID; `--force` removes it and the run ends with exit 2 in one
+    line, leaving no row and no trial folder of it."""
+    kind = "studies rm while it runs"
+    workspace = tmp / f"rm-{rng.getrandbits(32):08x}"
+    workers = rng.choice(["1", "2"])
+    count = rng.randint(1, 20)
+    proc = start(*run_args(ref.write(), workspace, "--workers", workers, "--jsonl",
+                           "--set", "train.epochs=200"))
+    try:
+        wait_for_epochs(proc, count)
+        detail = f"--workers {workers}, after {count} epochs"
+        refused = cli("studies", "rm", "faults", "--yes", "--workspace", str(workspace))
+        told = "is running in PID" in refused.stderr and one_line(refused.stderr)
+        if refused.returncode != 2 or not told:
+            return Try(kind, False, f"{detail}: rm exit {refused.returncode}: {refused.stderr[-300:]}")
+        forced = cli("studies", "rm", "faults", "--yes", "--force", "--workspace", str(workspace))
+        _, err = proc.communicate(timeout=LIMIT)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    if forced.returncode != 0 or proc.returncode != 2 or not one_line(err):
+        return Try(kind, False, f"{detail}: rm --force exit {forced.returncode}, run exit {proc.returncode}: "
+                                f"{(forced.stderr + err)[-400:]}")
+    left = statuses(workspace)
+    trials = workspace / "trials"
+    if left or (trials.exists() and list(trials.iterdir())):
+        return Try(kind, False, f"{detail}: left behind: {left}, {list(trials.iterdir())}")
+    return Try(kind, True, f"{detail}: refused, then forced; the run: {err.strip()[17:80]}")

@@ -56,6 +56,20 @@ BAD = {  # name: (arrays, what the one line must name)
     "one example": (lambda a: {"x_train": a["x_train"][:1], "y_train": np.zeros(1, np.int64)},
                     "split is empty"),
     "test shape": (lambda a: {**a, "x_test": a["x_train"][:5, :4], "y_test": a["y_train"][:5]}, "x_test"),
+    # main: 2-D labels trained and stored `failed` ("operands could not be broadcast"); test labels
+    # past y_train's made an extra class and stored test accuracy 0 as completed; float or object
+    # labels were refused with a message blaming train.loss.
+    "2-D labels": (lambda a: {**a, "y_train": np.eye(3, dtype=np.int64)[a["y_train"]]},
+                   "y_train: must be 1-D integer labels, got shape (120, 3)"),
+    "2-D test labels": (lambda a: {**a, "x_test": a["x_train"][:5],
+                                   "y_test": a["y_train"][:10].reshape(5, 2)},
+                        "y_test: must be 1-D integer labels"),
+    "test label not a train class": (lambda a: {**a, "x_test": a["x_train"][:5], "y_test": np.full(5, 7)},
+                                     "y_test: label 7 is not a class of y_train"),
+    "float labels": (lambda a: {**a, "y_train": a["y_train"].astype(np.float64)},
+                     "y_train: must be 1-D integer"),
+    "object labels": (lambda a: {**a, "y_train": a["y_train"].astype(object)},
+                      "y_train: must be 1-D integer"),
 }
 
 

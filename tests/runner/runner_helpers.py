@@ -4,7 +4,9 @@ in this process through the Python API or as real `hyperlab` subprocesses."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 
 from hyperlab_cli import hyperlab_started, hyperlab_subprocess, subprocess_env
 

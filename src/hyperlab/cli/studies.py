@@ -59,11 +59,14 @@ def list_(
 def remove(
     name: str = typer.Argument(..., help="The study's name (`hyperlab studies` lists them)."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    force: bool = typer.Option(False, "--force", help="Remove it even while a run trains it (that run "
+                               "then ends with exit 2, storing nothing more)."),
     workspace: Path | None = typer.Option(None, "--workspace", envvar="HYPERLAB_WORKSPACE",
                                           help=_WORKSPACE_HELP),
 ) -> None:
     """Remove a study from the workspace: its rows, the trials no other study shares (with their
-    checkpoints), and its reports/ and results/ folders. Asks first unless --yes."""
+    checkpoints), and its reports/ and results/ folders. Asks first unless --yes. A study that a run
+    is training is refused unless --force."""
     from hyperlab.store import Store
 
     with Store.open(workspace, create=False) as store:
@@ -81,7 +84,7 @@ def remove(
             if not typer.confirm(question):
                 typer.echo(f"kept study {name!r}: nothing removed")
                 return
-        keys = store.remove_study(name)
+        keys = store.remove_study(name, force=force)
         folders = [store.trial_dir(key) for key in keys]
         folders += [store.workspace / "reports" / name, store.workspace / "results" / name]
         for folder in folders:

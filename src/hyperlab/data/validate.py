@@ -19,27 +19,42 @@ ROWS_PER_CHECK = 65_536  # finite checks go through big arrays in slices: no ful
 
 def label_range(what: str, labels: dict[str, np.ndarray], declared: int | None) -> int:
     """The number of classes the integer `labels` (name -> array) of `what` imply, after checking
-    them: at least 0, and below `declared` (the length of a `classes` array) when there is one;
-    without one, the largest label + 1 may not exceed the number of examples (a class that no
-    example has cannot be learned, and a stray huge label would size the model by it)."""
-    present = {k: v for k, v in labels.items() if v is not None and v.size}
-    if not present:
-        return declared or 0
+    them: 1-D integers (an (N, 1) column counts as 1-D), at least 0, and below `declared` (the length
+    of a `classes` array) when there is one; without one, the classes are y_train's (0 to its largest
+    label), a test label must be one of them, and their count may not exceed the number of examples
+    (a class that no example has cannot be learned, and a stray huge label would size the model by it)."""
+    present = {k: _column(v) for k, v in labels.items() if v is not None and v.size}
     for name, y in present.items():
+        if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
+            raise UserError(f"{what}: {name}: must be 1-D integer labels, got shape {tuple(y.shape)} "
+                            f"{y.dtype}")
         low = int(y.min())
         if low < 0:
             raise UserError(f"{what}: {name}: labels must be 0..K-1, found {low}")
-    name, top = max(((n, int(y.max())) for n, y in present.items()), key=lambda item: item[1])
+    if not present:
+        return declared or 0
     if declared is not None:
+        name, top = max(((n, int(y.max())) for n, y in present.items()), key=lambda item: item[1])
         if top >= declared:
             raise UserError(f"{what}: {name}: label {top} is out of range for the {declared} names in "
                             f"`classes` (labels must be 0..{declared - 1})")
         return declared
+    name = "y_train" if "y_train" in present else next(iter(present))
+    top = int(present[name].max())
+    for other, y in present.items():
+        if other != name and int(y.max()) > top:
+            raise UserError(f"{what}: {other}: label {int(y.max())} is not a class of {name} (labels "
+                            f"0..{top}); the splits must share their classes (or give a `classes` array)")
     examples = sum(y.size for y in present.values())
     if top + 1 > examples:
         raise UserError(f"{what}: {name}: largest label {top} would mean {top + 1:,} classes for "
                         f"{examples:,} examples; labels must be 0..K-1 (or give a `classes` array)")
     return top + 1
+
+
+def _column(y: np.ndarray) -> np.ndarray:
+    """Keras stores CIFAR labels as (N, 1): one label per example, as (N,)."""
+    return y.reshape(-1) if y.ndim == 2 and y.shape[1] == 1 else y
 
 
 def check_dataset(data: Dataset) -> None:

@@ -8,6 +8,7 @@ change training settings measures the model once.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 
 from hyperlab.engine import TrialConfig
@@ -24,6 +25,7 @@ class Cost:
     macs: int
     flops: int
     train_flops: int  # forward + backward
+    activations: int = 0  # values one example's forward pass produces (the input and every layer's output)
 
 
 def variant_cost(config: TrialConfig) -> Cost:
@@ -37,6 +39,17 @@ def variant_cost(config: TrialConfig) -> Cost:
     return _cost(key, config)
 
 
+def _loss_problem(config: TrialConfig, task: str, why_not: str) -> str:
+    """Why the loss does not suit the data. A user file is a regression set because its y_train is
+    not integers: then y_train is what to fix (a float or string label array), not the loss."""
+    dataset, loss = config.data.dataset, config.train.loss
+    if task == "regression" and loss.task == "classification" and str(dataset).startswith("npz:"):
+        return (f"{str(dataset).removeprefix('npz:')}: y_train: must be 1-D integer labels for "
+                f"train.loss {loss.name!r} (its values are not integers, which makes a regression set; "
+                f"store the labels as integers, or use a regression loss such as \"mse\")")
+    return f"train.loss: {why_not}"
+
+
 _CACHE: dict[str, Cost] = {}  # canonical (data, model, loss) JSON -> cost, oldest first
 _CACHE_SIZE = 512
 
@@ -47,7 +60,7 @@ def _cost(key: str, config: TrialConfig) -> Cost:
     info = input_info(config.data)  # UserError for an unknown dataset
     why_not = config.train.loss.check(info.task, info.n_outputs)
     if why_not:
-        raise UserError(f"train.loss: {why_not}")
+        raise UserError(_loss_problem(config, info.task, why_not))
     n_outputs = config.train.loss.output_width(info.n_outputs)
     try:
         model = build_on_meta(config.model, info.input_shape, n_outputs)  # shapes only: no weights
@@ -57,7 +70,9 @@ def _cost(key: str, config: TrialConfig) -> Cost:
         raise UserError(f"model: cannot build the model for input {info.input_shape}: "
                         f"{type(exc).__name__}: {exc}") from exc
     summary = summarize(model, info.input_shape)
-    cost = Cost(summary.params, summary.trainable_params, summary.macs, summary.flops, summary.train_flops)
+    activations = math.prod(info.input_shape) + sum(math.prod(row.output_shape) for row in summary.layers)
+    cost = Cost(summary.params, summary.trainable_params, summary.macs, summary.flops, summary.train_flops,
+                activations)
     if len(_CACHE) >= _CACHE_SIZE:
         _CACHE.pop(next(iter(_CACHE)))
     _CACHE[key] = cost

@@ -15,6 +15,7 @@ from hyperlab.engine import ENGINE_VERSION, TrialConfig
 from hyperlab.errors import UserError
 from hyperlab.plan.cost import Cost, variant_cost
 from hyperlab.plan.keys import trial_key
+from hyperlab.plan.memory import train_memory
 from hyperlab.plan.timing import estimate_seconds
 from hyperlab.spec import Problem, StudySpec, expand_variants
 from hyperlab.spec.study import Budget
@@ -52,6 +53,11 @@ class Variant:
     budget_ok: bool
     budget_reason: str | None
     keys: tuple[str, ...]  # trial keys, one per seed (sorted seeds)
+
+    @property
+    def memory(self) -> int:
+        """Bytes that training one of its trials needs about (hyperlab.plan.memory)."""
+        return train_memory(self.config, self.cost)
 
     @property
     def params(self) -> int:

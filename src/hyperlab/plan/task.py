@@ -15,6 +15,7 @@ class TrialTask:
     seed: int
     config: Any  # hyperlab.engine.TrialConfig
     data_fingerprint: str | None = None  # what the data files contain (part of the trial's identity)
+    memory: int | None = None  # bytes training it needs about (hyperlab.plan.memory), None: unknown
 
     @property
     def epochs(self) -> int:
@@ -30,9 +31,19 @@ def tasks_of(plan: Any) -> list[TrialTask]:
     ordered = sorted(enumerate(plan.trials), key=lambda it: (seed_rank[it[1].seed], it[0]))
     seen: set[str] = set()
     out = []
+    memory = {_variant_name(v): getattr(v, "memory", None) for v in getattr(plan, "variants", None) or []}
     for _, trial in ordered:
         if trial.budget_ok and trial.key not in seen:
             seen.add(trial.key)
             out.append(TrialTask(trial.key, trial.variant, int(trial.seed), trial.config,
-                                 getattr(trial, "data_fingerprint", None)))
+                                 getattr(trial, "data_fingerprint", None), memory.get(trial.variant)))
     return out
+
+
+def _variant_name(variant: Any) -> str | None:
+    """A plan variant's name (`PlannedVariant.name`; a registered row's `variant`)."""
+    for attr in ("name", "variant"):
+        value = getattr(variant, attr, None)
+        if isinstance(value, str):
+            return value
+    return None

@@ -28,6 +28,9 @@ class Proposer(Protocol):
     notes: list[str]
     """Lines for the run's output (`search_note` events: what the design will train, why it stopped
     early); the runner emits and clears them after each call."""
+    fixed_plan: bool = False
+    """True when `plan()` is everything it will ever propose (the runner then caps `--workers` at the
+    trials left to train); False when the plan grows as it runs (a search)."""
 
     def __init__(self, study: StudySpec, store: Store | None, plan: Plan | None = None) -> None:
         """The design's state as `store` holds it (None: nothing stored yet); `plan` is the study's

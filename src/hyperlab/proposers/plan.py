@@ -16,6 +16,7 @@ class PlanProposer:
     """Every trial of `make_plan(study)`, in one batch."""
 
     describe = staticmethod(_describe)
+    fixed_plan = True  # its plan is all it will propose: the runner may size --workers from it
 
     def __init__(self, study: StudySpec, store: Store | None = None, plan: Plan | None = None) -> None:
         self._plan = plan if plan is not None else make_plan(study)

@@ -19,13 +19,14 @@ import platform
 import shutil
 import threading
 import traceback
+from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
 
 from hyperlab.engine.book import Prune
 from hyperlab.engine.result import TrialResult
 from hyperlab.errors import UserError
-from hyperlab.faults import RunFault, end_run_on_environment_fault
+from hyperlab.faults import OutOfMemory, RunFault, end_run_on_environment_fault
 from hyperlab.runner.events import headline
 from hyperlab.runner.task import RunContext, TrialTask
 from hyperlab.store import LostClaimError, Store
@@ -119,6 +120,16 @@ class ClaimedTrial:
     def _lost(self) -> str:
         self.ctx.events.emit({"event": "trial_finished", **self.where, "status": "lost", "error": LOST})
         return "lost"
+
+
+@contextlib.contextmanager
+def out_of_memory_names(variant: str, needs: int | None) -> Iterator[None]:
+    """An out-of-memory fault raised in the block says which variant it hit and what it needed:
+    `out of memory training <variant>: needs about X GB; lower ...` (the trial is already released)."""
+    try:
+        yield
+    except OutOfMemory as exc:
+        raise exc.training(variant, needs) from exc
 
 
 def record_outcome(task: TrialTask, ctx: RunContext, where: dict, outcome: dict | None = None,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     Progress,
@@ -62,10 +63,10 @@ class RichSink:
     # --- events ---------------------------------------------------------------------------------
     def _on_run_started(self, e: dict) -> None:
         self.console.print(
-            f"[bold]{e['study']}[/]: {e['planned']} trials planned, {e['to_train']} to train, "
-            f"{e['reused']} reused from {e['workspace']}"
+            f"[bold]{escape(e['study'])}[/]: {e['planned']} trials planned, {e['to_train']} to train, "
+            f"{e['reused']} reused from {escape(e['workspace'])}"
             + (f", {e['over_budget']} variants over budget (not trained)" if e.get("over_budget") else ""),
-            soft_wrap=True,
+            soft_wrap=True, highlight=False,  # user strings: rich's highlighter is slow on long text
         )
         if e["to_train"] and self._live:
             self._progress.start()
@@ -79,7 +80,11 @@ class RichSink:
 
     def _on_search_note(self, e: dict) -> None:
         """A search study's note (how its trials train, or why it stopped early)."""
-        self.console.print(f"[dim]{e['message']}[/]", soft_wrap=True, highlight=False)
+        self.console.print(f"[dim]{escape(e['message'])}[/]", soft_wrap=True, highlight=False)
+
+    def _on_note(self, e: dict) -> None:
+        """Something the run decided for the user (e.g. fewer workers than asked for)."""
+        self.console.print(f"[dim]{escape(e['message'])}[/]", soft_wrap=True, highlight=False)
 
     def _on_stack_note(self, e: dict) -> None:
         """How a stack of trials runs its step on CUDA (captured as a graph, or why not)."""
@@ -98,7 +103,8 @@ class RichSink:
         self._advance()
         resumed = f" (resumed after epoch {e['resumed_from']})" if e.get("resumed_from") else ""
         node = f" on node {e['node']}" if e.get("node") else ""  # --executor ray
-        self._progress.update(self._worker_task(e), description=f"  {e['variant']} seed {e['seed']}{node}",
+        description = escape(f"  {e['variant']} seed {e['seed']}{node}")
+        self._progress.update(self._worker_task(e), description=description,
                               total=e["epochs"], completed=e.get("resumed_from", 0), info=resumed)
 
     def _on_epoch(self, e: dict) -> None:
@@ -130,8 +136,9 @@ class RichSink:
         reason = e.get("error") or e.get("stop_reason") or ""
         reason = f"  ({reason.splitlines()[0][:100]})" if reason and e["status"] != "completed" else ""
         self._progress.console.print(
-            f"  [{style}]{e['status']:>13}[/] {e['variant']} seed {e['seed']}{seconds}  {final}{reason}",
-            soft_wrap=True)  # one line per trial, also in logs narrower than the line
+            f"  [{style}]{e['status']:>13}[/] {escape(e['variant'])} seed {e['seed']}{seconds}  "
+            f"{escape(final)}{escape(reason)}",
+            soft_wrap=True, highlight=False)  # one line per trial, also in logs narrower than the line
 
     def _on_waiting(self, e: dict) -> None:
         if self._overall is not None:
@@ -146,7 +153,8 @@ class RichSink:
         self.close()
         counts = ", ".join(f"{n} {s}" for s, n in sorted(e.get("statuses", {}).items()))
         verb = "interrupted" if e.get("interrupted") else "done"
-        self.console.print(f"[bold]{e['study']}[/]: {verb} in {e['seconds']:.1f}s ({counts})")
+        self.console.print(f"[bold]{escape(e['study'])}[/]: {verb} in {e['seconds']:.1f}s ({counts})",
+                           highlight=False)
 
 
 def _fmt(value: object) -> str:

@@ -15,14 +15,16 @@ from typing import Any
 
 from hyperlab.engine.settings import RunSettings
 from hyperlab.errors import UserError
+from hyperlab.faults import RunFault
 from hyperlab.proposers import Proposer, proposer_for
 from hyperlab.runner import register
 from hyperlab.runner.events import EventSink, OutputClosed, QuietSink, guard_output
 from hyperlab.runner.executor import Executor, LocalExecutor, RunContext, TrialTask, capabilities
 from hyperlab.runner.interrupt import StopFlag, graceful_interrupts
+from hyperlab.runner.memory import check_memory
 from hyperlab.runner.stacked import VectorizedExecutor
 from hyperlab.runner.trial import record_outcome
-from hyperlab.runner.workers import ProcessExecutor
+from hyperlab.runner.workers import ProcessExecutor, capped_workers
 from hyperlab.store import CLAIMABLE_STATUSES, DEFAULT_STALE_AFTER, FINISHED_STATUSES, Owner, Store
 
 ProposerFactory = Callable[[Any, Store, Any], Proposer]
@@ -115,9 +117,13 @@ def run_study(
     started = time.monotonic()
     settings = resolve_settings(study, settings, workers=workers, device=device, threads=threads,
                                 vectorize=vectorize)
-    executor = executor or _default_executor(settings)
-    if capabilities(executor).devices == "local":  # a cluster's devices are its nodes', not this machine's
+    # a cluster's devices are its nodes', not this machine's
+    on_this_machine = (capabilities(executor).devices == "local" if executor is not None
+                       else settings.executor != "ray")
+    if on_this_machine:
         check_device(settings.device)  # before anything is claimed or stored: the machine, not a trial
+        if plan is not None:  # a search's sampled trials: out of memory while training ends the run
+            _check_memory(study, plan, settings.device)  # a model that cannot fit here
     workers = settings.workers
     sink = events or QuietSink()
     with Store.open(workspace) as store:
@@ -137,9 +143,17 @@ def run_study(
             over_budget=[v.variant for v in register.variant_rows(plan) if not v.budget_ok],
         )
         tally = _Tally(sink, summary.trained)
+        note = None
+        if executor is None and settings.executor != "ray" and workers > 1:  # Ray's nodes are elsewhere
+            known = summary.unique - summary.reused if getattr(proposer, "fixed_plan", False) else None
+            workers, note = capped_workers(workers, known)
+            settings = settings.with_overrides(workers=workers)
         tally.emit({"event": "run_started", "study": study.name, "workspace": str(store.workspace),
                     "planned": summary.planned, "to_train": summary.unique - summary.reused,
                     "reused": summary.reused, "over_budget": len(summary.over_budget), "workers": workers})
+        if note:
+            tally.emit({"event": "note", "message": note})
+        executor = executor or _default_executor(settings)
         flag = StopFlag()
         ctx = RunContext(store=store, owner=owner, events=tally, should_stop=flag,
                          settings=settings, stale_after=stale_after)
@@ -153,6 +167,8 @@ def run_study(
             _release_own(store, study.name, owner)
             tally = _Tally(QuietSink(), summary.trained)
         summary.interrupted = summary.interrupted or flag.requested
+        if store.study(study.name) is None:  # `studies rm --force` while it trained trials it shares
+            raise RunFault(_removed(store))
         tasks = register.tasks(proposer.plan())  # a proposer's plan may grow while it runs (a search)
         store.verify_durable([t.key for t in tasks])  # never report success after a lost commit
         statuses = store.trial_statuses(t.key for t in tasks)
@@ -199,6 +215,12 @@ def check_device(device: str) -> None:
         resolve_device(device)
     except RuntimeError as exc:
         raise UserError(f"--device {device}: {exc}; use --device cpu or auto") from None
+
+
+def _check_memory(study: Any, plan: Any, device: str) -> None:
+    from hyperlab.engine.determinism import resolve_device
+
+    check_memory(register.tasks(plan), str(resolve_device(device)), getattr(study, "source", study.name))
 
 
 def _default_executor(settings: RunSettings) -> Executor:
@@ -313,6 +335,11 @@ def _split(
 ) -> tuple[list[TrialTask], list[TrialTask]]:
     """(trials this process may claim now, trials other live processes are training)."""
     rows = {r["key"]: r for r in (store.trial(t.key) for t in tasks) if r is not None}
+    gone = [t.key for t in tasks if t.key not in rows]
+    if gone:  # `hyperlab studies rm --force`: its claims were lost, so nothing more of them is stored
+        for key in gone:  # a checkpoint the engine wrote as the rows went: nothing may be left half
+            shutil.rmtree(store.trial_dir(key), ignore_errors=True)
+        raise RunFault(_removed(store))
     todo, busy = [], []
     for task in tasks:
         row = rows[task.key]
@@ -321,6 +348,11 @@ def _split(
         elif row["status"] == "running":
             busy.append(task)
     return todo, busy
+
+
+def _removed(store: Store) -> str:
+    return (f"the study was removed from {store.workspace} while this run trained it (`hyperlab studies "
+            f"rm --force`); nothing more was stored")
 
 
 def _reset_requested(store: Store, tasks: list[TrialTask], rerun: bool, retry_failed: bool,

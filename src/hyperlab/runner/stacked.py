@@ -23,7 +23,7 @@ from hyperlab.errors import UserError
 from hyperlab.faults import end_run_on_environment_fault
 from hyperlab.runner.events import OutputClosed
 from hyperlab.runner.executor import Capabilities
-from hyperlab.runner.lifecycle import ClaimedTrial, Heartbeat
+from hyperlab.runner.lifecycle import ClaimedTrial, Heartbeat, out_of_memory_names
 from hyperlab.runner.stack_writer import StackWriter, stack_note
 from hyperlab.runner.trial import train_claimed
 from hyperlab.vectorized import group_key, train_group
@@ -130,7 +130,10 @@ def _train_claimed_group(tasks: list[Any], ctx: Any) -> None:
         trial.start()
     writer = StackWriter(ctx, trials) if ctx.prune is None else None
     rest: list[Any] = []  # the trials the stack left unfinished when it failed
-    with Heartbeat(ctx, [t.key for t in tasks]):
+    named = (f"{tasks[0].variant} stacked with {len(tasks) - 1} other trials (--no-vectorize trains one "
+             f"at a time)")
+    needs = sum(t.memory for t in tasks) if all(t.memory for t in tasks) else None
+    with Heartbeat(ctx, [t.key for t in tasks]), out_of_memory_names(named, needs):
         try:
             train_group([t.config for t in tasks], [t.seed for t in tasks],
                         workdirs=[trial.workdir for trial in trials],

@@ -6,7 +6,14 @@ from __future__ import annotations
 
 from hyperlab.errors import UserError
 from hyperlab.runner.events import OutputClosed
-from hyperlab.runner.lifecycle import ARTIFACT_KINDS, ClaimedTrial, Heartbeat, record_outcome, versions
+from hyperlab.runner.lifecycle import (
+    ARTIFACT_KINDS,
+    ClaimedTrial,
+    Heartbeat,
+    out_of_memory_names,
+    record_outcome,
+    versions,
+)
 from hyperlab.runner.task import RunContext, TrialTask
 
 __all__ = ["ARTIFACT_KINDS", "record_outcome", "train_claimed", "versions"]
@@ -25,7 +32,7 @@ def train_claimed(task: TrialTask, ctx: RunContext) -> str:
 
     trial = ClaimedTrial(task, ctx)
     trial.start()
-    with Heartbeat(ctx, [task.key]):
+    with Heartbeat(ctx, [task.key]), out_of_memory_names(task.variant, task.memory):
         try:
             result = train_one(task.config, task.seed, workdir=trial.workdir, on_epoch=trial.on_epoch,
                                  should_stop=ctx.should_stop, settings=ctx.settings,
@@ -34,5 +41,5 @@ def train_claimed(task: TrialTask, ctx: RunContext) -> str:
             trial.release(exc)
             raise
         except Exception as exc:  # a bug in a component: record it, keep going with the study
-            return trial.failed(exc)
+            return trial.failed(exc)  # (an environment fault, out of memory too: released and raised)
     return trial.finish(result)

@@ -81,7 +81,8 @@ def main() -> int:
                 row = store.trial(t["key"])
                 if row is not None:
                     config = TrialConfig.from_stored(row["config"])
-                    tasks.append(TrialTask(t["key"], t["variant"], int(t["seed"]), config, t.get("data")))
+                    tasks.append(TrialTask(t["key"], t["variant"], int(t["seed"]), config, t.get("data"),
+                                           t.get("memory")))
             ctx = RunContext(store=store, owner=Owner.current(), events=ParentPipe(JsonlSink(sys.stdout)),
                              should_stop=flag, settings=settings,
                              stale_after=job["stale_after"], heartbeat_every=job["heartbeat_every"])

@@ -25,6 +25,24 @@ from hyperlab.runner.events import OutputClosed
 from hyperlab.runner.executor import Capabilities
 from hyperlab.runner.task import RunContext, TrialTask
 
+# A worker asks the kernel to kill it with its parent before it imports anything of hyperlab (which
+# imports torch: seconds, more under load), so a worker still starting when its parent is SIGKILLed
+# dies at once too. Then it runs `python -m hyperlab.runner.worker` (which asks again, and exits if
+# the parent was already gone before the first request took effect).
+WORKER_BOOT = """
+import os, signal, sys
+if sys.platform.startswith("linux"):
+    import ctypes
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+if os.getppid() != int(sys.argv[1]):
+    os._exit(130)
+import runpy
+runpy.run_module("hyperlab.runner.worker", run_name="__main__", alter_sys=True)
+"""
+
 
 def available_cores() -> int:
     """CPU cores this process may use (affinity-aware where the platform tells)."""
@@ -32,6 +50,19 @@ def available_cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # macOS, Windows
         return os.cpu_count() or 1
+
+
+def capped_workers(asked: int, trials: int | None) -> tuple[int, str | None]:
+    """The workers worth starting for `asked`: at most one per trial to train (when known) and one
+    per core (each is a whole Python + torch process: 1,000 of them only exhaust the machine).
+    Returns (workers, the note that says so, or None when `asked` stands)."""
+    cores = available_cores()
+    most = max(1, min(cores, trials) if trials is not None else cores)
+    if asked <= most or trials == 0:  # (nothing to train: no worker starts at all)
+        return asked, None
+    why = f"{trials} trial{'s' if trials != 1 else ''} to train, {cores} cores" if trials is not None \
+        else f"{cores} cores"
+    return most, f"--workers {asked}: starting {most} ({why})"
 
 
 class ProcessExecutor:
@@ -65,7 +96,8 @@ class ProcessExecutor:
             "settings": settings.model_dump(mode="json"),
             "stale_after": ctx.stale_after, "heartbeat_every": ctx.heartbeat_every,
             "vectorize": self.vectorize, "workers": self.workers, "prune": self._prune(ctx),
-            "trials": [{"key": t.key, "variant": t.variant, "seed": t.seed, "data": t.data_fingerprint}
+            "trials": [{"key": t.key, "variant": t.variant, "seed": t.seed, "data": t.data_fingerprint,
+                        "memory": t.memory}
                        for t in trials],
         }
         lines: queue.Queue = queue.Queue()
@@ -109,8 +141,8 @@ class ProcessExecutor:
         package_root = str(Path(__file__).resolve().parents[2])  # importable even from a source tree
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
         proc = subprocess.Popen(
-            [sys.executable, "-m", "hyperlab.runner.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True, env=env, start_new_session=True,
+            [sys.executable, "-c", WORKER_BOOT, str(os.getpid())], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True,
         )
         proc.stdin.write(payload)
         proc.stdin.close()

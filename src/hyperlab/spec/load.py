@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from hyperlab.errors import UserError
+from hyperlab.spec.limits import MAX_DEPTH, count_problems, epoch_problems, raw_problems
 from hyperlab.spec.messages import Problem, problems_from
 from hyperlab.spec.paths import Path, format_path, parse_path, set_path
 from hyperlab.spec.search import design_problems, search_space
@@ -31,6 +32,9 @@ def load_study(path: str | FilePath, overrides: Sequence[str] = ()) -> StudySpec
     """Read, override and validate a study file. Raises UserError listing every problem."""
     source = str(path)
     raw = _read_toml(source)
+    too_big = raw_problems(raw)  # depth, huge strings, inf/nan: before anything walks it recursively
+    if too_big:
+        raise UserError("\n".join(problem.line(source) for problem in too_big))
     _resolve_data_path(raw, FilePath(source).resolve().parent)  # the file's paths: from its folder
     before = copy.deepcopy(raw)
     problems: list[tuple[str, Problem]] = []  # (source shown: the file or the --set option, problem)
@@ -40,21 +44,17 @@ def load_study(path: str | FilePath, overrides: Sequence[str] = ()) -> StudySpec
             key_path, value = parse_override(option)
             set_path(raw, key_path, value, defaults=_resolved_or_none(before))
         except ValueError as exc:
-            problems.append((f"--set {option}", Problem("", str(exc))))
+            problems.append((f"--set {_cut(option)}", Problem("", str(exc))))
             continue
-        overridden.append((format_path(key_path), option))
+        overridden.append((format_path(key_path), _cut(option)))
     _resolve_data_path(raw, FilePath.cwd())  # a path given with --set: from where the command runs
 
     study: StudySpec | None = None
-    try:
-        study = StudySpec.model_validate(raw)
-    except ValidationError as exc:
-        found = problems_from(exc, StudySpec, raw) + design_problems(raw) + _check_the_rest(raw)
-        problems += [(_blame(p, source, overridden), p) for p in found]
+    too_big = raw_problems(raw)  # a deep or huge value given with --set
+    if too_big:
+        problems += [(_blame(p, source, overridden), p) for p in too_big]
     else:
-        found = design_problems(raw)
-        if not found:
-            _, found = search_space(study) if study.design == "search" else expand_variants(study)
+        study, found = _validate(raw)
         problems += [(_blame(p, source, overridden), p) for p in found]
     if problems:
         lines = list(dict.fromkeys(problem.line(where) for where, problem in problems))
@@ -62,6 +62,22 @@ def load_study(path: str | FilePath, overrides: Sequence[str] = ()) -> StudySpec
     assert study is not None  # no problems means the study validated
     study._source = source
     return study
+
+
+def _validate(raw: dict[str, Any]) -> tuple[StudySpec | None, list[Problem]]:
+    """The study and every problem of its TOML. Strict: `epochs = "2"` is not 2 (`lr = 1` is 1.0)."""
+    try:
+        study = StudySpec.model_validate(raw, strict=True)
+    except ValidationError as exc:
+        return None, problems_from(exc, StudySpec, raw) + design_problems(raw) + _check_the_rest(raw)
+    found = design_problems(raw) or count_problems(study)
+    if found:
+        return study, found
+    if study.design == "search":  # sampled configurations change only what search_space checks
+        _, found = search_space(study)
+        return study, found + epoch_problems([("", study)])
+    variants, found = expand_variants(study)
+    return study, found + epoch_problems([(v.origin, v.config) for v in variants])
 
 
 def _resolve_data_path(raw: dict[str, Any], folder: FilePath) -> None:
@@ -103,6 +119,9 @@ def parse_override(option: str) -> tuple[Path, Any]:
         value = tomllib.loads(f"value = {text}")["value"]
     except tomllib.TOMLDecodeError:
         value = text
+    except RecursionError:
+        raise ValueError(f"nested too deep (at most {MAX_DEPTH} tables or arrays inside each "
+                         "other)") from None
     return path, value
 
 
@@ -123,6 +142,9 @@ def _read_toml(source: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise UserError(_toml_error(source, exc)) from None
+    except RecursionError:  # arrays or inline tables nested thousands deep: tomllib recurses
+        raise UserError(f"{source}: nested too deep for a study file (at most {MAX_DEPTH} tables or "
+                        f"arrays inside each other)") from None
 
 
 def _toml_error(source: str, exc: tomllib.TOMLDecodeError) -> str:
@@ -145,6 +167,11 @@ def _resolved_or_none(raw: dict[str, Any]) -> dict[str, Any] | None:
         return None
 
 
+def _cut(option: str, most: int = 80) -> str:
+    """An option as messages show it: a 6,000-character `--set` value is not echoed back whole."""
+    return option if len(option) <= most else option[: most - 3] + "..."
+
+
 def _blame(problem: Problem, source: str, overridden: list[tuple[str, str]]) -> str:
     """The file, or the `--set` option whose value the problem is in."""
     for key, option in reversed(overridden):  # the last option setting a key wins, as in set_path
@@ -164,7 +191,7 @@ def _check_the_rest(raw: dict[str, Any]) -> list[Problem]:
         return []  # a search's factors are checked once the study validates (hyperlab.spec.search)
     for i, table in enumerate(raw["factor"]):
         try:
-            factor = Factor.model_validate(table)
+            factor = Factor.model_validate(table, strict=True)
         except ValidationError:
             continue  # its own problems are reported by the study's validation
         if factor.levels is not None:  # range/choices outside a search: reported by design_problems

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -13,6 +13,7 @@ from hyperlab.data.config import DataConfig
 from hyperlab.engine import RunSettings, TrainConfig, TrialConfig
 from hyperlab.engine.settings import RUN_KEYS, Device
 from hyperlab.models import ModelSpec
+from hyperlab.spec.limits import MAX_DESCRIPTION, MAX_NAME, MAX_SEED, MAX_SEEDS
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -46,7 +47,7 @@ class Factor(_Table):
     as tables of `{ "dotted.key" = value, ... }` changing several keys together. A search study
     (design = "search") gives `range` (with `log`, `step`) or `choices` instead of `levels`."""
 
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=MAX_NAME)
     """Shown in variant names ("<name>=<level>"), tables and figures; unique within the study."""
 
     path: str | None = None
@@ -71,7 +72,7 @@ class Factor(_Table):
     """Search only: the values to choose from, like levels (with `path`: values of that key;
     without: tables of {"dotted.key" = value})."""
 
-    labels: list[str] | None = None
+    labels: list[Annotated[str, Field(max_length=MAX_NAME)]] | None = None
     """Short names for the levels or choices (one each, distinct); default: the value itself, or
     "key=value, key=value" of the keys a table level changes."""
 
@@ -236,10 +237,10 @@ class StudySpec(_Table):
     """A study file: a baseline trial config (data, model, train), the factors to vary around it,
     the seeds every variant is trained with, and an optional budget."""
 
-    name: str
+    name: str = Field(max_length=MAX_NAME)
     """Identifies the study in the workspace and its report: letters, digits, '.', '_' and '-'."""
 
-    description: str = ""
+    description: str = Field(default="", max_length=MAX_DESCRIPTION)
     """One line shown at the top of the plan and the report."""
 
     design: Literal["ablation", "grid", "search"] = "ablation"
@@ -288,6 +289,9 @@ class StudySpec(_Table):
                                       {"v": repr(seeds)})
         if isinstance(seeds, int) and seeds < 1:
             raise PydanticCustomError("invalid", "must be >= 1 (the number of seeds), got {v}", {"v": seeds})
+        if isinstance(seeds, int) and seeds > MAX_SEEDS:
+            raise PydanticCustomError("invalid", "must be at most {m} (the number of seeds), got {v}",
+                                      {"m": MAX_SEEDS, "v": seeds})
         if isinstance(seeds, list):
             if not seeds:
                 raise PydanticCustomError("invalid", "the list of seeds is empty", {})
@@ -295,6 +299,13 @@ class StudySpec(_Table):
             if bad:
                 raise PydanticCustomError("invalid", "seeds must be integers >= 0, got {v}",
                                           {"v": repr(bad[0])})
+            if len(seeds) > MAX_SEEDS:
+                raise PydanticCustomError("invalid", "at most {m} seeds, got a list of {n}",
+                                          {"m": MAX_SEEDS, "n": len(seeds)})
+            huge = [s for s in seeds if s > MAX_SEED]
+            if huge:
+                raise PydanticCustomError("invalid", "seeds must be at most {m}, got {v}",
+                                          {"m": MAX_SEED, "v": huge[0]})
             repeated = [s for i, s in enumerate(seeds) if s in seeds[:i]]
             if repeated:
                 raise PydanticCustomError("invalid", "seed {v} is listed twice", {"v": repeated[0]})

@@ -173,7 +173,7 @@ def _build(raw: dict, resolved: dict, changes: dict[Path, Any]) -> tuple[TrialCo
     for path, value in changes.items():
         set_path(data, path, value, defaults=resolved)
     try:
-        return TrialConfig.model_validate(data), None, data
+        return TrialConfig.model_validate(data, strict=True), None, data  # strict: no "2" for 2
     except ValidationError as exc:
         return None, exc, data
 

@@ -231,14 +231,19 @@ class Store:
             "LEFT JOIN trials t ON t.key = st.trial_key GROUP BY s.name ORDER BY s.name", finished)
         return [dict(r) for r in rows]
 
-    def remove_study(self, name: str) -> list[str]:
+    def remove_study(self, name: str, force: bool = False,
+                     stale_after: float = DEFAULT_STALE_AFTER) -> list[str]:
         """Forget a study in one transaction: its rows, and the trials no other study uses (their
         epochs, results and artifact rows). Returns those trials' keys, whose artifact folders
-        (`trial_dir`) the caller deletes once this has committed."""
+        (`trial_dir`) the caller deletes once this has committed. A study a live runner is training
+        is refused (UserError) unless `force`; checked in the same transaction, so no claim slips
+        in between (a forced removal ends that runner: hyperlab.runner sees its trials vanish)."""
         with self._write() as db:
             if db.execute("SELECT 1 FROM studies WHERE name = ?", (name,)).fetchone() is None:
                 raise UserError(f"{self.workspace}: no study named {name!r} (known: "
                                 f"{', '.join(self.study_names()) or 'none'})")
+            if not force:
+                self._refuse_running(db, name, stale_after)
             orphans = [r[0] for r in db.execute(
                 "SELECT DISTINCT trial_key FROM study_trials WHERE study = ? AND trial_key NOT IN "
                 "(SELECT trial_key FROM study_trials WHERE study != ?)", (name, name))]
@@ -252,6 +257,17 @@ class Store:
                                       ("trials", "key")):
                     db.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", chunk)
         return orphans
+
+    def _refuse_running(self, db: sqlite3.Connection, name: str, stale_after: float) -> None:
+        rows = db.execute("SELECT t.status, t.owner, t.heartbeat FROM study_trials st JOIN trials t "
+                          "ON t.key = st.trial_key WHERE st.study = ? AND t.status = 'running'", (name,))
+        here = Owner.current().host
+        owners = [Owner.parse(r["owner"]) for r in rows if not self.is_dead(dict(r), stale_after)]
+        if owners:
+            pids = {f"{o.pid}" if o.host == here else f"{o.pid} on {o.host}" for o in owners}
+            where = ", ".join(sorted(pids))
+            raise UserError(f"{name} is running in PID {where}; stop it first (or remove it anyway with "
+                            f"--force: that run then ends, storing nothing more)")
 
     def study_names(self) -> list[str]:
         return [r[0] for r in self._conn.execute("SELECT name FROM studies ORDER BY name")]

@@ -58,8 +58,12 @@ def npz_source(path: Path) -> Source:
         y_shape, y_dtype = _npz_header(path, "y_train")
         test_shape = _npz_header(path, "x_test")[0] if "x_test" in keys else None
         n_test = test_shape[0] if test_shape is not None else None
+        y_test_dtype = _npz_header(path, "y_test")[1] if "y_test" in keys else None
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise UserError(f"{path}: not a readable .npz file ({exc})") from exc
+    _check_targets(path, "y_train", y_dtype)
+    if y_test_dtype is not None:
+        _check_targets(path, "y_test", y_test_dtype)
     if test_shape is not None and tuple(test_shape[1:]) != tuple(x_shape[1:]):
         raise UserError(f"{path}: x_test: examples of shape {tuple(test_shape[1:])}, but x_train's are "
                         f"{tuple(x_shape[1:])}")
@@ -72,6 +76,13 @@ def npz_source(path: Path) -> Source:
         n_train=x_shape[0], n_test=n_test, load=lambda _options: load_npz(path),
         locate=fixed_location(str(path)), summary=f"x {x_shape} {x_dtype}, y {y_shape} {y_dtype}",
     )
+
+
+def _check_targets(path: Path, key: str, dtype: np.dtype) -> None:
+    """Labels are integers, regression targets real numbers: nothing else (objects, strings, complex)."""
+    if not (np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.floating)):
+        raise UserError(f"{path}: {key}: must be 1-D integer labels (or float regression targets), "
+                        f"got dtype {dtype}")
 
 
 def _npz_classes(path: Path, arrays: dict[str, np.ndarray]) -> list[str]:
