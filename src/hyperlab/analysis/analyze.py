@@ -44,6 +44,7 @@ DIAGNOSTIC_KEYS = ("best_val_accuracy", "best_val_loss", "best_epoch_accuracy", 
                    "epochs_to_baseline", "seconds_to_baseline", "tail_std", "loss_spikes",
                    "seconds_per_epoch", "train_seconds", "n_epochs", "train_drop")
 ACCURACY_BOUNDS = (0.0, 1.0)
+HOLM_EXTRA = "holm_extra"  # study key: family members tested elsewhere (a search's other configurations)
 CLASSIFICATION = (MetricInfo("best_val_accuracy", "best validation accuracy", True, True),
                   MetricInfo("test_accuracy", "test accuracy", True, True))
 
@@ -79,7 +80,8 @@ def analyze(frames: StudyFrames) -> StudyAnalysis:
     }
     curves = {v.name: _curves(epochs, v.name, [d.trial_key for d in usable if d.variant == v.name])
               for v in variants}
-    comparisons = _comparisons(variants, baseline, usable, final_rows, primary, test_metric, totals)
+    comparisons = _comparisons(variants, baseline, usable, final_rows, primary, test_metric, totals,
+                               smallest_effect(frames.study), int(frames.study.get(HOLM_EXTRA) or 0))
     best_variant = _best_variant(summaries, primary)
     warnings += _warnings(frames.study, variants, excluded, summaries, trials)
     return StudyAnalysis(
@@ -378,21 +380,33 @@ def _per_seed(variant: str, metric: str, usable: Iterable[TrialDiagnostics],
     return {int(s): _number(v) for s, v in zip(rows["seed"], rows[metric], strict=True)}
 
 
+def smallest_effect(study: dict) -> float | None:
+    """The study file's `smallest_effect` (points for accuracies, the metric's unit otherwise), if any."""
+    spec = study.get("spec")
+    value = spec.get("smallest_effect") if isinstance(spec, dict) else None
+    value = study.get("smallest_effect", value)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
 def _comparisons(variants, baseline, usable, final_rows, primary: MetricInfo, test_metric: MetricInfo,
-                 totals: dict):
+                 totals: dict, effect: float | None = None, extra: int = 0):
+    """Every variant against the baseline on both compared metrics: one pre-declared Holm family."""
     if baseline is None:
         return []
     found = []
-    for metric in (primary.key, test_metric.key):
+    for info in (primary, test_metric):
+        metric = info.key
         reference = _per_seed(baseline, metric, usable, final_rows)
         split = _accuracy_split(metric)
+        margin = None if effect is None else effect / 100 if info.percent else effect
         for v in variants:
             if v.name != baseline and v.budget_ok:
                 places = [(d.trial_key, d.variant) for d in usable if d.variant in (baseline, v.name)]
                 total = _shared_size(totals[split], places) if split else None
                 found.append(paired_compare(v.name, metric, reference,
-                                            _per_seed(v.name, metric, usable, final_rows), total=total))
-    return with_holm(found)
+                                            _per_seed(v.name, metric, usable, final_rows), total=total,
+                                            margin=margin))
+    return with_holm(found, extra=extra)
 
 
 def _best_variant(summaries: dict[str, VariantSummary], primary: MetricInfo) -> str | None:
