@@ -1,7 +1,8 @@
 """The defects of issue 15, each on hand-built frames with a known answer.
 
 Accuracies are counts of a 135-example validation set: ties must be exact, a difference of one example
-on every seed has no variance (no effect size; the exact sign-flip test treats it like any other), intervals stay
+on every seed has no variance (no effect size; the exact sign-flip test treats it like any other),
+intervals stay
 inside 0-100%, the baseline reaches its own best, a collapse is not overfitting, and an onset that
 cannot be detected says so.
 """

@@ -48,8 +48,8 @@ def test_one_example_on_every_seed_reads_as_exact_with_no_variance(counted):
 def test_non_significant_results_read_no_difference_detected_with_sensitivity(counted):
     depth = _paragraph(write_findings(counted), "depth")
     assert re.search(r"too few seeds to test \(needs at least \d+\): \+1\.5 points, 95% CI -?\d+\.\d to "
-                     r"\d+\.\d, exact sign-flip permutation test p = [\d.]+, Holm-adjusted [\d.]+ in a family "
-                     r"of \d+, n = 3; at this spread 3 seeds detect .* at the family's alpha", depth)
+                     r"\d+\.\d, exact sign-flip permutation test p = [\d.]+, Holm-adjusted [\d.]+ in a "
+                     r"family of \d+, n = 3; at this spread 3 seeds detect .* at the family's alpha", depth)
     assert "differs" not in depth
     assert "changed" not in depth
 

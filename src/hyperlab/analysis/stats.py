@@ -6,7 +6,9 @@ normality and no variance, so a difference that is the same on every seed and on
 tested alike. Its smallest two-sided p is 2 / 2^n, so with a Holm family of m tests no difference
 can be declared below `min_seeds_to_detect(m)` seeds: the verdict there is "too few seeds to test".
 Intervals are t-intervals; equivalence is TOST (statsmodels' `ttost_paired`); Holm's correction and
-the power analysis come from statsmodels. Accuracies are counts (correct of total): when the evaluated set's size is known the
+the power analysis come from statsmodels.
+
+Accuracies are counts (correct of total): when the evaluated set's size is known the
 values are rounded to whole examples first, so a tie is exact and a difference of one example on
 every seed is recognised as zero variance (a float difference of k/135 has a spread of ~1e-17).
 """

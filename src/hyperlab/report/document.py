@@ -105,17 +105,18 @@ def comparisons_caption(analysis: StudyAnalysis) -> str:
             f"\"Detectable\": the smallest difference found with {power} power at this spread and n, at "
             f"the family's alpha {ALPHA} / {m} (Holm's first step; statsmodels TTestPower, the t "
             f"approximation of the exact test); \"seeds to detect\": the seeds the observed difference would "
-            f"need, with the range over the 95% chi-square CI of the differences' SD.{_equivalence(analysis)}")
+            f"need, with the range over the 95% chi-square CI of the differences' SD."
+            + _equivalence(analysis))
 
 
 def _equivalence(analysis: StudyAnalysis) -> str:
     margins = {c.equivalence.margin for c in analysis.comparisons if c.equivalence is not None}
     if not margins:
         return ""
+    run = sum(c.equivalence is not None and c.equivalence.p_value is not None for c in analysis.comparisons)
     return (f" Equivalence: TOST (statsmodels ttost_paired) against the study's smallest_effect "
             f"({fmt.margin(analysis.primary, next(iter(margins)))}), Holm-adjusted over its own family of "
-            f"{sum(c.equivalence is not None and c.equivalence.p_value is not None for c in analysis.comparisons)}"
-            f" TOSTs; \"equivalent\" when that p is below {ALPHA}.")
+            f"{run} TOSTs; \"equivalent\" when that p is below {ALPHA}.")
 
 
 def holm_family(analysis: StudyAnalysis) -> str:

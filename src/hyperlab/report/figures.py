@@ -267,8 +267,8 @@ def per_class_figure(analysis: StudyAnalysis, folder: Path) -> FigureFile | None
     return save(fig, folder, "per-class", "Per-class effects",
                 f"Change in per-class test accuracy against the baseline (points), mean over seeds "
                 f"paired with the baseline. * marks an exact sign-flip test that survives Holm's "
-                f"correction over the {n_cells} tested cells of this map. Colours stop at +/-{limit:.1f} points (the 90th "
-                f"percentile of the absolute changes); larger cells take the end colour.")
+                f"correction over the {n_cells} tested cells of this map. Colours stop at +/-{limit:.1f} "
+                f"points (the 90th percentile of the absolute changes); larger cells take the end colour.")
 
 
 def significant_cells(effects) -> np.ndarray:
