@@ -8,9 +8,12 @@
   carries a caveat.
 - Marginal effect of each factor: the mean objective per bin of its values (per choice, or per
   quantile bin of a range) with a 95% t-interval; descriptive (the other factors vary too).
-- Confirmation: the baseline and the top configurations at the confirmation seeds, analysed exactly
-  like an ablation (`hyperlab.analysis.analyze`: paired tests, CIs, Holm), and a plain verdict on
-  whether the best configuration found beats the baseline on held-out test data.
+- Confirmation: the baseline and the top configurations at the confirmation seeds, each seed on its
+  own validation split (the search driver moves `data.split_seed`), analysed exactly like an
+  ablation (`hyperlab.analysis.analyze`: exact paired tests, CIs, Holm) with the Holm family grown by
+  every searched configuration that was eligible but not confirmed (selection counts), a plain
+  verdict on whether the best configuration found beats the baseline on held-out test data, and the
+  winner's optimism: its search score minus its confirmed score on fresh validation splits.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import numpy as np
 import optuna
 import pandas as pd
 
-from hyperlab.analysis.analyze import analyze
+from hyperlab.analysis.analyze import HOLM_EXTRA, analyze
 from hyperlab.analysis.results import StudyAnalysis
 from hyperlab.analysis.stats import Estimate, PairedComparison, estimate
 from hyperlab.engine import TrialConfig
@@ -96,6 +99,8 @@ class SearchAnalysis:
     confirmation: StudyAnalysis | None  # baseline vs the top configurations at the confirm seeds
     verdict: str  # one plain sentence on the best configuration vs the baseline (test data)
     warnings: tuple[str, ...] = ()
+    optimism: Estimate | None = None  # winner's search score - its confirmed scores (fresh splits)
+    eligible: int = 0  # searched configurations with a value: each could have been selected
 
     @property
     def history(self) -> list[tuple[int, float | None, float | None]]:
@@ -125,7 +130,8 @@ def analyze_search(frames: StudyFrames) -> SearchAnalysis:
     seeds = tuple(seed + i for i in range(1, search.confirm.seeds + 1))
     confirmed = _confirmed(frames, seed)
     top = tuple(t.variant for t in ranked if t.variant in confirmed)
-    confirmation = _confirmation(frames, top, seeds) if top else None
+    eligible = len(ranked)
+    confirmation = _confirmation(frames, top, seeds, eligible) if top else None
     warnings = []
     if frames.study.get("validation_is_test"):
         warnings.append("Validation is the test split: the search selected on the data the confirmation "
@@ -137,7 +143,8 @@ def analyze_search(frames: StudyFrames) -> SearchAnalysis:
         best=ranked[0] if ranked else None, importance=importance, importance_note=note,
         effects=tuple(marginal_effect(f, scored) for f in space.factors), top=top, confirm_seeds=seeds,
         confirmation=confirmation, verdict=verdict(confirmation, top[0] if top else None),
-        warnings=tuple(warnings))
+        warnings=tuple(warnings), optimism=_optimism(frames, ranked, top, seeds, search.objective),
+        eligible=eligible)
 
 
 def _searched(frames: StudyFrames, space: SearchSpace, seed: int, objective: str) -> list[SearchTrial]:
@@ -171,8 +178,37 @@ def _confirmed(frames: StudyFrames, seed: int) -> set[str]:
     return set(again["variant"])
 
 
-def _confirmation(frames: StudyFrames, top: Sequence[str], seeds: Sequence[int]) -> StudyAnalysis | None:
-    """The confirmation stage as an ablation: the baseline and the top variants at the confirm seeds."""
+def _optimism(frames: StudyFrames, ranked: Sequence[SearchTrial], top: Sequence[str], seeds: Sequence[int],
+              objective: str) -> Estimate | None:
+    """The winner's search score minus its score at each confirmation seed (the objective at the
+    trial's end, on that seed's own validation split), with a 95% t-interval over those seeds."""
+    if not top or not ranked or ranked[0].variant != top[0] or ranked[0].value is None:
+        return None
+    rows = frames.trials[(frames.trials["variant"] == top[0]) & frames.trials["seed"].isin(seeds)
+                         & frames.trials["status"].isin(RESULT_STATUSES)]
+    confirmed = [_end_value(frames, str(k), objective) for k in rows["trial_key"]]
+    found = [ranked[0].value - v for v in confirmed if v is not None]
+    return estimate(found) if found else None
+
+
+def _end_value(frames: StudyFrames, key: str, objective: str) -> float | None:
+    """A trial's objective at its end: the stored final value, else its last epoch's."""
+    finals = frames.finals
+    if len(finals) and objective in finals.columns:
+        stored = finals.loc[finals["trial_key"] == key, objective]
+        if len(stored) and _finite(stored.iloc[0]):
+            return float(stored.iloc[0])
+    epochs = frames.epochs
+    mine = epochs[epochs["trial_key"] == key].sort_values("epoch") if len(epochs) else epochs
+    values = [v for v in (mine[objective].tolist() if objective in mine else []) if _finite(v)]
+    return float(values[-1]) if values else None
+
+
+def _confirmation(frames: StudyFrames, top: Sequence[str], seeds: Sequence[int],
+                  eligible: int = 0) -> StudyAnalysis | None:
+    """The confirmation stage as an ablation: the baseline and the top variants at the confirm seeds.
+    Its Holm family also holds, as p = 1, both metrics of every eligible configuration not confirmed:
+    the confirmed ones were selected from all of them."""
     names = ["baseline", *top]
     trials = frames.trials[frames.trials["variant"].isin(names) & frames.trials["seed"].isin(seeds)]
     if not len(trials):
@@ -183,7 +219,8 @@ def _confirmation(frames: StudyFrames, top: Sequence[str], seeds: Sequence[int])
     variants = frames.variants[frames.variants["variant"].isin(names)].copy()
     variants["order"] = variants["variant"].map({n: i for i, n in enumerate(names)})
     variants = variants.sort_values("order")
-    study = {**frames.study, "design": "ablation", "seeds": list(seeds)}
+    unconfirmed = max(0, eligible - len(top))
+    study = {**frames.study, "design": "ablation", "seeds": list(seeds), HOLM_EXTRA: 2 * unconfirmed}
     return analyze(StudyFrames(trials=trials.copy(), epochs=epochs.copy(), finals=finals.copy(),
                                variants=variants, study=study))
 
@@ -204,10 +241,14 @@ def verdict(confirmation: StudyAnalysis | None, best: str | None) -> str:
     better = (d.mean > 0) == metric.higher_is_better
     interval = "" if d.lo is None else f" (95% CI {d.lo:+.4f} to {d.hi:+.4f})"
     p = c.p_holm if c.p_holm is not None else c.p_value
-    test = (f"paired t-test, Holm-adjusted p = {p:.3g}, n = {len(c.seeds)} seeds" if p is not None
-            else f"no test: {c.note or 'too few seeds'}")
+    test = (f"{c.test}, Holm-adjusted p = {p:.3g} in a family of {c.family}, n = {len(c.seeds)} seeds"
+            if p is not None else f"no test: {c.note or 'too few seeds'}")
     significant = p is not None and p < ALPHA
-    if significant and better:
+    if c.too_few_seeds and not significant:
+        head = (f"Not testable: the best configuration found ({best}) has {c.n} confirmation seeds, fewer "
+                f"than the {c.seeds_to_detect} the exact test needs to reach the family's alpha on held-out "
+                f"{metric.label} (raise [search] confirm.seeds)")
+    elif significant and better:
         head = f"Yes: the best configuration found ({best}) beats the baseline on held-out {metric.label}"
     elif significant:
         head = f"No: the best configuration found ({best}) is worse than the baseline on {metric.label}"

@@ -76,8 +76,11 @@ def _sections(a: SearchAnalysis) -> list[tuple[str, list[str], list[list[str]], 
             "Confirmation: the best configurations against the baseline",
             ["configuration", "metric", "difference", "95% CI", "p", "p (Holm)", "n"], rows,
             f"Paired by seed (seeds {', '.join(map(str, a.confirm_seeds))}; the search used another seed), "
-            "difference = configuration - baseline, paired t-test, Holm across the configurations per "
-            "metric. "
+            "each seed on its own validation split (data.split_seed = the search's + seed - search seed), "
+            "difference = configuration - baseline, exact sign-flip permutation test, one Holm family "
+            f"over both metrics of the confirmed configurations and, as p = 1, of the other "
+            f"{max(0, a.eligible - len(a.top))} eligible searched configurations (the confirmed ones were "
+            "selected from all of them). "
             "The configurations were chosen on validation data; test data decides. Full report: "
             "confirmation/index.html."))
     trial_rows = [[str(t.number), t.status, _num(t.value), str(t.epochs),
@@ -199,7 +202,19 @@ def _intro(a: SearchAnalysis) -> list[str]:
     return [a.study.get("description") or "",
             f"Search: {len(a.trials)} configurations, {a.sampler} sampler, pruner {a.pruner}, objective "
             f"{a.objective} ({'maximized' if a.maximize else 'minimized'}, validation data).",
-            f"Best configuration by validation: {best}.", a.verdict, *a.warnings]
+            f"Best configuration by validation: {best}.", a.verdict, _optimism(a), *a.warnings]
+
+
+def _optimism(a: SearchAnalysis) -> str:
+    """The winner's search score against its confirmed score: what selecting on one split cost."""
+    o = a.optimism
+    if o is None or o.mean is None or a.best is None:
+        return ""
+    interval = "" if o.lo is None else f" (95% t-interval {o.lo:+.4f} to {o.hi:+.4f})"
+    return (f"Optimism of the winner (descriptive): its search {a.objective} ({a.best.value:.4f}, the split "
+            f"it was selected on) minus its {a.objective} at the confirmation seeds, each on a validation "
+            f"split of its own, is {o.mean:+.4f}{interval}, n = {o.n} seeds: the selection's part of "
+            f"the search score.")
 
 
 def _markdown(a: SearchAnalysis, sections, figures, meta: str) -> str:
