@@ -112,9 +112,11 @@ class Study:
                                     vectorize=vectorize).with_overrides(
             data_root=data_root, executor=executor,
             executor_options={} if executor == "ray" and executor_options is None else executor_options)
+        from hyperlab.analysis.settle import next_seeds  # the rule of seeds = { min, max, target }
+
         summary = run_study(self.spec, self.plan(), workspace=workspace, settings=settings, rerun=rerun,
                             retry_failed=retry_failed, events=sink, report=report,
-                            write_report=write_study_report, stale_after=stale_after)
+                            write_report=write_study_report, stale_after=stale_after, settle=next_seeds)
         if isinstance(sink, ListSink):
             summary.events = sink.events
         return summary
@@ -133,6 +135,10 @@ class Study:
                 from hyperlab.runner.search import SearchRun  # configurations known at run time
 
                 plan = SearchRun(self.spec, store).plan()
+            elif self.spec.seed_rule is not None:
+                from hyperlab.runner.settle import SeedsUntilSettled  # seeds added at run time
+
+                plan = SeedsUntilSettled(self.spec, plan, store, None).plan()
             return store.planned_frames(study_row(self.spec, plan), variant_rows(plan), trial_rows(plan),
                                         source=self.describe())
 

@@ -90,6 +90,7 @@ def run_study(
     vectorize: bool | None = None,
     stale_after: float = DEFAULT_STALE_AFTER,
     poll_every: float = 1.0,
+    settle: Any = None,
 ) -> RunSummary:
     """Train `plan`'s missing trials into `workspace` and return what happened.
 
@@ -102,6 +103,8 @@ def run_study(
     A first SIGINT/SIGTERM stops after the current epoch (stored and checkpointed).
     `write_report(store, study_name)`: called when training is done (and `report`), returns where
     the report is. The runner knows nothing about analysis or reports: the API composes them.
+    `settle`: the rule of `seeds = { min, max, target }` (hyperlab.analysis.settle.next_seeds; see
+    hyperlab.runner.settle), passed in by the API like `write_report`.
     """
     started = time.monotonic()
     settings = resolve_settings(study, settings, workers=workers, device=device, threads=threads,
@@ -111,11 +114,16 @@ def run_study(
     workers = settings.workers
     sink = events or QuietSink()
     with Store.open(workspace) as store:
-        search = None
+        search = None  # a proposer of trials beyond the plan: SearchRun or SeedsUntilSettled (plan(), run())
         if getattr(study, "design", None) == "search":  # configurations come from a sampler, not the plan
             from hyperlab.runner.search import SearchRun
 
             search = SearchRun(study, store)
+            plan = search.plan()
+        elif getattr(study, "seed_rule", None) is not None:  # seeds added until each comparison settles
+            from hyperlab.runner.settle import SeedsUntilSettled
+
+            search = SeedsUntilSettled(study, plan, store, settle)
             plan = search.plan()
         store.register_study(register.study_row(study, plan), register.variant_rows(plan),
                              register.trial_rows(plan))
