@@ -71,8 +71,12 @@ def next_seeds(values: Mapping[str, Mapping[int, float | None]], baseline: str, 
                f"{len(paired)} paired seeds" if width is not None and len(paired) >= minimum else
                f"not settled: {len(paired)} usable paired seeds, fewer than min = {minimum}")
         additions.append(SeedAddition(variant, seed, why))
-        if seed not in reference:
-            wanted.setdefault(seed, []).append(variant)
+        wanted.setdefault(seed, []).append(variant)
+    for variant, seeds in values.items():  # every seed a variant has, the baseline has too (matched pairs)
+        for seed in seeds:
+            if variant != baseline and variant not in wanted.get(seed, []):
+                wanted.setdefault(seed, []).append(variant)
+    wanted = {seed: variants for seed, variants in wanted.items() if seed not in reference}
     for seed, variants in sorted(wanted.items()):
         additions.append(SeedAddition(baseline, seed, "matched seed for " + ", ".join(variants)))
     return additions
