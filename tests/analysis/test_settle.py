@@ -19,7 +19,8 @@ def test_a_settled_comparison_gets_no_seed_and_an_unsettled_one_gets_its_next_wi
     diffs = [-0.10, 0.0, -0.21]
     expected = stats.t.ppf(0.975, 2) * stats.tstd(diffs) / 3**0.5
     assert half_width(diffs) == pytest.approx(expected)
-    assert found[0].reason == (f"not settled: 95% CI half-width {100 * expected:.3g} points > target 1 points "
+    assert found[0].reason == (f"not settled: 95% CI half-width {100 * expected:.3g} points > target 1 "
+                               f"points "
                                f"with 3 paired seeds")
     assert found[1].reason == "matched seed for noisy"
 

@@ -240,13 +240,6 @@ class SeedRule(_Table):
     """The primary comparison's 95% CI half-width at which it is settled: points for accuracies
     (1.0 = one percentage point), the metric's unit otherwise."""
 
-    @model_validator(mode="after")
-    def _max_at_least_min(self) -> SeedRule:
-        if self.max < self.min:
-            raise PydanticCustomError("invalid", "max ({mx}) must be >= min ({mn})",
-                                      {"mx": self.max, "mn": self.min})
-        return self
-
 
 class StudySpec(_Table):
     """A study file: a baseline trial config (data, model, train), the factors to vary around it,
@@ -265,7 +258,7 @@ class StudySpec(_Table):
 
     seeds: int | list[int] | SeedRule = 3
     """Number of seeds n (seeds 0..n-1), or an explicit list, or seeds until settled
-    `{ min = 3, max = 20, target = 1.0 }` (ablation and grid; see SeedRule). Every variant is trained
+    `{ min = 3, max = 20, target = 1.0 }` (ablation and grid; see `seeds` below). Every variant is trained
     with matched seeds (a paired design: variant differences are measured seed by seed)."""
 
     smallest_effect: float | None = Field(default=None, gt=0)
@@ -329,6 +322,15 @@ class StudySpec(_Table):
     def source(self) -> str:
         """The file this study was loaded from (used in messages), or "<study>"."""
         return self._source
+
+    @field_validator("seeds", mode="after")
+    @classmethod
+    def _max_at_least_min(cls, seeds: Any) -> Any:
+        # here rather than on SeedRule: a model validator there would name the union member in messages
+        if isinstance(seeds, SeedRule) and seeds.max < seeds.min:
+            raise PydanticCustomError("invalid", "max ({mx}) must be >= min ({mn})",
+                                      {"mx": seeds.max, "mn": seeds.min})
+        return seeds
 
     @model_validator(mode="after")
     def _settling_needs_an_ablation_or_grid(self) -> StudySpec:
