@@ -15,7 +15,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from hyperlab._version import __version__
-from hyperlab.analysis.search import SearchAnalysis
+from hyperlab.analysis.search import BOOTSTRAP, SearchAnalysis, ranking_sentence
 from hyperlab.analysis.stats import Estimate
 from hyperlab.report import figures as figs
 from hyperlab.report.write import _embed, _write_atomic, write_report
@@ -58,14 +58,17 @@ def _sections(a: SearchAnalysis) -> list[tuple[str, list[str], list[list[str]], 
                  "pruned: stopped by the pruner after the epoch shown (a result, not a failure); "
                  "infeasible: over [budget], measured before training and never trained.")]
     if a.importance:
-        sections.append(("Importance (fANOVA)", ["factor", "importance", "95% interval"],
+        sections.append(("Importance (PED-ANOVA)", ["factor", "importance", "95% interval"],
                          [[i.factor, f"{i.importance:.3f}", f"{i.lo:.3f} to {i.hi:.3f}"]
                           for i in a.importance],
-                         "Share of the objective's variance each factor explains (Optuna's fANOVA "
-                         "evaluator on the trials with a value); intervals: percentiles of refits on "
-                         "bootstrap resamples of the trials. " + (a.importance_note or "")))
+                         "How much each factor's distribution among the best quarter of the trials differs "
+                         "from its distribution among all of them (PED-ANOVA, Watanabe et al. 2023: "
+                         "Optuna's PedAnovaImportanceEvaluator, target_quantile 0.25, normalized to sum "
+                         f"to 1), on every searched trial with a value; intervals: 2.5th and 97.5th "
+                         f"percentiles over {BOOTSTRAP} bootstrap resamples of the trials. "
+                         + ranking_sentence(a.importance) + " " + (a.importance_note or "")))
     else:
-        sections.append(("Importance (fANOVA)", [], [], a.importance_note or "Not computed."))
+        sections.append(("Importance (PED-ANOVA)", [], [], a.importance_note or "Not computed."))
     if a.confirmation is not None:
         rows = []
         for c in a.confirmation.comparisons:
@@ -164,9 +167,11 @@ def importance_figure(a: SearchAnalysis, folder: Path) -> figs.FigureFile | None
     ax.errorbar([i.importance for i in items], y, xerr=[[max(0.0, i.importance - i.lo) for i in items],
                 [max(0.0, i.hi - i.importance) for i in items]], fmt="none", color="#222222", capsize=3)
     ax.set_yticks(y, [i.factor for i in items])
-    ax.set_xlabel("fANOVA importance (share of variance)")
+    ax.set_xlabel("PED-ANOVA importance (normalized)")
     return figs.save(fig, folder, "search-importance", "Importance with 95% intervals",
-                     "fANOVA importance; whiskers: bootstrap 95% intervals.")
+                     f"PED-ANOVA importance on every searched trial with a value (pruned ones at their last "
+                     f"value); whiskers: 95% intervals over {BOOTSTRAP} bootstrap resamples. "
+                     + ranking_sentence(a.importance))
 
 
 def effects_figure(a: SearchAnalysis, folder: Path) -> figs.FigureFile | None:
