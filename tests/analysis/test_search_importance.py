@@ -59,7 +59,8 @@ def test_a_ranking_is_stated_only_where_intervals_separate() -> None:
     found = (Importance("a", 0.6, 0.4, 0.8), Importance("b", 0.3, 0.1, 0.5),
              Importance("c", 0.1, 0.0, 0.2))
     assert separations(found) == [("a", "c")]  # a and b overlap, b and c overlap
-    assert ranking_sentence(found).startswith("Ranking where the 95% intervals separate (no overlap): a above c")
+    assert ranking_sentence(found).startswith(
+        "Ranking where the 95% intervals separate (no overlap): a above c")
     assert "no ranking of the factors is claimed" in ranking_sentence(found[:2])
 
 

@@ -4,8 +4,8 @@ and the best so far, pruned and infeasible trials marked) and PED-ANOVA importan
 Both come from `hyperlab.analysis.search.analyze_search`, the report's own analysis (compute, then
 render: `search_panel` returns plain data, `dashboard.js` draws it). One analysis recomputes
 PED-ANOVA on 200 bootstrap resamples (seconds), so `SearchPanels` keeps the last one per study and
-recomputes it, in one background thread, only when the number of finished trials changes; a poll never waits for a refit, it gets the
-last panel and `computing: true`.
+recomputes it, in one background thread, only when the number of finished trials changes; a poll
+never waits for a refit, it gets the last panel and `computing: true`.
 """
 
 from __future__ import annotations
