@@ -115,3 +115,27 @@ def test_diagnose_trial_on_regression_uses_losses():
     assert d.overfit_onset == 20
     assert d.gap_at_best == pytest.approx(val[19] - train[19])
     assert d.tail_std == pytest.approx(np.std(val[-6:], ddof=1))
+
+
+def _trial(seed: int, val_acc: list[float], val_loss: list[float]):
+    from hyperlab.analysis.diagnostics import diagnose_trial
+
+    n = len(val_acc)
+    rows = pd.DataFrame({"epoch": range(1, n + 1), "train_loss": np.linspace(2.0, 1.0, n),
+                         "val_loss": val_loss, "train_accuracy": val_acc, "val_accuracy": val_acc,
+                         "seconds": [0.1] * n})
+    return diagnose_trial(f"k{seed}", "baseline", seed, "completed", rows, classification=True,
+                          baseline_target=None)
+
+
+def test_an_undertrained_baseline_is_warned_about_near_chance_or_still_improving():
+    from hyperlab.analysis.analyze import undertrained_baseline
+
+    # Like the audit's reduced CIFAR baseline (15.4% on 10 classes, loss still falling), at 14.1%: the
+    # 5-point rule; 15.4% itself is 5.4 points above chance and gets the still-improving warning only.
+    weak = [_trial(s, [0.10, 0.12, 0.141], [2.3, 2.25, 2.2]) for s in range(3)]
+    found = undertrained_baseline(weak, 0.1)
+    assert len(found) == 2 and "within 5 points of chance (10.0%)" in found[0]
+    assert "lowest at its last epoch on 3 of 3 seeds" in found[1]
+    trained = [_trial(s, [0.5, 0.9, 0.95, 0.95], [1.0, 0.3, 0.2, 0.25]) for s in range(3)]
+    assert undertrained_baseline(trained, 0.1) == []

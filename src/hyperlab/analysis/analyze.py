@@ -84,6 +84,8 @@ def analyze(frames: StudyFrames) -> StudyAnalysis:
                                smallest_effect(frames.study), int(frames.study.get(HOLM_EXTRA) or 0))
     best_variant = _best_variant(summaries, primary)
     warnings += _warnings(frames.study, variants, excluded, summaries, trials)
+    warnings += undertrained_baseline([d for d in usable if d.variant == baseline],
+                                      _chance(final_rows, frames.study) if task == "classification" else None)
     return StudyAnalysis(
         study=dict(frames.study), task=task, primary=primary, test_metric=test_metric,
         baseline=baseline, best_variant=best_variant, variants=tuple(variants),
@@ -504,6 +506,36 @@ def _pareto(variants, summaries, metric: MetricInfo) -> dict[str, tuple[str, ...
 
 
 # --- warnings -----------------------------------------------------------------------------------
+CHANCE_MARGIN = 0.05  # a baseline this close to chance accuracy (5 points) has not learned the task
+
+
+def _chance(final_rows: pd.DataFrame, study: dict) -> float | None:
+    """Chance accuracy, 1 / classes (from the stored per-class accuracies, else the study's classes)."""
+    lists = _lists(final_rows, "per_class_val") if len(final_rows) else {}
+    classes = len(next(iter(lists.values()))) if lists else len(study.get("classes") or [])
+    return 1.0 / classes if classes >= 2 else None
+
+
+def undertrained_baseline(baseline: list[TrialDiagnostics], chance: float | None) -> list[str]:
+    """Warnings when the reference itself is weak: its best validation accuracy within CHANCE_MARGIN
+    of chance, or its validation loss still at its minimum at the last evaluated epoch on most seeds
+    (it was still improving when training stopped): differences against it may then measure training
+    length or a failure of the baseline rather than the factor."""
+    found = []
+    accuracies = [d.best_val_accuracy for d in baseline if d.best_val_accuracy is not None]
+    if chance is not None and accuracies and float(np.mean(accuracies)) < chance + CHANCE_MARGIN:
+        found.append(f"Undertrained baseline: its mean best validation accuracy "
+                     f"({100 * float(np.mean(accuracies)):.1f}%, n = {len(accuracies)}) is within "
+                     f"{100 * CHANCE_MARGIN:.0f} points of chance ({100 * chance:.1f}%): differences against "
+                     f"it say little about the factors.")
+    improving = [d for d in baseline if d.best_epoch_loss is not None and d.best_epoch_loss == d.last_epoch]
+    if baseline and len(improving) * 2 > len(baseline):
+        found.append(f"Undertrained baseline: its validation loss is lowest at its last epoch on "
+                     f"{len(improving)} of {len(baseline)} seeds (still improving when training stopped): "
+                     f"a variant that trains faster or longer can look better for that reason alone.")
+    return found
+
+
 def _warnings(study: dict, variants, excluded, summaries, trials: pd.DataFrame) -> list[str]:
     found = []
     if study.get("validation_is_test"):

@@ -63,6 +63,7 @@ class TrialDiagnostics:
     collapsed: bool = False  # training accuracy fell > COLLAPSE_ACCURACY_DROP below its peak by the end
     train_drop: float | None = None  # peak minus last training accuracy (regression: last / min loss - 1)
     val_total: int | None = None  # validation examples, when known: accuracies are counts of it
+    last_epoch: int | None = None  # the last evaluated epoch (its real number)
 
 
 def best_epoch(epochs: np.ndarray, values: np.ndarray, *, maximize: bool) -> int | None:
@@ -243,6 +244,7 @@ def diagnose_trial(
     return TrialDiagnostics(
         trial_key=trial_key, variant=variant, seed=int(seed), status=status, n_epochs=n,
         best_epoch_loss=best_loss_epoch, best_epoch_accuracy=best_acc_epoch,
+        last_epoch=int(epochs[-1]) if n else None,
         best_val_loss=_at(epochs, val_loss, best_loss_epoch), best_val_accuracy=best_acc,
         last_val_loss=_at(epochs, val_loss, int(epochs[-1])) if n else None,
         last_val_accuracy=_at(epochs, val_acc, int(epochs[-1])) if n and classification else None,
