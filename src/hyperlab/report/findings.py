@@ -274,9 +274,9 @@ def _summary(analysis: StudyAnalysis, ranked: list[FactorFinding]) -> list[str]:
                      + "; ".join(f"{c.variant}, {fmt.finding(metric, c)}" for c in significant) + ".")
     elif m and primary_tests and all(c.too_few_seeds for c in primary_tests):
         n_seeds = max(c.n for c in primary_tests)
-        lines.append(f"No difference in the {metric.label} can be declared: with n = {n_seeds} seeds the "
-                     f"exact test cannot reach the family's alpha (family of {_tests(m)}; it needs at least "
-                     f"{primary_tests[0].seeds_to_detect} seeds), so every comparison reads \"too few seeds "
+        lines.append(f"Descriptive: no difference in the {metric.label} can be declared: with n = {n_seeds} "
+                     f"seeds the exact test cannot reach the family's alpha (family of {_tests(m)}; it needs "
+                     f"at least {primary_tests[0].seeds_to_detect} seeds), so every comparison reads \"too few seeds "
                      f"to test\".")
     elif m:
         n_seeds = max(c.n for c in primary_tests)
