@@ -276,8 +276,8 @@ def _summary(analysis: StudyAnalysis, ranked: list[FactorFinding]) -> list[str]:
         n_seeds = max(c.n for c in primary_tests)
         lines.append(f"Descriptive: no difference in the {metric.label} can be declared: with n = {n_seeds} "
                      f"seeds the exact test cannot reach the family's alpha (family of {_tests(m)}; it needs "
-                     f"at least {primary_tests[0].seeds_to_detect} seeds), so every comparison reads \"too few "
-                     f"seeds to test\".")
+                     f"at least {primary_tests[0].seeds_to_detect} seeds), so every comparison "
+                     f"reads \"too few seeds to test\".")
     elif m:
         n_seeds = max(c.n for c in primary_tests)
         lines.append(f"No difference in the {metric.label} survives Holm correction (family of {_tests(m)}, "
