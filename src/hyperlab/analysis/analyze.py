@@ -10,7 +10,13 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from hyperlab.analysis.diagnostics import UNDETECTABLE, TrialDiagnostics, diagnose_trial
+from hyperlab.analysis.diagnostics import (
+    UNDETECTABLE,
+    WITHIN_NOISE,
+    TrialDiagnostics,
+    diagnose_trial,
+    with_noise_model,
+)
 from hyperlab.analysis.grid import main_effects
 from hyperlab.analysis.results import (
     Change,
@@ -69,7 +75,7 @@ def analyze(frames: StudyFrames) -> StudyAnalysis:
     totals = {"val": _set_sizes(finals, by_trial, "val"), "test": _set_sizes(finals, by_trial, "test")}
     baseline_target = _baseline_target(trials, by_trial, baseline, task, totals["val"])
     diagnostics, excluded = _diagnose_all(trials, by_trial, task, baseline_target, totals["val"])
-    usable = tuple(d for d in diagnostics if not d.diverged)
+    usable = _noise_checked(tuple(d for d in diagnostics if not d.diverged), by_trial)
     excluded += tuple(
         ExcludedTrial(d.trial_key, d.variant, d.seed, d.status, "diverged (see docs/report.md)")
         for d in diagnostics if d.diverged
@@ -293,6 +299,22 @@ def _diagnose_all(trials: pd.DataFrame, by_trial: dict, task: str, baseline_targ
 
 
 
+def _noise_checked(usable: tuple[TrialDiagnostics, ...], by_trial: dict) -> tuple[TrialDiagnostics, ...]:
+    """Each overfitting onset held against the noise model (diagnostics.with_noise_model): the seed
+    spread of its variant's validation loss at the onset epoch."""
+    def spread(variant: str, epoch: int) -> float | None:
+        losses = []
+        for d in usable:
+            if d.variant == variant:
+                rows = by_trial[(d.trial_key, d.variant)]
+                at = pd.to_numeric(rows.loc[rows["epoch"] == epoch, "val_loss"], errors="coerce").dropna()
+                losses += [float(at.iloc[0])] if len(at) else []
+        return float(np.std(losses, ddof=1)) if len(losses) >= 2 else None
+
+    return tuple(with_noise_model(d, by_trial[(d.trial_key, d.variant)], spread(d.variant, d.overfit_onset))
+                 if d.overfit_onset is not None else d for d in usable)
+
+
 def _exclusion_reason(status: str, error: str | None, has_epochs: bool) -> str:
     if status == "failed":
         return f"failed: {error}" if error else "failed"
@@ -347,6 +369,7 @@ def _summarize(variant: str, trials: pd.DataFrame, usable: Iterable[TrialDiagnos
         n_unfinished=sum(e.status in UNFINISHED_STATUSES for e in out),
         metrics=metrics, overfit_seeds=sum(d.overfit_onset is not None for d in mine),
         undetectable_seeds=sum(d.overfit_status == UNDETECTABLE for d in mine),
+        noise_seeds=sum(d.overfit_status == WITHIN_NOISE for d in mine),
         collapsed_seeds=sum(d.collapsed for d in mine),
     )
 

@@ -146,6 +146,8 @@ def diagnostics_table(analysis: StudyAnalysis) -> Table:
             onset += f"; undetectable on {s.undetectable_seeds}/{s.n_used}"
         if s.collapsed_seeds:
             onset += f"; collapsed on {s.collapsed_seeds}/{s.n_used}"
+        if s.noise_seeds:
+            onset += f"; within noise on {s.noise_seeds}/{s.n_used}"
         def gap(e: Estimate) -> str:
             return fmt.delta(analysis.primary, e.mean, unit=False) if classification else fmt.number(e.mean)
 

@@ -173,6 +173,9 @@ def _onset_share(summary) -> str:
                        "near the last epoch")
     if summary.collapsed_seeds:
         details.append(f"{summary.collapsed_seeds} collapsed")
+    if summary.noise_seeds:
+        details.append(f"within noise on {summary.noise_seeds}: the train-val gap grew less than the seeds' "
+                       "spread of validation loss")
     return text + (f" ({'; '.join(details)})" if details else "")
 
 
