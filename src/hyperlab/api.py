@@ -105,7 +105,8 @@ class Study:
             executor_options={} if executor == "ray" and executor_options is None else executor_options)
         summary = run_study(self.spec, self.plan(), workspace=workspace, settings=settings, rerun=rerun,
                             retry_failed=retry_failed, events=sink, report=report,
-                            write_report=write_study_report, stale_after=stale_after)
+                            write_report=write_study_report, stale_after=stale_after,
+                            proposer=self._proposer_factory())
         if isinstance(sink, ListSink):
             summary.events = sink.events
         return summary
@@ -154,9 +155,20 @@ class Study:
         knows its configurations from the store; a fixed design's plan is `plan()`."""
         if store.study(self.name) is None:
             return self.plan()
+        return self._proposer_factory()(self.spec, store, self.plan()).plan()
+
+    def _proposer_factory(self) -> Any:
+        """(study, store, plan) -> the run's proposer: the design's (hyperlab.proposers), or, for
+        `seeds = { min, max, target }`, the seeds-until-settled proposer with the analysis' rule
+        (the API composes it, as it composes the report: the runner imports no analysis)."""
         from hyperlab.proposers import proposer_for
 
-        return proposer_for(self.spec, store, self.plan()).plan()
+        if self.spec.seed_rule is None:
+            return proposer_for
+        from hyperlab.analysis.settle import next_seeds
+        from hyperlab.proposers.settle import SeedsUntilSettled
+
+        return lambda study, store, plan: SeedsUntilSettled(study, store, plan, next_seeds)
 
     def describe(self) -> str:
         """Where this study comes from: `studies/x.toml` plus its overrides, if any."""

@@ -1,7 +1,8 @@
 """The defects of issue 15, each on hand-built frames with a known answer.
 
 Accuracies are counts of a 135-example validation set: ties must be exact, a difference of one example
-on every seed has no variance (no t-test, no effect size, the exact sign test instead), intervals stay
+on every seed has no variance (no effect size; the exact sign-flip test treats it like any other),
+intervals stay
 inside 0-100%, the baseline reaches its own best, a collapse is not overfitting, and an onset that
 cannot be detected says so.
 """
@@ -50,9 +51,9 @@ def test_one_example_more_on_every_seed_is_exact_with_no_variance_and_a_sign_tes
     c = counted.comparison("width=plus one", "best_val_accuracy")
     assert c.total == TOTAL and c.count_difference == 1
     assert c.difference.mean == 1 / TOTAL and c.difference.std == 0.0
-    assert c.statistic is None and c.effect_size is None  # never t = 2e14 or d_z = 1e14
-    assert c.test == "exact sign test"
-    assert c.p_value == pytest.approx(stats.binomtest(3, 3, 0.5).pvalue)  # 0.25
+    assert c.statistic == 1 / TOTAL and c.effect_size is None  # never t = 2e14 or d_z = 1e14
+    assert c.test == "exact sign-flip permutation test"
+    assert c.p_value == pytest.approx(stats.binomtest(3, 3, 0.5).pvalue)  # 0.25: all signs alike
     assert not c.significant
 
 
@@ -66,8 +67,8 @@ def test_a_float_spread_of_one_ulp_is_no_variance(with_sizes):
                               "width=plus one": {"val": [rising(126), rising(127), rising(130)]}},
                              with_sizes=with_sizes))
     c = a.comparison("width=plus one", "best_val_accuracy")
-    assert c.statistic is None and c.effect_size is None and c.difference.std == 0.0
-    assert c.test == "exact sign test" and c.p_value == pytest.approx(0.25)
+    assert c.statistic == pytest.approx(1 / TOTAL) and c.effect_size is None and c.difference.std == 0.0
+    assert c.test == "exact sign-flip permutation test" and c.p_value == pytest.approx(0.25)
     assert c.count_difference == (1 if with_sizes else None)
 
 
@@ -83,25 +84,28 @@ def test_float_ties_without_known_set_sizes_are_still_ties():
     a = analyze(count_frames(_levels(), with_sizes=False))
     c = a.comparison("width=plus one", "best_val_accuracy")
     assert c.total is None and c.difference.std == 0.0 and c.effect_size is None
-    assert c.test == "exact sign test"
+    assert c.test == "exact sign-flip permutation test"
 
 
-def test_differences_that_vary_get_the_paired_t_test_on_counts(counted):
+def test_differences_that_vary_get_the_exact_sign_flip_test_on_counts(counted):
     c = counted.comparison("depth=varied", "best_val_accuracy")
     base = np.array([133, 133, 133]) / TOTAL
     cand = np.array([135, 134, 133]) / TOTAL
-    expected = stats.ttest_rel(cand, base)
-    assert c.test == "paired t-test"
-    assert c.p_value == pytest.approx(expected.pvalue) and c.statistic == pytest.approx(expected.statistic)
+    # +2, +1, 0 examples: of the 8 sign patterns, |mean| >= 1 for (+-2, +-1) with the same sign: 4 of 8
+    assert c.test == "exact sign-flip permutation test"
+    assert c.p_value == pytest.approx(0.5) and c.statistic == pytest.approx((cand - base).mean())
     assert c.effect_size == pytest.approx((cand - base).mean() / (cand - base).std(ddof=1))
 
 
-def test_the_holm_family_holds_every_tested_comparison_and_matches_statsmodels(counted):
-    primary = [c for c in counted.comparisons if c.metric == "best_val_accuracy"]
-    tested = [c for c in primary if c.testable]
-    assert {c.variant for c in tested} == {"width=plus one", "depth=varied"}  # "same" has no test
-    expected = multipletests([c.p_value for c in tested], method="holm")[1]
-    assert [c.p_holm for c in tested] == pytest.approx(list(expected))
+def test_the_holm_family_is_every_comparison_on_every_metric_and_matches_statsmodels(counted):
+    every = list(counted.comparisons)
+    primary = [c for c in every if c.metric == "best_val_accuracy"]
+    assert {c.variant for c in primary if c.testable} == {"width=plus one", "depth=varied"}
+    # one pre-declared family: both metrics, those without a test ("same") counted as p = 1
+    expected = multipletests([1.0 if c.p_value is None else c.p_value for c in every], method="holm")[1]
+    assert [c.p_holm for c in every if c.testable] == pytest.approx(
+        [p for c, p in zip(every, expected, strict=True) if c.testable])
+    assert {c.family for c in every} == {len(every)}
     assert holm([0.01, None, 0.04, 0.03]) == pytest.approx([0.03, None, 0.06, 0.06])
 
 
@@ -180,4 +184,4 @@ def test_the_pareto_front_is_chosen_on_validation(counted):
 
 def test_paired_compare_counts_only_when_both_sides_are_whole_examples():
     c = paired_compare("v", "m", {0: 0.5, 1: 0.5, 2: 0.5}, {0: 0.51, 1: 0.52, 2: 0.53}, total=10)
-    assert c.total is None and c.test == "paired t-test"  # 0.51 is not a count of 10: plain floats
+    assert c.total is None and c.test == "exact sign-flip permutation test"  # 0.51: not a count of 10

@@ -115,3 +115,51 @@ def test_diagnose_trial_on_regression_uses_losses():
     assert d.overfit_onset == 20
     assert d.gap_at_best == pytest.approx(val[19] - train[19])
     assert d.tail_std == pytest.approx(np.std(val[-6:], ddof=1))
+
+
+def _trial(seed: int, val_acc: list[float], val_loss: list[float]):
+    from hyperlab.analysis.diagnostics import diagnose_trial
+
+    n = len(val_acc)
+    rows = pd.DataFrame({"epoch": range(1, n + 1), "train_loss": np.linspace(2.0, 1.0, n),
+                         "val_loss": val_loss, "train_accuracy": val_acc, "val_accuracy": val_acc,
+                         "seconds": [0.1] * n})
+    return diagnose_trial(f"k{seed}", "baseline", seed, "completed", rows, classification=True,
+                          baseline_target=None)
+
+
+def test_an_undertrained_baseline_is_warned_about_near_chance_or_still_improving():
+    from hyperlab.analysis.analyze import undertrained_baseline
+
+    # Like the audit's reduced CIFAR baseline (15.4% on 10 classes, loss still falling), at 14.1%: the
+    # 5-point rule; 15.4% itself is 5.4 points above chance and gets the still-improving warning only.
+    weak = [_trial(s, [0.10, 0.12, 0.141], [2.3, 2.25, 2.2]) for s in range(3)]
+    found = undertrained_baseline(weak, 0.1)
+    assert len(found) == 2 and "within 5 points of chance (10.0%)" in found[0]
+    assert "lowest at its last epoch on 3 of 3 seeds" in found[1]
+    trained = [_trial(s, [0.5, 0.9, 0.95, 0.95], [1.0, 0.3, 0.2, 0.25]) for s in range(3)]
+    assert undertrained_baseline(trained, 0.1) == []
+
+
+def _curve_trial(val_loss: list[float], train_loss: list[float]):
+    from hyperlab.analysis.diagnostics import diagnose_trial
+
+    n = len(val_loss)
+    rows = pd.DataFrame({"epoch": range(1, n + 1), "train_loss": train_loss, "val_loss": val_loss,
+                         "train_accuracy": [0.9] * n, "val_accuracy": [0.9] * n, "seconds": [0.1] * n})
+    return diagnose_trial("k", "v", 0, "completed", rows, classification=True, baseline_target=None), rows
+
+
+def test_an_onset_needs_the_gap_to_grow_beyond_the_seed_spread():
+    from hyperlab.analysis.diagnostics import OVERFITS, WITHIN_NOISE, with_noise_model
+
+    # The audit's depth=2 seed 2: minimum 0.025, then 0.029 (+16%, so the old rule fired) while the
+    # seeds' validation losses spread by 0.01: a gap growth of ~0.005 is noise.
+    small, rows = _curve_trial([0.05, 0.03, 0.025, 0.029, 0.029, 0.029],
+                               [0.05, 0.03, 0.024, 0.022, 0.022, 0.022])
+    assert small.overfit_status == OVERFITS  # the old rule alone
+    judged = with_noise_model(small, rows, spread=0.01)
+    assert judged.overfit_status == WITHIN_NOISE and judged.overfit_onset is None
+    big, rows = _curve_trial([0.5, 0.3, 0.25, 0.4, 0.5, 0.6], [0.5, 0.3, 0.2, 0.1, 0.05, 0.02])
+    assert with_noise_model(big, rows, spread=0.01).overfit_onset == 3  # the gap grew by 0.53
+    assert with_noise_model(small, rows, spread=None).overfit_status == OVERFITS  # one seed: no model

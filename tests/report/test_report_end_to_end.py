@@ -27,7 +27,7 @@ def test_report_from_the_real_store(tiny_study, tmp_path):
         assert f">{factor}</h3>" in page
     assert "Lowering the learning rate from 0.05 to 0.005, best validation accuracy: " in text
     assert "Changing the width from [32] to [8]" in text
-    assert "paired t-test p" in text and "3 seeds" in text
+    assert "exact sign-flip permutation test p" in text and "3 seeds" in text
     figures = {p.stem for p in (index.parent / "figures").glob("*.png")}
     assert figures >= {"curves-learning-rate", "curves-width", "ranking", "per-class", "confusion", "cost",
                        "predictions"}

@@ -64,6 +64,12 @@ def test_over_budget_configurations_never_train_and_the_best_are_confirmed(write
         assert len(by_variant) == 3 and by_variant["baseline"] == {1, 2, 3}
         assert all(seeds == {1, 2, 3} for seeds in by_variant.values())
         assert all(store.trial(r["key"])["status"] == "completed" for r in confirm)
+        # selection-honest: each confirmation seed validates on a split of its own, never the search's
+        # (split_seed 0), and baseline and configurations share it at a given seed (matched pairs)
+        split = {(r["variant"], r["seed"]): json.loads(r["config"])["data"]["split_seed"] for r in confirm}
+        assert {s for (_, seed), s in split.items()} == {1, 2, 3}
+        assert all(s == seed for (_, seed), s in split.items())  # search seed 0: split_seed 0 + seed - 0
+        assert all(json.loads(r["config"])["data"]["split_seed"] == 0 for r in rows)
         analysis = analyze(store.frames("search"))
     assert isinstance(analysis, SearchAnalysis)
     assert analysis.counts["infeasible"] == len(infeasible)
@@ -72,7 +78,11 @@ def test_over_budget_configurations_never_train_and_the_best_are_confirmed(write
     assert set(analysis.top) == set(by_variant) - {"baseline"}
     tests = [c for c in analysis.confirmation.comparisons if c.metric == "test_accuracy"]
     assert {c.variant for c in tests} == set(analysis.top) and all(len(c.seeds) == 3 for c in tests)
-    assert analysis.verdict.startswith(("Yes:", "No:", "Not shown:")) and analysis.top[0] in analysis.verdict
+    assert analysis.verdict.startswith(("Yes:", "No:", "Not shown:", "Not testable:"))
+    assert analysis.top[0] in analysis.verdict and "paired t-test" not in analysis.verdict
+    # the family counts both metrics of every eligible searched configuration, confirmed or not
+    assert {c.family for c in analysis.confirmation.comparisons} == {2 * analysis.eligible}
+    assert analysis.optimism is not None and analysis.optimism.n == 3
     report = (summary.report.parent / "report.md").read_text()
     assert "## Confirmation: the best configurations against the baseline" in report
     assert analysis.verdict in report and "p (Holm)" in report

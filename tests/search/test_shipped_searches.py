@@ -64,4 +64,4 @@ def test_plan_says_what_a_search_will_train(capsys) -> None:
         assert exc.code in (0, None)
     out = capsys.readouterr().out
     assert "20 configurations of learning rate, width, dropout, momentum" in " ".join(out.split())
-    assert "the 3 best and the baseline x 5 seeds" in " ".join(out.split())
+    assert "the 3 best and the baseline x 10 seeds" in " ".join(out.split())

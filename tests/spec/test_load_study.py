@@ -29,6 +29,21 @@ def test_seeds_as_a_list_are_sorted(write_study) -> None:
     assert study.seed_list == [3, 5, 7]
 
 
+def test_seeds_until_settled_and_smallest_effect_are_read_and_checked(write_study) -> None:
+    study = load_study(write_study(edit(BASE, ("seeds = 2", "seeds = { min = 3, max = 6, target = 1.0 }\n"
+                                                            "smallest_effect = 1.0"))))
+    assert study.seed_list == [0, 1, 2] and study.seed_rule.max == 6 and study.seed_rule.target == 1.0
+    assert study.smallest_effect == 1.0
+    assert load_study(write_study(BASE)).seed_rule is None  # seeds = 2 keeps meaning fixed
+    for bad, message in (("{ min = 4, max = 3, target = 1.0 }", "max (3) must be >= min (4)"),
+                         ("{ min = 3, max = 6 }", "seeds.target"),
+                         ("{ min = 3, max = 6, target = 0 }", "seeds.target")):
+        with pytest.raises(UserError, match=message.replace("(", r"\(").replace(")", r"\)")):
+            load_study(write_study(edit(BASE, ("seeds = 2", f"seeds = {bad}"))))
+    with pytest.raises(UserError, match="smallest_effect"):
+        load_study(write_study(edit(BASE, ("seeds = 2", "seeds = 2\nsmallest_effect = -1"))))
+
+
 @pytest.mark.parametrize(("option", "check"), [
     ("train.epochs=5", lambda s: s.train.epochs == 5),
     ("data.subset=256", lambda s: s.data.subset == 256),

@@ -10,7 +10,13 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from hyperlab.analysis.diagnostics import UNDETECTABLE, TrialDiagnostics, diagnose_trial
+from hyperlab.analysis.diagnostics import (
+    UNDETECTABLE,
+    WITHIN_NOISE,
+    TrialDiagnostics,
+    diagnose_trial,
+    with_noise_model,
+)
 from hyperlab.analysis.grid import main_effects
 from hyperlab.analysis.results import (
     Change,
@@ -44,6 +50,7 @@ DIAGNOSTIC_KEYS = ("best_val_accuracy", "best_val_loss", "best_epoch_accuracy", 
                    "epochs_to_baseline", "seconds_to_baseline", "tail_std", "loss_spikes",
                    "seconds_per_epoch", "train_seconds", "n_epochs", "train_drop")
 ACCURACY_BOUNDS = (0.0, 1.0)
+HOLM_EXTRA = "holm_extra"  # study key: family members tested elsewhere (a search's other configurations)
 CLASSIFICATION = (MetricInfo("best_val_accuracy", "best validation accuracy", True, True),
                   MetricInfo("test_accuracy", "test accuracy", True, True))
 
@@ -68,7 +75,7 @@ def analyze(frames: StudyFrames) -> StudyAnalysis:
     totals = {"val": _set_sizes(finals, by_trial, "val"), "test": _set_sizes(finals, by_trial, "test")}
     baseline_target = _baseline_target(trials, by_trial, baseline, task, totals["val"])
     diagnostics, excluded = _diagnose_all(trials, by_trial, task, baseline_target, totals["val"])
-    usable = tuple(d for d in diagnostics if not d.diverged)
+    usable = _noise_checked(tuple(d for d in diagnostics if not d.diverged), by_trial)
     excluded += tuple(
         ExcludedTrial(d.trial_key, d.variant, d.seed, d.status, "diverged (see docs/report.md)")
         for d in diagnostics if d.diverged
@@ -79,9 +86,12 @@ def analyze(frames: StudyFrames) -> StudyAnalysis:
     }
     curves = {v.name: _curves(epochs, v.name, [d.trial_key for d in usable if d.variant == v.name])
               for v in variants}
-    comparisons = _comparisons(variants, baseline, usable, final_rows, primary, test_metric, totals)
+    comparisons = _comparisons(variants, baseline, usable, final_rows, primary, test_metric, totals,
+                               smallest_effect(frames.study), int(frames.study.get(HOLM_EXTRA) or 0))
     best_variant = _best_variant(summaries, primary)
     warnings += _warnings(frames.study, variants, excluded, summaries, trials)
+    warnings += undertrained_baseline([d for d in usable if d.variant == baseline],
+                                      _chance(final_rows, frames.study) if task == "classification" else None)
     return StudyAnalysis(
         study=dict(frames.study), task=task, primary=primary, test_metric=test_metric,
         baseline=baseline, best_variant=best_variant, variants=tuple(variants),
@@ -295,6 +305,22 @@ def _diagnose_all(trials: pd.DataFrame, by_trial: dict, task: str, baseline_targ
 
 
 
+def _noise_checked(usable: tuple[TrialDiagnostics, ...], by_trial: dict) -> tuple[TrialDiagnostics, ...]:
+    """Each overfitting onset held against the noise model (diagnostics.with_noise_model): the seed
+    spread of its variant's validation loss at the onset epoch."""
+    def spread(variant: str, epoch: int) -> float | None:
+        losses = []
+        for d in usable:
+            if d.variant == variant:
+                rows = by_trial[(d.trial_key, d.variant)]
+                at = pd.to_numeric(rows.loc[rows["epoch"] == epoch, "val_loss"], errors="coerce").dropna()
+                losses += [float(at.iloc[0])] if len(at) else []
+        return float(np.std(losses, ddof=1)) if len(losses) >= 2 else None
+
+    return tuple(with_noise_model(d, by_trial[(d.trial_key, d.variant)], spread(d.variant, d.overfit_onset))
+                 if d.overfit_onset is not None else d for d in usable)
+
+
 def _exclusion_reason(status: str, error: str | None, has_epochs: bool) -> str:
     if status == "failed":
         return f"failed: {error}" if error else "failed"
@@ -349,6 +375,7 @@ def _summarize(variant: str, trials: pd.DataFrame, usable: Iterable[TrialDiagnos
         n_unfinished=sum(e.status in UNFINISHED_STATUSES for e in out),
         metrics=metrics, overfit_seeds=sum(d.overfit_onset is not None for d in mine),
         undetectable_seeds=sum(d.overfit_status == UNDETECTABLE for d in mine),
+        noise_seeds=sum(d.overfit_status == WITHIN_NOISE for d in mine),
         collapsed_seeds=sum(d.collapsed for d in mine),
     )
 
@@ -384,21 +411,33 @@ def _per_seed(variant: str, metric: str, usable: Iterable[TrialDiagnostics],
     return {int(s): _number(v) for s, v in zip(rows["seed"], rows[metric], strict=True)}
 
 
+def smallest_effect(study: dict) -> float | None:
+    """The study file's `smallest_effect` (points for accuracies, the metric's unit otherwise), if any."""
+    spec = study.get("spec")
+    value = spec.get("smallest_effect") if isinstance(spec, dict) else None
+    value = study.get("smallest_effect", value)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
 def _comparisons(variants, baseline, usable, final_rows, primary: MetricInfo, test_metric: MetricInfo,
-                 totals: dict):
+                 totals: dict, effect: float | None = None, extra: int = 0):
+    """Every variant against the baseline on both compared metrics: one pre-declared Holm family."""
     if baseline is None:
         return []
     found = []
-    for metric in (primary.key, test_metric.key):
+    for info in (primary, test_metric):
+        metric = info.key
         reference = _per_seed(baseline, metric, usable, final_rows)
         split = _accuracy_split(metric)
+        margin = None if effect is None else effect / 100 if info.percent else effect
         for v in variants:
             if v.name != baseline and v.budget_ok:
                 places = [(d.trial_key, d.variant) for d in usable if d.variant in (baseline, v.name)]
                 total = _shared_size(totals[split], places) if split else None
                 found.append(paired_compare(v.name, metric, reference,
-                                            _per_seed(v.name, metric, usable, final_rows), total=total))
-    return with_holm(found)
+                                            _per_seed(v.name, metric, usable, final_rows), total=total,
+                                            margin=margin))
+    return with_holm(found, extra=extra)
 
 
 def _best_variant(summaries: dict[str, VariantSummary], primary: MetricInfo) -> str | None:
@@ -496,6 +535,36 @@ def _pareto(variants, summaries, metric: MetricInfo) -> dict[str, tuple[str, ...
 
 
 # --- warnings -----------------------------------------------------------------------------------
+CHANCE_MARGIN = 0.05  # a baseline this close to chance accuracy (5 points) has not learned the task
+
+
+def _chance(final_rows: pd.DataFrame, study: dict) -> float | None:
+    """Chance accuracy, 1 / classes (from the stored per-class accuracies, else the study's classes)."""
+    lists = _lists(final_rows, "per_class_val") if len(final_rows) else {}
+    classes = len(next(iter(lists.values()))) if lists else len(study.get("classes") or [])
+    return 1.0 / classes if classes >= 2 else None
+
+
+def undertrained_baseline(baseline: list[TrialDiagnostics], chance: float | None) -> list[str]:
+    """Warnings when the reference itself is weak: its best validation accuracy within CHANCE_MARGIN
+    of chance, or its validation loss still at its minimum at the last evaluated epoch on most seeds
+    (it was still improving when training stopped): differences against it may then measure training
+    length or a failure of the baseline rather than the factor."""
+    found = []
+    accuracies = [d.best_val_accuracy for d in baseline if d.best_val_accuracy is not None]
+    if chance is not None and accuracies and float(np.mean(accuracies)) < chance + CHANCE_MARGIN:
+        found.append(f"Undertrained baseline: its mean best validation accuracy "
+                     f"({100 * float(np.mean(accuracies)):.1f}%, n = {len(accuracies)}) is within "
+                     f"{100 * CHANCE_MARGIN:.0f} points of chance ({100 * chance:.1f}%): differences against "
+                     f"it say little about the factors.")
+    improving = [d for d in baseline if d.best_epoch_loss is not None and d.best_epoch_loss == d.last_epoch]
+    if baseline and len(improving) * 2 > len(baseline):
+        found.append(f"Undertrained baseline: its validation loss is lowest at its last epoch on "
+                     f"{len(improving)} of {len(baseline)} seeds (still improving when training stopped): "
+                     f"a variant that trains faster or longer can look better for that reason alone.")
+    return found
+
+
 def _warnings(study: dict, variants, excluded, summaries, trials: pd.DataFrame) -> list[str]:
     found = []
     if study.get("validation_is_test"):

@@ -3,7 +3,8 @@
 Variants are matched by name first (both studies have `baseline`, `dropout=0.2`, ...), then by an
 identical trial config. A matched pair is compared
 
-- **paired** (paired t-test on the per-seed differences) when at least `MIN_SEEDS_FOR_TEST` seeds
+- **paired** (the exact sign-flip permutation test on the per-seed differences, as in a study's own
+  comparisons: hyperlab.analysis.stats.paired_compare) when at least `MIN_SEEDS_FOR_TEST` seeds
   finished in both: the same seed means the same initial weights and data order, so the seed-to-seed
   noise cancels;
 - **unpaired** (Welch's t-test, unequal variances, with its 95% interval) otherwise.
@@ -24,11 +25,19 @@ from scipy import stats as scipy_stats
 
 from hyperlab.analysis.analyze import USABLE_STATUSES, flatten_config
 from hyperlab.analysis.results import Change, MetricInfo
-from hyperlab.analysis.stats import CONFIDENCE, MIN_SEEDS_FOR_TEST, Estimate, estimate, holm, paired_compare
+from hyperlab.analysis.stats import (
+    CONFIDENCE,
+    MIN_SEEDS_FOR_TEST,
+    TEST_NAME,
+    Estimate,
+    estimate,
+    holm,
+    paired_compare,
+)
 from hyperlab.errors import UserError
 from hyperlab.store.frames import StudyFrames
 
-PAIRED_TEST = "paired t-test"
+PAIRED_TEST = TEST_NAME  # the paired comparison of hyperlab.analysis.stats
 WELCH_TEST = "Welch t-test"
 METRICS = {
     "test_accuracy": MetricInfo("test_accuracy", "test accuracy", True, True),

@@ -8,7 +8,7 @@ with known answers; `diagnose_trial` applies them to one trial's rows of the epo
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,7 @@ OVERFITS = "overfits"  # the rule found an onset
 NO_OVERFITTING = "none"  # the rule applied and found none
 UNDETECTABLE = "undetectable"  # fewer than OVERFIT_MIN_EPOCHS_AFTER epochs follow the minimum: cannot tell
 COLLAPSED = "collapsed"  # training itself fell apart: not overfitting (see `collapsed`)
+WITHIN_NOISE = "within noise"  # the rule fired, but the train-val gap grew less than the seeds' spread
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class TrialDiagnostics:
     collapsed: bool = False  # training accuracy fell > COLLAPSE_ACCURACY_DROP below its peak by the end
     train_drop: float | None = None  # peak minus last training accuracy (regression: last / min loss - 1)
     val_total: int | None = None  # validation examples, when known: accuracies are counts of it
+    last_epoch: int | None = None  # the last evaluated epoch (its real number)
 
 
 def best_epoch(epochs: np.ndarray, values: np.ndarray, *, maximize: bool) -> int | None:
@@ -108,6 +110,31 @@ def overfit_status(train_loss: np.ndarray, val_loss: np.ndarray, onset: int | No
     if not finite or len(val_loss) - 1 - int(np.argmin(val_loss)) < OVERFIT_MIN_EPOCHS_AFTER:
         return UNDETECTABLE
     return NO_OVERFITTING
+
+
+def gap_growth(rows: pd.DataFrame, onset: int) -> float | None:
+    """How much the loss gap (validation minus training loss) grew from the onset epoch to the last
+    evaluated epoch; None when either is not finite."""
+    ordered = rows.sort_values("epoch")
+    epochs = ordered["epoch"].to_numpy()
+    gap = _column(ordered, "val_loss") - _column(ordered, "train_loss")
+    at = np.where(epochs == onset)[0]
+    if not len(at) or not np.isfinite(gap[at[0]]) or not np.isfinite(gap[-1]):
+        return None
+    return float(gap[-1] - gap[at[0]])
+
+
+def with_noise_model(trial: TrialDiagnostics, rows: pd.DataFrame, spread: float | None) -> TrialDiagnostics:
+    """An onset stands only when the train-val loss gap grows, after it, by more than `spread`: the
+    standard deviation over the variant's seeds of the validation loss at the onset epoch (the noise
+    one seed's curve moves by). Otherwise the trial is WITHIN_NOISE, not overfitting. Without a spread
+    (one seed) the onset is kept."""
+    if trial.overfit_status != OVERFITS or trial.overfit_onset is None or spread is None:
+        return trial
+    growth = gap_growth(rows, trial.overfit_onset)
+    if growth is not None and growth > spread:
+        return trial
+    return replace(trial, overfit_onset=None, overfit_status=WITHIN_NOISE)
 
 
 def training_drop(train_accuracy: np.ndarray, train_loss: np.ndarray, *,
@@ -243,6 +270,7 @@ def diagnose_trial(
     return TrialDiagnostics(
         trial_key=trial_key, variant=variant, seed=int(seed), status=status, n_epochs=n,
         best_epoch_loss=best_loss_epoch, best_epoch_accuracy=best_acc_epoch,
+        last_epoch=int(epochs[-1]) if n else None,
         best_val_loss=_at(epochs, val_loss, best_loss_epoch), best_val_accuracy=best_acc,
         last_val_loss=_at(epochs, val_loss, int(epochs[-1])) if n else None,
         last_val_accuracy=_at(epochs, val_acc, int(epochs[-1])) if n and classification else None,

@@ -81,6 +81,7 @@ class VariantSummary:
     overfit_seeds: int  # seeds whose curves show an overfitting onset
     undetectable_seeds: int = 0  # seeds where the onset rule cannot apply (minimum too near the end)
     collapsed_seeds: int = 0  # seeds whose training accuracy collapsed (not overfitting)
+    noise_seeds: int = 0  # seeds whose onset the noise model rejected (gap grew less than the seed spread)
 
 
 @dataclass(frozen=True)

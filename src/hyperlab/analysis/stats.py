@@ -1,7 +1,14 @@
-"""Statistics over seeds: intervals, paired tests, Holm's correction, effect size and power.
+"""Statistics over seeds: intervals, paired tests, Holm's correction, equivalence, effect size and power.
 
-The tests and intervals come from scipy.stats, Holm's correction and the power analysis from
-statsmodels. Accuracies are counts (correct of total): when the evaluated set's size is known the
+The paired test is the exact sign-flip permutation test on the per-seed differences
+(`scipy.stats.permutation_test`, every one of the 2^n sign patterns up to n = 20): it needs no
+normality and no variance, so a difference that is the same on every seed and one that varies are
+tested alike. Its smallest two-sided p is 2 / 2^n, so with a Holm family of m tests no difference
+can be declared below `min_seeds_to_detect(m)` seeds: the verdict there is "too few seeds to test".
+Intervals are t-intervals; equivalence is TOST (statsmodels' `ttost_paired`); Holm's correction and
+the power analysis come from statsmodels.
+
+Accuracies are counts (correct of total): when the evaluated set's size is known the
 values are rounded to whole examples first, so a tie is exact and a difference of one example on
 every seed is recognised as zero variance (a float difference of k/135 has a spread of ~1e-17).
 """
@@ -21,8 +28,11 @@ ALPHA = 0.05  # family-wise error rate for the Holm-adjusted verdicts
 POWER = 0.80  # the power at which the minimum detectable difference is stated
 MIN_SEEDS_FOR_TEST = 3
 MAX_SEEDS_NEEDED = 1000  # "more than 1000 seeds" beyond this: the difference is practically undetectable
-TEST_NAME = "paired t-test"
-SIGN_TEST_NAME = "exact sign test"
+TEST_NAME = "exact sign-flip permutation test"
+SIGN_TEST_NAME = TEST_NAME  # one test for every difference now (a constant one included)
+TOST_NAME = "TOST (paired t)"
+MAX_EXACT_SEEDS = 20  # up to this many paired seeds every sign pattern is enumerated (2^20 = 1,048,576)
+MONTE_CARLO_FLIPS = 100_000  # beyond: random sign patterns from a fixed generator (reproducible)
 RELATIVE_TIE = 1e-9  # float values this close (relative) are equal when no set size is known
 
 # How an interval was made (Estimate.method); docs/report.md, "Statistics".
@@ -116,44 +126,63 @@ def _logit_interval(values: np.ndarray, bounds: tuple[float, float], mean: float
 
 @dataclass(frozen=True)
 class Sensitivity:
-    """What this comparison could detect: at the observed spread of the differences and n seeds, the
-    smallest difference a paired t-test finds with POWER at ALPHA (two-sided, unadjusted), and the
-    seeds that test would need to detect the observed difference (None: no spread or no difference)."""
+    """What this comparison could detect, at the family's alpha (ALPHA / m: Holm's first step).
+
+    detectable: the smallest difference a paired t-test (statsmodels' TTestPower, the power
+    approximation used for the exact test) finds with POWER at n seeds, at the observed spread.
+    seeds_needed: the seeds that test needs to detect the observed difference at the observed spread,
+    and seeds_range the same at the two ends of the 95% chi-square interval of that spread (an SD of 3
+    differences is known only to within x0.52 to x6.3). Never below the seeds the exact test needs to
+    reach the family's alpha at all. None: no spread or no difference."""
 
     detectable: float | None
     seeds_needed: int | None
+    seeds_range: tuple[int, int] | None = None
+    alpha: float = ALPHA
 
 
-def sensitivity(differences: np.ndarray) -> Sensitivity:
-    """Minimum detectable difference and seeds needed (statsmodels' TTestPower: the paired t-test)."""
+def sd_interval(sd: float, n: int) -> tuple[float, float]:
+    """95% interval of a normal population's SD from a sample SD of n values (chi-square)."""
+    low = sd * math.sqrt((n - 1) / stats.chi2.ppf(1 - (1 - CONFIDENCE) / 2, n - 1))
+    high = sd * math.sqrt((n - 1) / stats.chi2.ppf((1 - CONFIDENCE) / 2, n - 1))
+    return low, high
+
+
+def sensitivity(differences: np.ndarray, family: int = 1) -> Sensitivity:
+    """Minimum detectable difference and seeds needed at the family's alpha (see Sensitivity)."""
     from statsmodels.stats.power import TTestPower  # ~0.5 s to import: only when a report is made
 
     n = len(differences)
+    alpha = ALPHA / max(family, 1)
     if n < 2:
-        return Sensitivity(None, None)
+        return Sensitivity(None, None, None, alpha)
     sd = float(np.std(differences, ddof=1))
     if not math.isfinite(sd) or sd == 0.0 or all_equal(differences):
-        return Sensitivity(None, None)
+        return Sensitivity(None, None, None, alpha)
     with warnings.catch_warnings():  # the solver warns (and returns nan) when no n below its limit works
         warnings.simplefilter("ignore")
-        return _solve(TTestPower(), differences, n, sd)
+        return _solve(TTestPower(), differences, n, sd, alpha, min_seeds_to_detect(family))
 
 
-def _solve(power, differences: np.ndarray, n: int, sd: float) -> Sensitivity:
+def _solve(power, differences: np.ndarray, n: int, sd: float, alpha: float, floor: int) -> Sensitivity:
     detectable = None
     if n >= MIN_SEEDS_FOR_TEST:
-        solved = float(power.solve_power(effect_size=None, nobs=n, alpha=ALPHA, power=POWER))
+        solved = float(power.solve_power(effect_size=None, nobs=n, alpha=alpha, power=POWER))
         detectable = solved * sd if math.isfinite(solved) else None
-    observed = abs(float(np.mean(differences))) / sd
-    return Sensitivity(detectable, _seeds_needed(power, observed) if observed > 0 else None)
+    mean = abs(float(np.mean(differences)))
+    if mean == 0:
+        return Sensitivity(detectable, None, None, alpha)
+    low_sd, high_sd = sd_interval(sd, n)
+    needed = [max(floor, _seeds_needed(power, mean / s, alpha)) for s in (sd, low_sd, high_sd)]
+    return Sensitivity(detectable, needed[0], (needed[1], needed[2]), alpha)
 
 
-def _seeds_needed(power, effect: float) -> int:
+def _seeds_needed(power, effect: float, alpha: float = ALPHA) -> int:
     """The fewest seeds (>= MIN_SEEDS_FOR_TEST) whose paired t-test has POWER for `effect` (Cohen's d_z),
     by bisection over whole numbers (power grows with n); MAX_SEEDS_NEEDED + 1 when even that is short."""
 
     def enough(n: int) -> bool:
-        value = float(power.power(effect_size=effect, nobs=n, alpha=ALPHA))
+        value = float(power.power(effect_size=effect, nobs=n, alpha=alpha))
         return math.isnan(value) or value >= POWER  # nan: the noncentral t underflows where power is ~1
 
     if enough(MIN_SEEDS_FOR_TEST):
@@ -167,6 +196,31 @@ def _seeds_needed(power, effect: float) -> int:
     return high
 
 
+def min_seeds_to_detect(family: int = 1, alpha: float = ALPHA) -> int:
+    """The fewest paired seeds at which the exact sign-flip test can give a Holm-adjusted p below
+    `alpha` in a family of `family` tests: its smallest two-sided p is 2 / 2^n, and Holm multiplies the
+    smallest p of the family by m. 6 for one test, 10 for a family of 16."""
+    n = MIN_SEEDS_FOR_TEST
+    while max(family, 1) * 2.0 / 2.0**n >= alpha:
+        n += 1
+    return n
+
+
+@dataclass(frozen=True)
+class Equivalence:
+    """TOST of |difference| < margin (statsmodels' ttost_paired); p None when it cannot run (no
+    spread, or fewer than MIN_SEEDS_FOR_TEST seeds), with the reason in `note`."""
+
+    margin: float  # in the metric's unit (an accuracy margin of 1 point is 0.01)
+    p_value: float | None
+    p_holm: float | None = None  # Holm-adjusted over the study's equivalence tests
+    note: str = ""
+
+    @property
+    def equivalent(self) -> bool:
+        return self.p_holm is not None and self.p_holm < ALPHA
+
+
 @dataclass(frozen=True)
 class PairedComparison:
     """A variant against the baseline on one metric, paired by seed (difference = variant - baseline)."""
@@ -175,15 +229,18 @@ class PairedComparison:
     metric: str
     seeds: tuple[int, ...]  # the seeds present (and usable) in both
     difference: Estimate  # mean difference with its 95% t-interval
-    test: str  # the test run: TEST_NAME, SIGN_TEST_NAME, or "" when none
-    statistic: float | None  # t statistic (paired t-test only)
+    test: str  # the test run: TEST_NAME, or "" when none
+    statistic: float | None  # the mean difference the permutation test uses
     p_value: float | None  # two-sided; None when there are too few seeds or nothing to test
-    p_holm: float | None  # Holm-adjusted within its family (see with_holm)
+    p_holm: float | None  # Holm-adjusted within the study's family (see with_holm)
     effect_size: float | None  # Cohen's d_z = mean difference / std of differences (never infinite)
-    note: str  # why there is no t-test, or ""
+    note: str  # why there is no test, or ""
     total: int | None = None  # the evaluated set's size when the metric is an accuracy (a count)
     count_difference: int | None = None  # the per-seed difference in examples when it is the same on all
     sensitivity: Sensitivity = Sensitivity(None, None)
+    differences: tuple[float, ...] = ()  # per paired seed, in `seeds` order
+    family: int = 1  # the size of the Holm family the adjusted p belongs to
+    equivalence: Equivalence | None = None  # TOST against the study's smallest_effect, when it has one
 
     @property
     def n(self) -> int:
@@ -198,8 +255,18 @@ class PairedComparison:
         return self.p_holm is not None and self.p_holm < ALPHA
 
     @property
+    def seeds_to_detect(self) -> int:
+        """The fewest seeds at which this family's exact test can declare any difference."""
+        return min_seeds_to_detect(self.family)
+
+    @property
+    def too_few_seeds(self) -> bool:
+        """Fewer seeds than the exact test needs to reach the family's alpha: no verdict possible."""
+        return self.n < self.seeds_to_detect
+
+    @property
     def constant(self) -> bool:
-        """The same difference on every paired seed (zero variance): no t-test, no d_z."""
+        """The same difference on every paired seed (zero variance): no d_z."""
         return self.n >= 2 and self.difference.std == 0.0
 
 
@@ -211,16 +278,40 @@ def cohen_dz(differences: Sequence[float]) -> float | None:
     return float(diffs.mean() / diffs.std(ddof=1))
 
 
+def sign_flip_p(differences: Sequence[float]) -> float:
+    """Two-sided p of the exact sign-flip permutation test of mean(differences) = 0
+    (scipy.stats.permutation_test, permutation_type="samples" on one sample flips signs): all 2^n sign
+    patterns up to MAX_EXACT_SEEDS, else MONTE_CARLO_FLIPS random ones from a fixed generator."""
+    diffs = np.asarray(differences, dtype=float)
+    n = len(diffs)
+    resamples = 2**n if n <= MAX_EXACT_SEEDS else MONTE_CARLO_FLIPS
+    result = stats.permutation_test(
+        (diffs,), lambda x, axis: np.mean(x, axis=axis), vectorized=True, permutation_type="samples",
+        n_resamples=resamples, alternative="two-sided", rng=np.random.default_rng(0))
+    return float(min(1.0, result.pvalue))
+
+
+def tost(differences: Sequence[float], margin: float) -> Equivalence:
+    """TOST of the paired differences against (-margin, +margin): statsmodels' ttost_paired."""
+    from statsmodels.stats.weightstats import ttost_paired
+
+    diffs = np.asarray(differences, dtype=float)
+    if len(diffs) < MIN_SEEDS_FOR_TEST:
+        return Equivalence(margin, None, note=f"too few seeds for TOST ({len(diffs)})")
+    if all_equal(diffs):
+        return Equivalence(margin, None, note="no spread: TOST undefined")
+    p = float(ttost_paired(diffs, np.zeros_like(diffs), -margin, margin)[0])
+    return Equivalence(margin, p if math.isfinite(p) else None)
+
+
 def paired_compare(
     variant: str, metric: str, baseline: Mapping[int, float | None], candidate: Mapping[int, float | None],
-    *, total: int | None = None,
+    *, total: int | None = None, margin: float | None = None,
 ) -> PairedComparison:
-    """Difference candidate - baseline over the seeds both have (finite).
-
-    A paired t-test when the differences vary; when they are the same on every seed (zero variance)
-    the exact sign test (scipy.stats.binomtest on the signs) instead, and no d_z; when they are all
-    zero, no test. total: the evaluated set's size for accuracies (differences become whole examples).
-    """
+    """Difference candidate - baseline over the seeds both have (finite), tested with the exact
+    sign-flip permutation test (any spread, a constant difference included); all zero: no test.
+    total: the evaluated set's size for accuracies (differences become whole examples). margin: the
+    smallest difference that matters, in the metric's unit: a TOST equivalence test against it."""
     seeds = sorted(
         s for s in set(baseline) & set(candidate)
         if baseline[s] is not None and candidate[s] is not None
@@ -234,7 +325,7 @@ def paired_compare(
     difference = estimate(list(diffs), total=exact)
     if exact is None and difference.std == 0.0:  # a float tie: the differences equal up to rounding
         diffs = np.full(len(diffs), difference.mean)
-    statistic = p_value = effect = None
+    statistic = p_value = None
     test, note = "", ""
     count_difference = None
     if exact is not None and len(seeds) >= 2 and difference.std == 0.0:
@@ -243,52 +334,60 @@ def paired_compare(
         note = f"not enough seeds for a test ({len(seeds)} paired, need {MIN_SEEDS_FOR_TEST})"
     elif difference.std == 0.0 and difference.mean == 0.0:
         note = "no difference on any seed: no variance, no test"
-    elif difference.std == 0.0:
-        note = "the same difference on every seed: no variance, no t-test"
-        test = SIGN_TEST_NAME
-        positive = int(np.sum(diffs > 0))
-        p_value = float(stats.binomtest(positive, len(diffs), 0.5).pvalue)
     else:
-        result = stats.ttest_rel(cand, base)
-        statistic, p_value = float(result.statistic), float(result.pvalue)
-        test = TEST_NAME
-        effect = cohen_dz(diffs)
+        if difference.std == 0.0:
+            note = "the same difference on every seed: no variance, no CI"
+        # whole examples when known, so the permutation statistic compares exact sums
+        p_value = sign_flip_p(cand_counts - base_counts if exact else diffs)
+        statistic, test = float(np.mean(diffs)), TEST_NAME
+    equivalence = None if margin is None or len(seeds) == 0 else tost(diffs, margin)
     return PairedComparison(
         variant=variant, metric=metric, seeds=tuple(int(s) for s in seeds), difference=difference,
-        test=test, statistic=statistic, p_value=p_value, p_holm=None, effect_size=effect, note=note,
-        total=exact, count_difference=count_difference, sensitivity=sensitivity(diffs),
+        test=test, statistic=statistic, p_value=p_value, p_holm=None, effect_size=cohen_dz(diffs),
+        note=note, total=exact, count_difference=count_difference, sensitivity=sensitivity(diffs),
+        differences=tuple(float(d) for d in diffs), equivalence=equivalence,
     )
 
 
-def holm(p_values: Sequence[float | None]) -> list[float | None]:
-    """Holm's step-down adjusted p-values (statsmodels' multipletests), same order; None stays None."""
+def holm(p_values: Sequence[float | None], family: int | None = None) -> list[float | None]:
+    """Holm's step-down adjusted p-values (statsmodels' multipletests), same order; None stays None.
+
+    family: the family's size when it has members without a p-value here (comparisons with too few
+    seeds, searched configurations never confirmed): they enter as p = 1, which can never be rejected,
+    so the others are adjusted as in the whole pre-declared family."""
     from statsmodels.stats.multitest import multipletests
 
     present = [i for i, p in enumerate(p_values) if p is not None]
     adjusted: list[float | None] = [None] * len(p_values)
     if present:
-        corrected = multipletests([p_values[i] for i in present], alpha=ALPHA, method="holm")[1]
-        for i, p in zip(present, corrected, strict=True):
+        padding = max(0, (family or 0) - len(present))
+        given = [p_values[i] for i in present] + [1.0] * padding
+        corrected = multipletests(given, alpha=ALPHA, method="holm")[1]
+        for i, p in zip(present, corrected, strict=False):
             adjusted[i] = float(p)
     return adjusted
 
 
-def with_holm(comparisons: Sequence[PairedComparison]) -> list[PairedComparison]:
-    """The comparisons with p_holm filled in. The family: per metric, every comparison with the
-    baseline that has a test (paired t-test or exact sign test); those without one (fewer than 3
-    paired seeds, or no difference on any seed) are outside it and have no adjusted p."""
+def with_holm(comparisons: Sequence[PairedComparison], extra: int = 0) -> list[PairedComparison]:
+    """The comparisons with p_holm filled in over one pre-declared family: every comparison given
+    (every variant against the baseline on every compared metric), those without a test counted as
+    p = 1, plus `extra` members tested elsewhere (a search's unconfirmed configurations). The power
+    figures are recomputed at the family's alpha. Equivalence tests (TOST) form a second family."""
     out = list(comparisons)
-    for metric in {c.metric for c in out}:
-        indices = [i for i, c in enumerate(out) if c.metric == metric]
-        adjusted = holm([out[i].p_value for i in indices])
-        for i, p in zip(indices, adjusted, strict=True):
-            out[i] = replace(out[i], p_holm=p)
+    family = len(out) + extra
+    adjusted = holm([c.p_value for c in out], family=family)
+    tost_adjusted = holm([c.equivalence.p_value if c.equivalence else None for c in out], family=None)
+    for i, (c, p, q) in enumerate(zip(out, adjusted, tost_adjusted, strict=True)):
+        equivalence = replace(c.equivalence, p_holm=q) if c.equivalence is not None else None
+        out[i] = replace(c, p_holm=p, family=family, equivalence=equivalence,
+                         sensitivity=sensitivity(np.asarray(c.differences), family))
     return out
 
 
-def family_size(comparisons: Sequence[PairedComparison], metric: str) -> int:
-    """How many tests form the Holm family of `metric`."""
-    return sum(c.metric == metric and c.testable for c in comparisons)
+def family_size(comparisons: Sequence[PairedComparison], metric: str | None = None) -> int:
+    """How many tests form the study's Holm family (one family over every metric; `metric` is kept for
+    callers of the per-metric families this replaced)."""
+    return max((c.family for c in comparisons), default=0)
 
 
 def pareto_front(costs: Sequence[float], scores: Sequence[float]) -> list[int]:

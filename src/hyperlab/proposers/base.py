@@ -25,7 +25,7 @@ from hyperlab.store import Store
 class Proposer(Protocol):
     """Proposes a study's trials and learns from their outcomes (ask/tell)."""
 
-    notes: list[str]
+    notes: list[str | dict]
     """Lines for the run's output (`search_note` events: what the design will train, why it stopped
     early); the runner emits and clears them after each call."""
     fixed_plan: bool = False

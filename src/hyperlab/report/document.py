@@ -10,7 +10,7 @@ from hyperlab.analysis.diagnostics import (
     OVERFIT_MIN_EPOCHS_AFTER,
 )
 from hyperlab.analysis.results import StudyAnalysis
-from hyperlab.analysis.stats import ALPHA, CONFIDENCE, POWER, Estimate, family_size
+from hyperlab.analysis.stats import ALPHA, CONFIDENCE, POWER, Estimate, family_size, min_seeds_to_detect
 from hyperlab.report import fmt
 from hyperlab.report.figures import FigureFile, slug
 from hyperlab.report.findings import Findings
@@ -76,33 +76,61 @@ def comparisons_table(analysis: StudyAnalysis) -> Table:
         detectable = c.sensitivity.detectable
         rows.append([c.variant, metric.label,
                      f"{fmt.shift(metric, c)} ({fmt.ci(metric, c.difference, as_delta=True)})",
-                     str(c.n), c.test or "none", fmt.number(c.statistic, 3), fmt.p_value(c.p_value),
+                     str(c.n), c.test or "none", _tost(c), fmt.p_value(c.p_value),
                      fmt.p_value(c.p_holm), fmt.number(c.effect_size, 2),
                      fmt.delta(metric, detectable).lstrip("+") if detectable is not None else fmt.MISSING,
                      fmt.seeds_needed(c.sensitivity.seeds_needed), fmt.verdict(c)])
-    return Table(["variant", "metric", "difference vs baseline (95% CI)", "n", "test", "t", "p", "Holm p",
+    return Table(["variant", "metric", "difference vs baseline (95% CI)", "n", "test", "TOST p (Holm)", "p",
+                  "Holm p",
                   "d_z", f"detectable at {int(POWER * 100)}% power", "seeds to detect the difference",
                   "verdict"], rows,
                  caption=comparisons_caption(analysis))
 
 
+def _tost(c) -> str:
+    """The equivalence test's p and its Holm-adjusted p, or n/a."""
+    eq = c.equivalence
+    if eq is None or eq.p_value is None:
+        return fmt.MISSING
+    return f"{fmt.p_value(eq.p_value)} ({fmt.p_value(eq.p_holm)})"
+
+
 def comparisons_caption(analysis: StudyAnalysis) -> str:
     power = f"{int(POWER * 100)}%"
+    m = family_size(analysis.comparisons)
     return (f"Differences are variant minus baseline on the same seed. {holm_family(analysis)} The CIs are "
             f"unadjusted 95% t-intervals of the mean difference; the verdict uses the Holm-adjusted p "
-            f"(family-wise alpha {ALPHA}). \"Detectable\": the smallest difference a paired t-test at this "
-            f"spread and n finds with {power} power (alpha {ALPHA}, unadjusted); \"seeds to detect\": the "
-            f"seeds it would need for the observed difference (statsmodels TTestPower).")
+            f"(family-wise alpha {ALPHA}); with fewer seeds than the exact test needs to reach it "
+            f"({min_seeds_to_detect(m)} in this family) the verdict is \"too few seeds to test\". "
+            f"\"Detectable\": the smallest difference found with {power} power at this spread and n, at "
+            f"the family's alpha {ALPHA} / {m} (Holm's first step; statsmodels TTestPower, the t "
+            f"approximation of the exact test); \"seeds to detect\": the seeds the observed difference would "
+            f"need, with the range over the 95% chi-square CI of the differences' SD."
+            + _equivalence(analysis))
+
+
+def _equivalence(analysis: StudyAnalysis) -> str:
+    margins = {c.equivalence.margin for c in analysis.comparisons if c.equivalence is not None}
+    if not margins:
+        return ""
+    run = sum(c.equivalence is not None and c.equivalence.p_value is not None for c in analysis.comparisons)
+    return (f" Equivalence: TOST (statsmodels ttost_paired) against the study's smallest_effect "
+            f"({fmt.margin(analysis.primary, next(iter(margins)))}), Holm-adjusted over its own family of "
+            f"{run} TOSTs; \"equivalent\" when that p is below {ALPHA}.")
 
 
 def holm_family(analysis: StudyAnalysis) -> str:
     """The Holm family, stated: which tests are corrected together."""
-    sizes = [f"{family_size(analysis.comparisons, m.key)} for the {m.label}"
-             for m in (analysis.primary, analysis.test_metric)]
-    return ("Holm family: per metric, every comparison of a variant with the baseline that has a test "
-            f"(paired t-test, or exact sign test when the difference is the same on every seed): "
-            f"{' and '.join(sizes)}; comparisons without a test (fewer than 3 paired seeds, or no "
-            "difference on any seed) are outside it.")
+    m = family_size(analysis.comparisons)
+    extra = int(analysis.study.get("holm_extra") or 0)
+    searched = (f", plus {extra} searched configurations that were eligible but not confirmed (counted "
+                "as p = 1)") if extra else ""
+    return (f"Holm family (declared before any result): every comparison of a variant with the baseline "
+            f"on the {analysis.primary.label} and on the {analysis.test_metric.label}{searched}, {m} "
+            f"tests in all, each an exact sign-flip permutation test (scipy.stats.permutation_test, "
+            f"all 2^n sign patterns); those without a p (fewer than 3 paired seeds, or no difference on "
+            f"any seed) count as p = 1. With n seeds its smallest p is 2 / 2^n, so no difference can be "
+            f"declared below {min_seeds_to_detect(m)} seeds.")
 
 def diagnostics_table(analysis: StudyAnalysis) -> Table:
     rows = []
@@ -118,6 +146,8 @@ def diagnostics_table(analysis: StudyAnalysis) -> Table:
             onset += f"; undetectable on {s.undetectable_seeds}/{s.n_used}"
         if s.collapsed_seeds:
             onset += f"; collapsed on {s.collapsed_seeds}/{s.n_used}"
+        if s.noise_seeds:
+            onset += f"; within noise on {s.noise_seeds}/{s.n_used}"
         def gap(e: Estimate) -> str:
             return fmt.delta(analysis.primary, e.mean, unit=False) if classification else fmt.number(e.mean)
 
@@ -189,12 +219,17 @@ METHODS = [
     "accuracies, whose t-interval can leave 0-100%, the t-interval of the logits back-transformed "
     "(\"logit-t\") when it would, or the t-interval cut at the bound when a seed is at 0% or 100%. "
     "Accuracies are counts of examples: with the set's size known, ties are exact. "
-    "Variants are compared with the baseline on the same seeds by a two-sided paired t-test "
-    "(scipy.stats.ttest_rel); when the difference is the same on every seed (no variance) by the "
-    "exact sign test (scipy.stats.binomtest) and no effect size; with Holm's step-down correction "
-    "(statsmodels) per metric; effect size is Cohen's d_z (mean difference over the standard deviation "
-    "of the differences). With fewer than 3 paired seeds no test is run. Sensitivity: statsmodels' "
-    "TTestPower at the observed spread of the differences.",
+    "Variants are compared with the baseline on the same seeds by the two-sided exact sign-flip "
+    "permutation test of the mean per-seed difference (scipy.stats.permutation_test, "
+    "permutation_type='samples', all 2^n sign patterns up to n = 20; Good 2005, Permutation, "
+    "Parametric and Bootstrap Tests of Hypotheses), with a t-interval beside it; with Holm's step-down "
+    "correction (Holm 1979; statsmodels) over one family holding every comparison on every compared "
+    "metric; below the seeds at which the family's alpha is reachable the verdict is \"too few seeds to "
+    "test\". Equivalence, when the study sets smallest_effect: two one-sided t-tests (TOST, Schuirmann "
+    "1987; statsmodels ttost_paired), Holm-adjusted over their own family. Effect size is Cohen's d_z "
+    "(mean difference over the standard deviation of the differences). With fewer than 3 paired seeds "
+    "no test is run. Sensitivity: statsmodels' TTestPower at the family's alpha (alpha / m), with a "
+    "range of seeds needed from the 95% chi-square CI of the differences' SD.",
     "Which trials count: completed and early-stopped trials with recorded epochs that did not diverge; "
     "failed, diverged and unfinished (pending, running, interrupted) trials are excluded and listed "
     "with their reason; variants over budget are never trained. A trial shared by two variants counts "
@@ -221,7 +256,10 @@ def how_to_read(analysis: StudyAnalysis) -> Section:
         f"Tested: each variant against the baseline on the same seeds, on the {primary.label} and the "
         f"{test.label}. Every such sentence gives the difference, its 95% CI (not adjusted for multiple "
         f"comparisons), the test, the Holm-adjusted p and n, the number of paired seeds. It says "
-        f"\"differs\" only when the Holm-adjusted p is below {ALPHA}; otherwise \"no difference detected\", "
+        f"\"differs\" only when the Holm-adjusted p is below {ALPHA}; \"too few seeds to test (needs at "
+        f"least N)\" when n is below the N at which the exact test can reach that at all; \"equivalent "
+        f"within +-x\" when the study declares a smallest_effect and its TOST is below {ALPHA} after Holm; "
+        f"otherwise \"no difference detected\", "
         f"which is not evidence of no difference: the sentence then says what the study could have "
         f"detected ({int(POWER * 100)}% power) and how many seeds the observed difference would need.",
         holm_family(analysis),
@@ -231,8 +269,8 @@ def how_to_read(analysis: StudyAnalysis) -> Section:
         f"chooses the best variant and the Pareto front (validation data only); the {test.label} is from "
         "the final epoch's weights (the held-out test set is never used to choose).",
         "Accuracies are counts of examples of a fixed set, so seeds can tie exactly; a difference that is "
-        "the same on every seed has no variance: it gets the exact sign test instead of a t-test, and "
-        "never an effect size.",
+        "the same on every seed has no variance: no CI and never an effect size (the exact test treats it "
+        "like any other).",
     ])
 
 

@@ -266,15 +266,14 @@ def per_class_figure(analysis: StudyAnalysis, folder: Path) -> FigureFile | None
     n_cells = sum(t.testable for tests in effects.tests.values() for t in tests)
     return save(fig, folder, "per-class", "Per-class effects",
                 f"Change in per-class test accuracy against the baseline (points), mean over seeds "
-                f"paired with the baseline. * marks a paired t-test that survives Holm's correction over "
-                f"the {n_cells} tested cells of this map; a cell whose difference is the same on every "
-                f"seed has no t-test and no star. Colours stop at +/-{limit:.1f} points (the 90th "
-                f"percentile of the absolute changes); larger cells take the end colour.")
+                f"paired with the baseline. * marks an exact sign-flip test that survives Holm's "
+                f"correction over the {n_cells} tested cells of this map. Colours stop at +/-{limit:.1f} "
+                f"points (the 90th percentile of the absolute changes); larger cells take the end colour.")
 
 
 def significant_cells(effects) -> np.ndarray:
-    """Cells (variant x class) whose paired t-test survives Holm over the whole map (no-variance: never)."""
-    return np.array([[bool(t.significant and t.test == "paired t-test") for t in effects.tests.get(v, ())]
+    """Cells (variant x class) whose exact sign-flip test survives Holm over the whole map."""
+    return np.array([[bool(t.significant) for t in effects.tests.get(v, ())]
                       or [False] * len(effects.classes) for v in effects.variants], dtype=bool)
 
 

@@ -173,6 +173,9 @@ def _onset_share(summary) -> str:
                        "near the last epoch")
     if summary.collapsed_seeds:
         details.append(f"{summary.collapsed_seeds} collapsed")
+    if summary.noise_seeds:
+        details.append(f"within noise on {summary.noise_seeds}: the train-val gap grew less than the seeds' "
+                       "spread of validation loss")
     return text + (f" ({'; '.join(details)})" if details else "")
 
 
@@ -213,6 +216,26 @@ def _tests(m: int) -> str:
 
 
 # --- summary ------------------------------------------------------------------------------------
+def _settled_lines(analysis: StudyAnalysis) -> list[str]:
+    """Seeds until settled: which variants got seeds beyond `min`, and why (the store's reasons)."""
+    rule = (analysis.study.get("spec") or {}).get("seeds")
+    if not isinstance(rule, dict):
+        return []
+    added: dict[str, list[dict]] = {}
+    for row in analysis.study.get("seed_additions") or []:
+        added.setdefault(str(row["variant"]), []).append(row)
+    unit = " points" if analysis.primary.percent else ""
+    head = (f"Seeds until settled (min {rule.get('min')}, max {rule.get('max')}, target: a 95% CI half-width "
+            f"of {rule.get('target')}{unit} on the {analysis.primary.label}): ")
+    if not added:
+        return [head + "every comparison settled with the first seeds; none was added."]
+    parts = [f"{variant} got seed{'s' if len(rows) > 1 else ''} {', '.join(str(r['seed']) for r in rows)} "
+             f"(last reason: {rows[-1]['reason']})" for variant, rows in added.items()]
+    return [head + "; ".join(parts) + ". The seeds were added after looking at the data, so the exact tests' "
+            "p-values are computed as if n had been fixed; the CIs are the quantity the rule controls."]
+
+
+
 def _summary(analysis: StudyAnalysis, ranked: list[FactorFinding]) -> list[str]:
     metric = analysis.primary
     lines = []
@@ -252,10 +275,17 @@ def _summary(analysis: StudyAnalysis, ranked: list[FactorFinding]) -> list[str]:
         lines.append(f"Differences in the {metric.label} that survive Holm correction (family of "
                      f"{_tests(m)}): "
                      + "; ".join(f"{c.variant}, {fmt.finding(metric, c)}" for c in significant) + ".")
+    elif m and primary_tests and all(c.too_few_seeds for c in primary_tests):
+        n_seeds = max(c.n for c in primary_tests)
+        lines.append(f"Descriptive: no difference in the {metric.label} can be declared: with n = {n_seeds} "
+                     f"seeds the exact test cannot reach the family's alpha (family of {_tests(m)}; it needs "
+                     f"at least {primary_tests[0].seeds_to_detect} seeds), so every comparison "
+                     f"reads \"too few seeds to test\".")
     elif m:
         n_seeds = max(c.n for c in primary_tests)
         lines.append(f"No difference in the {metric.label} survives Holm correction (family of {_tests(m)}, "
                      f"n = {n_seeds} seeds each; descriptive count).")
+    lines += _settled_lines(analysis)
     effects = [f for f in ranked if f.comparison is not None]
     if effects:
         described = []

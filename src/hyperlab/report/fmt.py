@@ -107,10 +107,10 @@ def shift(metric: MetricInfo, comparison: PairedComparison) -> str:
 def finding(metric: MetricInfo, c: PairedComparison, *, power: bool = True) -> str:
     """One tested comparison in words, always with its n and its CI (or why there is none):
 
-    'differs by -13.3 points (95% CI -17.0 to -9.7, paired t-test p = 0.004, Holm-adjusted 0.025, n = 3)',
-    'no difference detected (+0.5 points, 95% CI -0.6 to 1.6, paired t-test p = 0.18, Holm-adjusted
-    0.73, n = 3)', the exact treatment of a difference with no variance, or 'descriptive' with too
-    few seeds for a test.
+    'differs by -13.3 points (95% CI -17.0 to -9.7, exact sign-flip permutation test p = 0.002,
+    Holm-adjusted 0.03 in a family of 16, n = 10)'; 'too few seeds to test (needs at least 10): ...'
+    below the seeds at which the family's alpha is reachable at all; 'equivalent within +-1 point
+    (TOST ...)' when the study declares a smallest effect; else 'no difference detected (...)'.
     """
     d = c.difference
     n = f"n = {c.n}"
@@ -121,28 +121,65 @@ def finding(metric: MetricInfo, c: PairedComparison, *, power: bool = True) -> s
                 f"({ci(metric, d, as_delta=True)}, {n})")
     if c.constant and d.mean == 0.0:
         return (f"no difference on any seed (the same value on all {c.n} seeds: no CI, no variance, "
-                f"no test; {n})")
+                f"no test; {n}){_equivalence_tail(metric, c)}")
+    stats = f"{c.test} {p_phrase(c.p_value)}, Holm-adjusted {p_value(c.p_holm)} {_family(c)}, {n}"
     if c.constant:
-        verdict = "differs by" if c.significant else "no difference detected:"
-        return (f"{verdict} {shift(metric, c)} on all {c.n} seeds (no CI: no variance, so no t-test; "
-                f"{c.test} {p_phrase(c.p_value)}, Holm-adjusted {p_value(c.p_holm)}, {n})")
-    stats = f"{c.test} {p_phrase(c.p_value)}, Holm-adjusted {p_value(c.p_holm)}, {n}"
+        body = f"{shift(metric, c)} on all {c.n} seeds (no CI: no variance; {stats})"
+    else:
+        body = f"{delta(metric, d.mean)}, {ci(metric, d, as_delta=True)}, {stats}"
     if c.significant:
-        return f"differs by {delta(metric, d.mean)} ({ci(metric, d, as_delta=True)}, {stats})"
-    text = f"no difference detected ({delta(metric, d.mean)}, {ci(metric, d, as_delta=True)}, {stats})"
+        return f"differs by {body}" if c.constant \
+            else f"differs by {delta(metric, d.mean)} ({ci(metric, d, as_delta=True)}, {stats})"
+    eq = c.equivalence
+    if eq is not None and eq.equivalent:
+        return (f"equivalent within {margin(metric, eq.margin)} (TOST p = {p_value(eq.p_value)}, "
+                f"Holm-adjusted {p_value(eq.p_holm)}; {body})")
+    if c.too_few_seeds:
+        text = f"too few seeds to test (needs at least {c.seeds_to_detect}): {body}"
+    else:
+        text = f"no difference detected ({body})"
+    text += _equivalence_tail(metric, c)
     return text + (f"; {sensitivity(metric, c)}" if power and sensitivity(metric, c) else "")
 
 
+def _family(c: PairedComparison) -> str:
+    return f"in a family of {c.family}"
+
+
+def margin(metric: MetricInfo, value: float) -> str:
+    """'+-1 point' (accuracies) or '+-0.01'."""
+    if metric.percent:
+        points = 100 * value
+        return f"\u00b1{points:g} point{'s' if points != 1 else ''}"
+    return f"\u00b1{value:.3g}"
+
+
+def _equivalence_tail(metric: MetricInfo, c: PairedComparison) -> str:
+    """'; not shown equivalent within +-1 point (TOST p = 0.3, Holm-adjusted 0.9)' or ''."""
+    eq = c.equivalence
+    if eq is None or eq.equivalent:
+        return ""
+    if eq.p_value is None:
+        return f"; no equivalence test within {margin(metric, eq.margin)} ({eq.note})"
+    return (f"; not shown equivalent within {margin(metric, eq.margin)} (TOST p = {p_value(eq.p_value)}, "
+            f"Holm-adjusted {p_value(eq.p_holm)})")
+
+
 def sensitivity(metric: MetricInfo, c: PairedComparison) -> str:
-    """'with this spread, 3 seeds detect a difference of 1.4 points at 80% power; +0.5 points would
-    need 9 seeds' ('' when not computable)."""
+    """'at this spread 3 seeds detect 4.1 points with 80% power at the family's alpha 0.0031; +0.5
+    points would need 40 seeds (12 to 900 over the SD's 95% CI)' ('' when not computable)."""
     s = c.sensitivity
     if s.detectable is None:
         return ""
     size = delta(metric, s.detectable).lstrip("+")
-    text = f"at this spread {c.n} seeds detect {size} with {int(POWER * 100)}% power before correction"
+    text = (f"at this spread {c.n} seeds detect {size} with {int(POWER * 100)}% power at the family's "
+            f"alpha {s.alpha:.2g}")
     if s.seeds_needed is not None:
         text += f", and {delta(metric, c.difference.mean)} would need {seeds_needed(s.seeds_needed)}"
+        if s.seeds_range is not None and s.seeds_range[0] != s.seeds_range[1]:
+            low, high = s.seeds_range
+            text += f" ({seeds_needed(low).removesuffix(' seeds')} to {seeds_needed(high)} over the 95% CI " \
+                    "of the differences' SD)"
     return text
 
 
@@ -169,10 +206,18 @@ def p_phrase(p: float | None) -> str:
 
 def verdict(comparison: PairedComparison) -> str:
     """A short verdict for tables."""
+    eq = comparison.equivalence
     if not comparison.testable:
-        return "not enough seeds for a test" if comparison.note.startswith("not enough") \
-            else "no difference on any seed (no test)"
-    return "differs (Holm p < 0.05)" if comparison.significant else "no difference detected"
+        if comparison.note.startswith("not enough"):
+            return "not enough seeds for a test"
+        return "no difference on any seed (no test)"
+    if comparison.significant:
+        return "differs (Holm p < 0.05)"
+    if eq is not None and eq.equivalent:
+        return "equivalent (TOST, Holm p < 0.05)"
+    if comparison.too_few_seeds:
+        return f"too few seeds to test (needs at least {comparison.seeds_to_detect})"
+    return "no difference detected"
 
 
 def seconds(x: float | None) -> str:

@@ -15,7 +15,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from hyperlab._version import __version__
-from hyperlab.analysis.search import SearchAnalysis
+from hyperlab.analysis.search import BOOTSTRAP, SearchAnalysis, ranking_sentence
 from hyperlab.analysis.stats import Estimate
 from hyperlab.report import figures as figs
 from hyperlab.report.write import _embed, _write_atomic, write_report
@@ -58,14 +58,17 @@ def _sections(a: SearchAnalysis) -> list[tuple[str, list[str], list[list[str]], 
                  "pruned: stopped by the pruner after the epoch shown (a result, not a failure); "
                  "infeasible: over [budget], measured before training and never trained.")]
     if a.importance:
-        sections.append(("Importance (fANOVA)", ["factor", "importance", "95% interval"],
+        sections.append(("Importance (PED-ANOVA)", ["factor", "importance", "95% interval"],
                          [[i.factor, f"{i.importance:.3f}", f"{i.lo:.3f} to {i.hi:.3f}"]
                           for i in a.importance],
-                         "Share of the objective's variance each factor explains (Optuna's fANOVA "
-                         "evaluator on the trials with a value); intervals: percentiles of refits on "
-                         "bootstrap resamples of the trials. " + (a.importance_note or "")))
+                         "How much each factor's distribution among the best quarter of the trials differs "
+                         "from its distribution among all of them (PED-ANOVA, Watanabe et al. 2023: "
+                         "Optuna's PedAnovaImportanceEvaluator, target_quantile 0.25, normalized to sum "
+                         f"to 1), on every searched trial with a value; intervals: 2.5th and 97.5th "
+                         f"percentiles over {BOOTSTRAP} bootstrap resamples of the trials. "
+                         + ranking_sentence(a.importance) + " " + (a.importance_note or "")))
     else:
-        sections.append(("Importance (fANOVA)", [], [], a.importance_note or "Not computed."))
+        sections.append(("Importance (PED-ANOVA)", [], [], a.importance_note or "Not computed."))
     if a.confirmation is not None:
         rows = []
         for c in a.confirmation.comparisons:
@@ -76,8 +79,11 @@ def _sections(a: SearchAnalysis) -> list[tuple[str, list[str], list[list[str]], 
             "Confirmation: the best configurations against the baseline",
             ["configuration", "metric", "difference", "95% CI", "p", "p (Holm)", "n"], rows,
             f"Paired by seed (seeds {', '.join(map(str, a.confirm_seeds))}; the search used another seed), "
-            "difference = configuration - baseline, paired t-test, Holm across the configurations per "
-            "metric. "
+            "each seed on its own validation split (data.split_seed = the search's + seed - search seed), "
+            "difference = configuration - baseline, exact sign-flip permutation test, one Holm family "
+            f"over both metrics of the confirmed configurations and, as p = 1, of the other "
+            f"{max(0, a.eligible - len(a.top))} eligible searched configurations (the confirmed ones were "
+            "selected from all of them). "
             "The configurations were chosen on validation data; test data decides. Full report: "
             "confirmation/index.html."))
     trial_rows = [[str(t.number), t.status, _num(t.value), str(t.epochs),
@@ -161,9 +167,11 @@ def importance_figure(a: SearchAnalysis, folder: Path) -> figs.FigureFile | None
     ax.errorbar([i.importance for i in items], y, xerr=[[max(0.0, i.importance - i.lo) for i in items],
                 [max(0.0, i.hi - i.importance) for i in items]], fmt="none", color="#222222", capsize=3)
     ax.set_yticks(y, [i.factor for i in items])
-    ax.set_xlabel("fANOVA importance (share of variance)")
+    ax.set_xlabel("PED-ANOVA importance (normalized)")
     return figs.save(fig, folder, "search-importance", "Importance with 95% intervals",
-                     "fANOVA importance; whiskers: bootstrap 95% intervals.")
+                     f"PED-ANOVA importance on every searched trial with a value (pruned ones at their last "
+                     f"value); whiskers: 95% intervals over {BOOTSTRAP} bootstrap resamples. "
+                     + ranking_sentence(a.importance))
 
 
 def effects_figure(a: SearchAnalysis, folder: Path) -> figs.FigureFile | None:
@@ -199,7 +207,19 @@ def _intro(a: SearchAnalysis) -> list[str]:
     return [a.study.get("description") or "",
             f"Search: {len(a.trials)} configurations, {a.sampler} sampler, pruner {a.pruner}, objective "
             f"{a.objective} ({'maximized' if a.maximize else 'minimized'}, validation data).",
-            f"Best configuration by validation: {best}.", a.verdict, *a.warnings]
+            f"Best configuration by validation: {best}.", a.verdict, _optimism(a), *a.warnings]
+
+
+def _optimism(a: SearchAnalysis) -> str:
+    """The winner's search score against its confirmed score: what selecting on one split cost."""
+    o = a.optimism
+    if o is None or o.mean is None or a.best is None:
+        return ""
+    interval = "" if o.lo is None else f" (95% t-interval {o.lo:+.4f} to {o.hi:+.4f})"
+    return (f"Optimism of the winner (descriptive): its search {a.objective} ({a.best.value:.4f}, the split "
+            f"it was selected on) minus its {a.objective} at the confirmation seeds, each on a validation "
+            f"split of its own, is {o.mean:+.4f}{interval}, n = {o.n} seeds: the selection's part of "
+            f"the search score.")
 
 
 def _markdown(a: SearchAnalysis, sections, figures, meta: str) -> str:

@@ -9,6 +9,7 @@ Every event is a flat JSON-serialisable dict with an `event` field:
     waiting         trials (how many are being trained by other processes)
     search_note     message (a search study: how its trials train, or why it stopped early)
     note            message (something the run decided for the user, e.g. fewer --workers than asked)
+    seeds_added     variant, seed, reason (seeds = { min, max, target }: a seed added until settled)
     report_started  study (the report is being written: figures take a while)
     run_finished    study, statuses ({status: count}), trained, interrupted, report, seconds
 

@@ -91,6 +91,14 @@ class RichSink:
         self.console.print(f"[dim]stack of {e['trials']} trials: {e['note']}[/]", soft_wrap=True,
                            highlight=False)
 
+    def _on_seeds_added(self, e: dict) -> None:
+        """A seed added until settled (seeds = { min, max, target }), with the reason."""
+        self.console.print(f"[dim]seed {e['seed']} added to {e['variant']}: {e['reason']}[/]", soft_wrap=True,
+                           highlight=False)
+        self._total += 1  # one more trial to train (the bar's total grows with it)
+        if getattr(self, "_overall", None) is not None:
+            self._progress.update(self._overall, total=self._total + self._reused)
+
     def _worker_task(self, e: dict) -> TaskID:
         worker = int(e.get("worker", 0))
         if worker not in self._workers:

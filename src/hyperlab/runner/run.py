@@ -259,8 +259,8 @@ def _ask_train_tell(proposer: Proposer, executor: Executor, ctx: RunContext, fla
 
 
 def _emit_notes(proposer: Proposer, ctx: RunContext) -> None:
-    for message in proposer.notes:
-        ctx.events.emit({"event": "search_note", "message": message})
+    for note in proposer.notes:  # a line (a search_note event), or an event of its own
+        ctx.events.emit(note if isinstance(note, dict) else {"event": "search_note", "message": note})
     proposer.notes.clear()
 
 

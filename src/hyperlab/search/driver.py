@@ -255,35 +255,44 @@ class SearchDriver:
             return []
         return [self.seed + i for i in range(1, self.search.confirm.seeds + 1)]
 
+    def confirm_config(self, config: TrialConfig, seed: int) -> TrialConfig:
+        """A confirmation trial's config: the searched one with its own validation split
+        (`data.split_seed` moved by seed - search seed, so never the split the search selected on;
+        baseline and configurations share it at a given seed, so pairs stay matched)."""
+        data = config.data.model_copy(update={"split_seed": config.data.split_seed + seed - self.seed})
+        return config.model_copy(update={"data": data})
+
     def plan(self, confirm: bool = False) -> Plan:
         """What to register: the baseline, every searched configuration (one trial each, at the
         search seed) and, with `confirm`, the confirmation trials (the top configurations and the
-        baseline at the confirmation seeds)."""
+        baseline at the confirmation seeds, each seed on its own validation split: confirm_config)."""
         base = self.base_plan.variants[0]
         seeds = self.confirm_seeds() if confirm else []
         top = {e.key for e in self.top()} if confirm else set()
         variants: list[Variant] = []
         trials: list[PlannedTrial] = []
         fingerprint = self.base_plan.trials[0].data_fingerprint
-        keys = tuple(trial_key(base.config, s, fingerprint) for s in seeds)
+        base_configs = [self.confirm_config(base.config, s) for s in seeds]
+        keys = tuple(trial_key(c, s, fingerprint) for c, s in zip(base_configs, seeds, strict=True))
         variants.append(Variant(base.name, None, None, {}, {}, base.config, True, 0, base.cost,
                                 base.budget_ok, base.budget_reason, keys))
-        trials += [PlannedTrial(k, base.name, None, None, s, base.config, base.budget_ok, base.budget_reason,
-                                True, fingerprint) for k, s in zip(keys, seeds, strict=True)]
+        trials += [PlannedTrial(k, base.name, None, None, s, c, base.budget_ok, base.budget_reason,
+                                True, fingerprint) for k, s, c in zip(keys, seeds, base_configs, strict=True)]
         factor_names = ", ".join(f.name for f in self.space.factors)
         for entry in self.entries:
             data = entry.data_fingerprint
-            extra = [(trial_key(entry.config, s, data), s) for s in seeds] if entry.key in top else []
+            confirmed = [(self.confirm_config(entry.config, s), s) for s in seeds] if entry.key in top else []
+            extra = [(trial_key(c, s, data), s, c) for c, s in confirmed]
             labels = {n: _label(v) for n, v in entry.values.items()}
             variants.append(Variant(
                 entry.variant, factor_names, ", ".join(labels.values()), labels,
                 self.space.changes_of(entry.values), entry.config, False, entry.number + 1, entry.cost,
-                entry.budget_ok, entry.budget_reason, (entry.key, *(k for k, _ in extra))))
+                entry.budget_ok, entry.budget_reason, (entry.key, *(k for k, _, _ in extra))))
             # Registered even when over budget: the trial is stored as `infeasible`, with the reason.
             trials.append(PlannedTrial(entry.key, entry.variant, factor_names, variants[-1].level, self.seed,
                                        entry.config, True, entry.budget_reason, False, data))
-            trials += [PlannedTrial(k, entry.variant, factor_names, variants[-1].level, s, entry.config,
-                                    entry.budget_ok, entry.budget_reason, False, data) for k, s in extra]
+            trials += [PlannedTrial(k, entry.variant, factor_names, variants[-1].level, s, c,
+                                    entry.budget_ok, entry.budget_reason, False, data) for k, s, c in extra]
         return Plan(self.study, variants, trials, [self.seed, *seeds])
 
 

@@ -1,11 +1,11 @@
 """A search study's panel on the dashboard: the optimization history (each searched trial's objective
-and the best so far, pruned and infeasible trials marked) and fANOVA importance with its 95% intervals.
+and the best so far, pruned and infeasible trials marked) and PED-ANOVA importance with its 95% intervals.
 
 Both come from `hyperlab.analysis.search.analyze_search`, the report's own analysis (compute, then
-render: `search_panel` returns plain data, `dashboard.js` draws it). One analysis refits fANOVA 31
-times (seconds), so `SearchPanels` keeps the last one per study and recomputes it, in one background
-thread, only when the number of finished trials changes; a poll never waits for a refit, it gets the
-last panel and `computing: true`.
+render: `search_panel` returns plain data, `dashboard.js` draws it). One analysis recomputes
+PED-ANOVA on 200 bootstrap resamples (seconds), so `SearchPanels` keeps the last one per study and
+recomputes it, in one background thread, only when the number of finished trials changes; a poll
+never waits for a refit, it gets the last panel and `computing: true`.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from __future__ import annotations
 from hyperlab.spec.load import load_study, parse_override
 from hyperlab.spec.messages import Problem, problems_from
 from hyperlab.spec.search import SearchFactor, SearchSpace, design_problems, search_space
-from hyperlab.spec.study import Budget, Confirm, Factor, Search, StudySpec
+from hyperlab.spec.study import Budget, Confirm, Factor, Search, SeedRule, StudySpec
 from hyperlab.spec.variants import SECTIONS, VariantSpec, expand_variants, label_of
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "search_space",
     "Factor",
     "Problem",
+    "SeedRule",
     "StudySpec",
     "VariantSpec",
     "expand_variants",

@@ -233,6 +233,24 @@ def _one_of(name: str, allowed: tuple[str, ...]) -> str:
     return name
 
 
+class SeedRule(_Table):
+    """Seeds until the question is settled: every variant starts with `min` seeds (0..min-1); after
+    they finish, the runner adds the next matched seed (the variant's and the baseline's, so pairs
+    stay matched) to each variant whose primary comparison with the baseline is not settled (its 95%
+    CI half-width above `target`), until it is or the variant has `max` seeds
+    (hyperlab.analysis.settle; docs/report.md, "Seeds until settled")."""
+
+    min: int = Field(default=3, ge=2)
+    """Seeds every variant trains with first (seeds 0 .. min - 1)."""
+
+    max: int = Field(default=20, ge=2, le=1000)
+    """Most seeds a variant is given (>= min)."""
+
+    target: float = Field(gt=0)
+    """The primary comparison's 95% CI half-width at which it is settled: points for accuracies
+    (1.0 = one percentage point), the metric's unit otherwise."""
+
+
 class StudySpec(_Table):
     """A study file: a baseline trial config (data, model, train), the factors to vary around it,
     the seeds every variant is trained with, and an optional budget."""
@@ -248,9 +266,15 @@ class StudySpec(_Table):
     combination of levels (product of levels variants); search: configurations sampled from the
     factors' ranges and choices by an Optuna sampler (see [search]), then a confirmation stage."""
 
-    seeds: int | list[int] = 3
-    """Number of seeds n (seeds 0..n-1), or an explicit list. Every variant is trained with the same
-    seeds (a paired design: variant differences are measured seed by seed)."""
+    seeds: int | list[int] | SeedRule = 3
+    """Number of seeds n (seeds 0..n-1), or an explicit list, or seeds until settled
+    `{ min = 3, max = 20, target = 1.0 }` (ablation and grid; see `seeds` below). Every variant is trained
+    with matched seeds (a paired design: variant differences are measured seed by seed)."""
+
+    smallest_effect: float | None = Field(default=None, gt=0)
+    """The smallest difference that matters (points for accuracies, the metric's unit otherwise):
+    every comparison also gets a TOST equivalence test against it, so a finding can read
+    "equivalent within +-1 point" instead of only "no difference detected"."""
 
     data: DataSection = Field(default_factory=DataSection)
     """The dataset, its split and scaling (see [data])."""
@@ -284,9 +308,12 @@ class StudySpec(_Table):
     @field_validator("seeds", mode="before")
     @classmethod
     def _seeds_are_usable(cls, seeds: Any) -> Any:
+        if isinstance(seeds, dict | SeedRule):
+            return seeds
         if isinstance(seeds, bool) or not isinstance(seeds, int | list):
-            raise PydanticCustomError("invalid", "must be a number of seeds or a list of seeds, got {v}",
-                                      {"v": repr(seeds)})
+            raise PydanticCustomError(
+                "invalid", "must be a number of seeds, a list of seeds or { min, max, target }, got {v}",
+                {"v": repr(seeds)})
         if isinstance(seeds, int) and seeds < 1:
             raise PydanticCustomError("invalid", "must be >= 1 (the number of seeds), got {v}", {"v": seeds})
         if isinstance(seeds, int) and seeds > MAX_SEEDS:
@@ -316,10 +343,34 @@ class StudySpec(_Table):
         """The file this study was loaded from (used in messages), or "<study>"."""
         return self._source
 
+    @field_validator("seeds", mode="after")
+    @classmethod
+    def _max_at_least_min(cls, seeds: Any) -> Any:
+        # here rather than on SeedRule: a model validator there would name the union member in messages
+        if isinstance(seeds, SeedRule) and seeds.max < seeds.min:
+            raise PydanticCustomError("invalid", "max ({mx}) must be >= min ({mn})",
+                                      {"mx": seeds.max, "mn": seeds.min})
+        return seeds
+
+    @model_validator(mode="after")
+    def _settling_needs_an_ablation_or_grid(self) -> StudySpec:
+        if isinstance(self.seeds, SeedRule) and self.design == "search":
+            raise PydanticCustomError(
+                "invalid", "seeds = { min, max, target } is for ablation and grid designs; a search "
+                "gives its confirmation seeds in [search] confirm", {})
+        return self
+
     @property
     def seed_list(self) -> list[int]:
-        """The seeds every variant is trained with, sorted."""
+        """The seeds every variant is trained with first, sorted (`min` of a SeedRule)."""
+        if isinstance(self.seeds, SeedRule):
+            return list(range(self.seeds.min))
         return list(range(self.seeds)) if isinstance(self.seeds, int) else sorted(self.seeds)
+
+    @property
+    def seed_rule(self) -> SeedRule | None:
+        """Seeds until settled, when the file asks for it."""
+        return self.seeds if isinstance(self.seeds, SeedRule) else None
 
     def baseline_config(self) -> TrialConfig:
         """The baseline trial's config: this study's data, model and train sections, without the

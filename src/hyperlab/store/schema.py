@@ -89,6 +89,15 @@ CREATE TABLE IF NOT EXISTS placements (  -- where a running trial trains when no
     since     REAL NOT NULL
 );
 
+CREATE TABLE IF NOT EXISTS seed_additions (  -- seeds until settled: why a (variant, seed) was added
+    study   TEXT NOT NULL,
+    variant TEXT NOT NULL,
+    seed    INTEGER NOT NULL,
+    reason  TEXT NOT NULL,                 -- e.g. "not settled: 95% CI half-width 2.1 points > target 1"
+    added   REAL NOT NULL,
+    PRIMARY KEY (study, variant, seed)
+);
+
 CREATE TABLE IF NOT EXISTS artifacts (
     trial_key TEXT NOT NULL REFERENCES trials(key),
     kind      TEXT NOT NULL,               -- e.g. checkpoint, checkpoint_meta
@@ -98,6 +107,12 @@ CREATE TABLE IF NOT EXISTS artifacts (
     PRIMARY KEY (trial_key, kind)
 );
 """
+
+
+# A table added after version 3 without a version bump: a writer creates it when first needed, readers
+# of an older file see no rows (Store.seed_additions).
+SEED_ADDITIONS = SCHEMA[SCHEMA.index("CREATE TABLE IF NOT EXISTS seed_additions"):SCHEMA.index(
+    "CREATE TABLE IF NOT EXISTS artifacts")]
 
 
 def migration(version: int, schema_version: int) -> str:

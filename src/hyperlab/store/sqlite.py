@@ -24,7 +24,7 @@ from hyperlab.store.build_frames import build_frames
 from hyperlab.store.frames import StudyFrames
 from hyperlab.store.owner import Owner
 from hyperlab.store.rows import CLAIMABLE_STATUSES, FINISHED_STATUSES, StudyRow, TrialRow, VariantRow
-from hyperlab.store.schema import SCHEMA, SCHEMA_VERSION, migration
+from hyperlab.store.schema import SCHEMA, SCHEMA_VERSION, SEED_ADDITIONS, migration
 
 DB_NAME = "hyperlab.db"
 DEFAULT_STALE_AFTER = 600.0
@@ -250,6 +250,8 @@ class Store:
             db.execute("DELETE FROM study_trials WHERE study = ?", (name,))
             db.execute("DELETE FROM variants WHERE study = ?", (name,))
             db.execute("DELETE FROM studies WHERE name = ?", (name,))
+            db.execute(SEED_ADDITIONS)
+            db.execute("DELETE FROM seed_additions WHERE study = ?", (name,))
             for chunk in _chunks(orphans):
                 marks = ",".join("?" * len(chunk))
                 for table, column in (("epochs", "trial_key"), ("results", "trial_key"),
@@ -268,6 +270,29 @@ class Store:
             where = ", ".join(sorted(pids))
             raise UserError(f"{name} is running in PID {where}; stop it first (or remove it anyway with "
                             f"--force: that run then ends, storing nothing more)")
+
+    def add_seeds(self, study: str, additions: Sequence[tuple[str, int, str]]) -> None:
+        """Record (variant, seed, reason) rows of seeds added until settled (kept when already there:
+        the first reason stays). Recorded before the trials are registered, so a run killed between
+        the two registers them on resume."""
+        now = time.time()
+        with self._write() as db:
+            db.execute(SEED_ADDITIONS)
+            db.executemany(
+                "INSERT INTO seed_additions (study, variant, seed, reason, added) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT(study, variant, seed) DO NOTHING",
+                [(study, variant, int(seed), reason, now) for variant, seed, reason in additions])
+
+    def seed_additions(self, study: str) -> list[dict]:
+        """The study's added seeds (variant, seed, reason, added), in the order they were added."""
+        try:
+            rows = self._conn.execute("SELECT variant, seed, reason, added FROM seed_additions "
+                                      "WHERE study = ? ORDER BY added, variant, seed", (study,))
+            return [dict(r) for r in rows]
+        except sqlite3.OperationalError as exc:  # a file from before the table: nothing was added
+            if "no such table" in str(exc):
+                return []
+            raise
 
     def study_names(self) -> list[str]:
         return [r[0] for r in self._conn.execute("SELECT name FROM studies ORDER BY name")]
@@ -527,6 +552,7 @@ class Store:
         frames = build_frames(study, variants, trials, epochs, finals)
         frames.study["selection"] = (f"everything stored under the study name {study_name!r} in "
                                      f"{self.workspace}: the {len(trials)} trials of its last run's plan")
+        frames.study["seed_additions"] = self.seed_additions(study_name)
         return frames
 
     def planned_frames(self, study: StudyRow, variants: Sequence[VariantRow], trials: Sequence[TrialRow],
@@ -562,6 +588,7 @@ class Store:
         done = sum(1 for t in trial_dicts if t["status"] in FINISHED_STATUSES)
         frames.study["selection"] = (f"the {len(trial_dicts)} trials planned by {source} "
                                      f"({done} finished in {self.workspace})")
+        frames.study["seed_additions"] = self.seed_additions(study.name)
         return frames
 
     def _epochs_and_finals(self, keys: Iterable[str]) -> tuple[list[dict], list[dict]]:

@@ -254,7 +254,7 @@ function drawImportance(p) {
   const rows = p.importance, W = 440, L = 120, R = 60, T = 22, row = 26;
   const H = T + Math.max(1, rows.length) * row + 28;
   const svg = el("svg:svg", {width: W, height: H, viewBox: `0 0 ${W} ${H}`, class: "chart", id: "importance-chart"});
-  svg.append(el("svg:text", {x: 8, y: 14}, "importance (fANOVA share of variance), 95% bootstrap interval"));
+  svg.append(el("svg:text", {x: 8, y: 14}, "importance (PED-ANOVA), 95% bootstrap interval"));
   if (!rows.length) { svg.append(el("svg:text", {x: 8, y: T + 18}, p.importance_note || "not computed yet")); return svg; }
   const x = (v) => L + Math.min(1, Math.max(0, v)) * (W - L - R);
   rows.forEach((r, i) => {
