@@ -14,7 +14,8 @@ large product for the first layer when the trials share their batches), convolut
 convolution per trial (one for all on a shared input). Each trial's numbers are exactly those it
 gets in a stack of one (`train_one`, the path every executor takes for it alone), whatever it is
 stacked with, and agree with the engine's plain loop (`hyperlab.engine.train_trial`) to float
-rounding (1e-5 relative in the tests). What is supported, and what falls back to the engine: docs/performance.md.
+rounding (1e-5 relative in the tests). What is supported, and what falls back to the engine:
+docs/performance.md.
 """
 
 from __future__ import annotations
