@@ -14,7 +14,8 @@ PACKAGE = SRC / "hyperlab"
 
 # Left to right, as docs/architecture.md draws it: a package imports only packages to its left.
 ORDER = ["_version", "errors", "faults", "data", "models", "measure", "engine", "vectorized", "spec", "plan",
-         "store", "search", "runner", "analysis", "report", "serve", "api", "cli", "__main__", "hyperlab"]
+         "store", "search", "proposers", "runner", "analysis", "report", "serve", "api", "cli", "__main__",
+         "hyperlab"]
 
 
 def module_files() -> dict[str, Path]:

@@ -127,12 +127,8 @@ class Study:
         selected). Columns and units: docs/results.md."""
         from hyperlab.runner.register import study_row, trial_rows, variant_rows
 
-        plan = self.plan()
         with Store.open(workspace, create=False, readonly=True) as store:
-            if self.spec.design == "search" and store.study(self.name) is not None:
-                from hyperlab.runner.search import SearchRun  # configurations known at run time
-
-                plan = SearchRun(self.spec, store).plan()
+            plan = self._stored_plan(store)
             return store.planned_frames(study_row(self.spec, plan), variant_rows(plan), trial_rows(plan),
                                         source=self.describe())
 
@@ -159,11 +155,17 @@ class Study:
         if not (resolve_workspace(workspace) / DB_NAME).exists():
             return status_frame(None, variants, trials)  # nothing run yet: all pending
         with Store.open(workspace, create=False, readonly=True) as store:
-            if self.spec.design == "search" and store.study(self.name) is not None:
-                from hyperlab.runner.status import placed_from_store  # configurations known at run time
-
-                variants, trials = placed_from_store(store, self.name)
+            variants, trials = placed_from_plan(self._stored_plan(store))
             return status_frame(store, variants, trials)
+
+    def _stored_plan(self, store: Store) -> Any:
+        """The plan as the store holds it: a design that proposes trials at run time (a search)
+        knows its configurations from the store; a fixed design's plan is `plan()`."""
+        if store.study(self.name) is None:
+            return self.plan()
+        from hyperlab.proposers import proposer_for
+
+        return proposer_for(self.spec, store, self.plan()).plan()
 
     def describe(self) -> str:
         """Where this study comes from: `studies/x.toml` plus its overrides, if any."""

@@ -227,13 +227,17 @@ def _with_changes(variants: list[VariantInfo], trials: pd.DataFrame,
     return out
 
 
+FACTOR_JOINS = {"grid": " x "}
+"""How a design's variants name several factors at once ("lr, batch" -> "lr x batch" for a grid's cells)."""
+
+
 def _factors(variants: list[VariantInfo], design: str | None) -> tuple[FactorInfo, ...]:
     """Ablation: one group per factor. Grid: the cells carry the factors' names joined; one group."""
     names: list[str] = []
     for v in variants:
         if not v.is_baseline and v.factor is not None and v.factor not in names:
             names.append(v.factor)
-    factors = [FactorInfo(n.replace(", ", " x ") if design == "grid" else n,
+    factors = [FactorInfo(n.replace(", ", FACTOR_JOINS.get(design or "", ", ")),
                           tuple(v.name for v in variants if v.factor == n and not v.is_baseline))
                for n in names]
     loose = tuple(v.name for v in variants if not v.is_baseline and v.factor is None)

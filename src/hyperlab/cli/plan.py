@@ -136,10 +136,11 @@ def print_plan(plan: Plan, statuses: dict[str, str], console: Console,
         f"{len(distinct)} distinct; {training} (engine {plan.engine_version})",
         highlight=False,
     )
-    if study.design == "search":  # its configurations are proposed at run time
-        from hyperlab.search import describe_search
+    from hyperlab.proposers import describe  # what the design decides at run time (a search's configurations)
 
-        console.print(describe_search(study), highlight=False)
+    proposed = describe(study)
+    if proposed:
+        console.print(proposed, highlight=False)
     table = Table(show_lines=False, header_style="bold")
     table.add_column("variant", no_wrap=True)
     for column, justify in (("factor", "left"), ("level", "left"), ("params", "right"), ("MACs", "right"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from hyperlab.plan.cost import Cost, variant_cost
 from hyperlab.plan.keys import KEY_LENGTH, NOT_IN_KEY, canonical_config, trial_key
 from hyperlab.plan.make import Plan, PlannedTrial, Variant, budget_verdict, make_plan
+from hyperlab.plan.task import TrialTask, tasks_of
 
 __all__ = [
     "KEY_LENGTH",
@@ -17,10 +18,12 @@ __all__ = [
     "Cost",
     "Plan",
     "PlannedTrial",
+    "TrialTask",
     "Variant",
     "budget_verdict",
     "canonical_config",
     "make_plan",
+    "tasks_of",
     "trial_key",
     "variant_cost",
 ]

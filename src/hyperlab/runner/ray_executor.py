@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hyperlab.errors import UserError
+from hyperlab.runner.executor import Capabilities
 from hyperlab.runner.task import RunContext, TrialTask
 from hyperlab.runner.trial import record_outcome
 from hyperlab.store import LostClaimError
@@ -133,6 +134,10 @@ class RayExecutor:
         return self._data[key]
 
     # --- the executor -----------------------------------------------------------------------------
+
+    def capabilities(self, ctx: RunContext | None = None) -> Capabilities:
+        """Its trials train on the cluster's nodes, as many at once as the cluster has room for."""
+        return Capabilities(parallelism=None if ctx is None else self.parallelism(ctx), devices="cluster")
 
     def parallelism(self, ctx: RunContext) -> int:
         """How many trials to give at once (a search proposes this many configurations at a time)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hyperlab.runner.task import TrialTask
+from hyperlab.plan.task import TrialTask, tasks_of
 from hyperlab.store import StudyRow, TrialRow, VariantRow
 
 
@@ -51,20 +51,8 @@ def trial_rows(plan: Any) -> list[TrialRow]:
 
 
 def tasks(plan: Any) -> list[TrialTask]:
-    """Unique trials within budget, seed-major (every variant's first seed before any second seed:
-    a partial run already compares all variants), plan order within a seed."""
-    seed_rank: dict[int, int] = {}
-    for trial in plan.trials:
-        seed_rank.setdefault(trial.seed, len(seed_rank))
-    ordered = sorted(enumerate(plan.trials), key=lambda it: (seed_rank[it[1].seed], it[0]))
-    seen: set[str] = set()
-    out = []
-    for _, trial in ordered:
-        if trial.budget_ok and trial.key not in seen:
-            seen.add(trial.key)
-            out.append(TrialTask(trial.key, trial.variant, int(trial.seed), trial.config,
-                                 getattr(trial, "data_fingerprint", None)))
-    return out
+    """Unique trials within budget, seed-major (hyperlab.plan.task.tasks_of)."""
+    return tasks_of(plan)
 
 
 def _name(variant: Any) -> str:

@@ -3,6 +3,7 @@ the workspace), wait for trials other processes are training, then write the rep
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import time
@@ -14,11 +15,13 @@ from typing import Any
 
 from hyperlab.engine.settings import RunSettings
 from hyperlab.errors import UserError
+from hyperlab.proposers import Proposer, proposer_for
 from hyperlab.runner import register
 from hyperlab.runner.events import EventSink, OutputClosed, QuietSink, guard_output
-from hyperlab.runner.executor import Executor, LocalExecutor, RunContext, TrialTask
+from hyperlab.runner.executor import Executor, LocalExecutor, RunContext, TrialTask, capabilities
 from hyperlab.runner.interrupt import StopFlag, graceful_interrupts
 from hyperlab.runner.stacked import VectorizedExecutor
+from hyperlab.runner.trial import record_outcome
 from hyperlab.runner.workers import ProcessExecutor
 from hyperlab.store import CLAIMABLE_STATUSES, DEFAULT_STALE_AFTER, FINISHED_STATUSES, Owner, Store
 
@@ -106,17 +109,14 @@ def run_study(
     started = time.monotonic()
     settings = resolve_settings(study, settings, workers=workers, device=device, threads=threads,
                                 vectorize=vectorize)
-    if settings.executor != "ray":  # on Ray, trials run on the cluster's nodes, not on this machine
+    executor = executor or _default_executor(settings)
+    if capabilities(executor).devices == "local":  # a cluster's devices are its nodes', not this machine's
         check_device(settings.device)  # before anything is claimed or stored: the machine, not a trial
     workers = settings.workers
     sink = events or QuietSink()
     with Store.open(workspace) as store:
-        search = None
-        if getattr(study, "design", None) == "search":  # configurations come from a sampler, not the plan
-            from hyperlab.runner.search import SearchRun
-
-            search = SearchRun(study, store)
-            plan = search.plan()
+        proposer = proposer_for(study, store, plan)
+        plan = proposer.plan()
         store.register_study(register.study_row(study, plan), register.variant_rows(plan),
                              register.trial_rows(plan))
         tasks = register.tasks(plan)
@@ -134,17 +134,12 @@ def run_study(
         tally.emit({"event": "run_started", "study": study.name, "workspace": str(store.workspace),
                     "planned": summary.planned, "to_train": summary.unique - summary.reused,
                     "reused": summary.reused, "over_budget": len(summary.over_budget), "workers": workers})
-        executor = executor or _default_executor(settings)
         flag = StopFlag()
         ctx = RunContext(store=store, owner=owner, events=tally, should_stop=flag,
                          settings=settings, stale_after=stale_after)
         try:
             with graceful_interrupts(flag), _torch_threads(settings.threads if workers == 1 else None):
-                if search is None:
-                    _train_until_done(store, tasks, executor, ctx, flag, poll_every)
-                else:
-                    search.run(executor, ctx, flag, poll_every, _train_until_done)
-                    tasks = register.tasks(search.plan())
+                _ask_train_tell(proposer, executor, ctx, flag, poll_every)
         except KeyboardInterrupt:
             summary.interrupted = True
         except OutputClosed:  # nobody reads the events: stop, leaving the trials in flight resumable
@@ -152,6 +147,7 @@ def run_study(
             _release_own(store, study.name, owner)
             tally = _Tally(QuietSink(), summary.trained)
         summary.interrupted = summary.interrupted or flag.requested
+        tasks = register.tasks(proposer.plan())  # a proposer's plan may grow while it runs (a search)
         store.verify_durable([t.key for t in tasks])  # never report success after a lost commit
         statuses = store.trial_statuses(t.key for t in tasks)
         summary.statuses = dict(Counter(statuses.values()))
@@ -209,6 +205,81 @@ def _default_executor(settings: RunSettings) -> Executor:
     if settings.executor == "vectorized":
         return VectorizedExecutor(**settings.executor_options)
     return LocalExecutor()
+
+
+def _ask_train_tell(proposer: Proposer, executor: Executor, ctx: RunContext, flag: StopFlag,
+                    poll_every: float) -> None:
+    """The run's one loop: ask the proposer for trials, register them, train them, tell it how each
+    ended; until it proposes nothing (done) or the run is stopped."""
+    store, noted = ctx.store, set()
+    while not flag():
+        width = capabilities(executor, ctx).parallelism or ctx.settings.workers
+        batch = proposer.propose(max(width, 1))
+        _emit_notes(proposer, ctx)
+        if not batch:
+            return
+        plan = proposer.plan()  # registered before training: a SIGKILL never loses or repeats a trial
+        store.register_study(register.study_row(plan.study, plan), register.variant_rows(plan),
+                             register.trial_rows(plan))
+        trainable = [task for task in batch if not _stored_without_training(proposer, task, ctx)]
+        for rule, tasks in _by_prune_rule(proposer, trainable):
+            pruning_executor, pruning_ctx = _with_prune_rule(executor, ctx, rule, noted)
+            _train_until_done(store, tasks, pruning_executor, pruning_ctx, flag, poll_every)
+        statuses = store.trial_statuses(t.key for t in batch)
+        for task in batch:
+            proposer.tell(task, statuses.get(task.key, "pending"))
+
+
+def _emit_notes(proposer: Proposer, ctx: RunContext) -> None:
+    for message in proposer.notes:
+        ctx.events.emit({"event": "search_note", "message": message})
+    proposer.notes.clear()
+
+
+def _stored_without_training(proposer: Proposer, task: TrialTask, ctx: RunContext) -> bool:
+    """Store the outcome the proposer gives a trial it will not train (over budget: `infeasible`)."""
+    outcome = proposer.infeasible(task)
+    if outcome is None:
+        return False
+    if ctx.store.claim(task.key, ctx.owner, stale_after=ctx.stale_after):
+        record_outcome(task, ctx, {"key": task.key, "variant": task.variant, "seed": task.seed},
+                       outcome=outcome)
+    return True
+
+
+def _by_prune_rule(proposer: Proposer, tasks: list[TrialTask]) -> list[tuple[Any, list[TrialTask]]]:
+    """The batch split by the rule that may prune its trials (in practice one rule, or None)."""
+    groups: dict[int, tuple[Any, list[TrialTask]]] = {}
+    for task in tasks:
+        rule = proposer.prune_rule(task)
+        groups.setdefault(id(rule), (rule, []))[1].append(task)
+    return list(groups.values())
+
+
+def _with_prune_rule(executor: Executor, ctx: RunContext, rule: Any,
+                     noted: set[str]) -> tuple[Executor, RunContext]:
+    """The executor and context that train trials `rule` may prune: the context's prune hook asks
+    the rule (decided from the store) after every epoch. An executor that cannot stop a trial
+    leaves them to this process, one at a time (said once)."""
+    if rule is None:
+        return executor, ctx
+    store = ctx.store
+    pruned = dataclasses.replace(ctx, prune=lambda task, record: rule.reason(store, task.key, record),
+                                 prune_rule=rule)
+    caps = capabilities(executor, ctx)
+    if caps.can_prune:
+        _note_once(ctx, noted, caps.pruning_note)
+        return executor, pruned
+    name = type(executor).__name__
+    _note_once(ctx, noted, f"searched trials train one at a time in this process: {name} cannot stop a "
+                           f"trial for the pruner; the confirmation stage uses the run's executor")
+    return LocalExecutor(), pruned
+
+
+def _note_once(ctx: RunContext, noted: set[str], message: str | None) -> None:
+    if message and message not in noted:
+        noted.add(message)
+        ctx.events.emit({"event": "search_note", "message": message})
 
 
 def _train_until_done(store: Store, tasks: list[TrialTask], executor: Executor, ctx: RunContext,

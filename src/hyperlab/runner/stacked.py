@@ -20,6 +20,7 @@ from typing import Any
 from hyperlab.errors import UserError
 from hyperlab.faults import end_run_on_environment_fault
 from hyperlab.runner.events import OutputClosed
+from hyperlab.runner.executor import Capabilities
 from hyperlab.runner.lifecycle import ClaimedTrial, Heartbeat
 from hyperlab.runner.trial import train_claimed
 from hyperlab.vectorized import group_trials, train_group
@@ -35,6 +36,9 @@ class VectorizedExecutor:
             raise ValueError(f"worker must be in [0, {workers}), got {worker}")
         self.max_group = max_group
         self.worker, self.workers = worker, workers
+
+    def capabilities(self, ctx: Any = None) -> Capabilities:
+        return Capabilities(can_prune=True, can_stack=True)  # a pruned trial leaves its stack
 
     def run(self, trials: Sequence[Any], ctx: Any) -> None:
         groups = stack_groups(list(trials), self.max_group, ctx.settings.device)

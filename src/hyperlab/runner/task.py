@@ -7,23 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hyperlab.engine.settings import RunSettings
+from hyperlab.plan.task import TrialTask
 from hyperlab.runner.events import EventSink
 from hyperlab.store import DEFAULT_STALE_AFTER, Owner, Store
-
-
-@dataclass(frozen=True)
-class TrialTask:
-    """One trial to train: its key, where it sits in the study, and its resolved config."""
-
-    key: str
-    variant: str  # the first variant of the study that uses this trial
-    seed: int
-    config: Any  # hyperlab.engine.TrialConfig
-    data_fingerprint: str | None = None  # what the data files contain (part of the trial's identity)
-
-    @property
-    def epochs(self) -> int:
-        return int(self.config.train.epochs)
 
 
 @dataclass
@@ -40,4 +26,7 @@ class RunContext:
     prune: Callable[[TrialTask, dict], str | None] | None = None
     """Asked after each stored epoch of a trial, with its epoch record (a search's pruner): None
     lets the trial go on; a text stops it, stored as status `pruned` with stop_reason
-    "pruned at epoch E: <text>". Every in-process executor honours it (one by one and stacked)."""
+    "pruned at epoch E: <text>". Every executor whose capabilities say `can_prune` honours it."""
+    prune_rule: Any = None
+    """The plain-data rule `prune` asks (hyperlab.search.PruneRule, JSON-able via `to_json`), for
+    executors whose trials train in other processes: they rebuild the same hook there."""

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from hyperlab.errors import UserError
 from hyperlab.runner.events import OutputClosed
+from hyperlab.runner.executor import Capabilities
 from hyperlab.runner.task import RunContext, TrialTask
 
 
@@ -48,6 +49,14 @@ class ProcessExecutor:
         (its own `RunContext.prune`, rebuilt from the store: stacked or one by one alike)."""
         return ProcessExecutor(self.workers, vectorize=self.vectorize, prune=rule.to_json())
 
+    def capabilities(self, ctx: RunContext | None = None) -> Capabilities:
+        """Each worker builds the run's prune hook in its own process from `ctx.prune_rule`."""
+        how = "stacked where compatible" if self.vectorize else "one trial at a time each"
+        note = (f"{self.workers} worker processes train the searched trials ({how}), deciding to prune "
+                f"from the store after every epoch")
+        return Capabilities(parallelism=self.workers, can_prune=True, can_stack=self.vectorize,
+                            pruning_note=note)
+
     def run(self, trials: Sequence[TrialTask], ctx: RunContext) -> None:
         threads = ctx.settings.threads or max(1, available_cores() // self.workers)
         settings = ctx.settings.with_overrides(threads=threads, workers=self.workers)
@@ -55,7 +64,7 @@ class ProcessExecutor:
             "workspace": str(ctx.store.workspace), "parent_pid": os.getpid(),
             "settings": settings.model_dump(mode="json"),
             "stale_after": ctx.stale_after, "heartbeat_every": ctx.heartbeat_every,
-            "vectorize": self.vectorize, "workers": self.workers, "prune": self.prune,
+            "vectorize": self.vectorize, "workers": self.workers, "prune": self._prune(ctx),
             "trials": [{"key": t.key, "variant": t.variant, "seed": t.seed, "data": t.data_fingerprint}
                        for t in trials],
         }
@@ -88,6 +97,12 @@ class ProcessExecutor:
             raise
         codes = [proc.wait() for proc in procs]
         self._check(codes, errors, interrupted=forwarded > 0)
+
+    def _prune(self, ctx: RunContext) -> dict | None:
+        """The prune rule the workers rebuild their hook from (JSON), if any."""
+        if self.prune is not None:
+            return self.prune
+        return None if ctx.prune_rule is None else ctx.prune_rule.to_json()
 
     def _start(self, index: int, payload: str, lines: queue.Queue, errors: list[str]) -> subprocess.Popen:
         env = dict(os.environ)

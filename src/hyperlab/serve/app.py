@@ -28,6 +28,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from hyperlab._version import __version__
+from hyperlab.analysis.study import is_search
 from hyperlab.errors import UserError
 from hyperlab.serve import state
 from hyperlab.serve.search import SearchPanels
@@ -79,7 +80,7 @@ def create_app(workspace: Path, compare_workspaces: Sequence[Path] = ()) -> Star
             known(store, name)
             frames = store.frames(name)
             shown = state.study_state(store, name, frames)
-        if shown["design"] == "search":
+        if is_search(shown["design"]):
             shown["search"] = panels.get(name, frames)
         return JSONResponse(state.json_safe(shown))
 
