@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from hyperlab.errors import UserError
+from hyperlab.spec.isolation import isolation_problems, isolation_space
 from hyperlab.spec.messages import Problem, problems_from
 from hyperlab.spec.paths import Path, format_path, parse_path, set_path
 from hyperlab.spec.search import design_problems, search_space
@@ -49,12 +50,13 @@ def load_study(path: str | FilePath, overrides: Sequence[str] = ()) -> StudySpec
     try:
         study = StudySpec.model_validate(raw)
     except ValidationError as exc:
-        found = problems_from(exc, StudySpec, raw) + design_problems(raw) + _check_the_rest(raw)
+        found = (problems_from(exc, StudySpec, raw) + design_problems(raw) + isolation_problems(raw)
+                 + _check_the_rest(raw))
         problems += [(_blame(p, source, overridden), p) for p in found]
     else:
-        found = design_problems(raw)
+        found = design_problems(raw) + isolation_problems(raw)
         if not found:
-            _, found = search_space(study) if study.design == "search" else expand_variants(study)
+            _, found = _expand(study)
         problems += [(_blame(p, source, overridden), p) for p in found]
     if problems:
         lines = list(dict.fromkeys(problem.line(where) for where, problem in problems))
@@ -62,6 +64,15 @@ def load_study(path: str | FilePath, overrides: Sequence[str] = ()) -> StudySpec
     assert study is not None  # no problems means the study validated
     study._source = source
     return study
+
+
+def _expand(study: StudySpec) -> tuple[object, list]:
+    """The design's own check of its factors: variants, a search space, or an isolation's parts."""
+    if study.design == "search":
+        return search_space(study)
+    if study.design == "isolation":
+        return isolation_space(study)
+    return expand_variants(study)
 
 
 def _resolve_data_path(raw: dict[str, Any], folder: FilePath) -> None:
@@ -160,8 +171,8 @@ def _check_the_rest(raw: dict[str, Any]) -> list[Problem]:
         return []
     kept: list[int] = []
     factors: list[Factor] = []
-    if raw.get("design") == "search":
-        return []  # a search's factors are checked once the study validates (hyperlab.spec.search)
+    if raw.get("design") in ("search", "isolation"):
+        return []  # their factors are checked once the study validates (hyperlab.spec.search, .isolation)
     for i, table in enumerate(raw["factor"]):
         try:
             factor = Factor.model_validate(table)
