@@ -88,6 +88,8 @@ def isolation_problems(raw: dict[str, Any]) -> list[Problem]:
         elif role == "nuisance" and "levels" in factor:
             problems.append(Problem(f"factor[{i}].levels", "a nuisance factor gives range or choices (it is "
                                                            "searched at each scientific level), not levels"))
+    if any(role not in (None, "scientific", "nuisance") for role in roles):
+        return problems  # an unknown role is reported by the factor's own validation
     if roles.count("scientific") != 1:
         problems.append(Problem("factor", f'an isolation study needs exactly one factor with role = '
                                           f'"scientific", got {roles.count("scientific")}'))
