@@ -57,7 +57,7 @@ def analyze(frames: StudyFrames) -> StudyAnalysis:
     task = _task(frames)
     primary, test_metric = CLASSIFICATION if task == "classification" else _regression_metrics(finals)
     variants = _variants(frames)
-    grid = frames.study.get("design") == "grid"
+    grid = frames.study.get("design") in CROSSED_DESIGNS
     marked = next((v.name for v in variants if v.is_baseline), None)
     # A grid's reference is the cell equal to the study file's baseline, or none at all: its first cell
     # is just one combination, and comparing every cell with it answers no question the grid asks.
@@ -120,6 +120,11 @@ def _baseline_values(study: dict) -> dict[str, str]:
 
 
 # --- what kind of study -------------------------------------------------------------------------
+CROSSED_DESIGNS = frozenset({"grid"})
+"""Designs whose variants cross every factor's levels (one line per design): their cells name the
+factors together ("lr x batch") and get main effects (hyperlab.analysis.grid)."""
+
+
 def _task(frames: StudyFrames) -> str:
     declared = frames.study.get("task")
     if declared in ("classification", "regression"):
@@ -227,17 +232,13 @@ def _with_changes(variants: list[VariantInfo], trials: pd.DataFrame,
     return out
 
 
-FACTOR_JOINS = {"grid": " x "}
-"""How a design's variants name several factors at once ("lr, batch" -> "lr x batch" for a grid's cells)."""
-
-
 def _factors(variants: list[VariantInfo], design: str | None) -> tuple[FactorInfo, ...]:
     """Ablation: one group per factor. Grid: the cells carry the factors' names joined; one group."""
     names: list[str] = []
     for v in variants:
         if not v.is_baseline and v.factor is not None and v.factor not in names:
             names.append(v.factor)
-    factors = [FactorInfo(n.replace(", ", FACTOR_JOINS.get(design or "", ", ")),
+    factors = [FactorInfo(n.replace(", ", " x ") if design in CROSSED_DESIGNS else n,
                           tuple(v.name for v in variants if v.factor == n and not v.is_baseline))
                for n in names]
     loose = tuple(v.name for v in variants if not v.is_baseline and v.factor is None)
