@@ -90,10 +90,11 @@ def _nuisance_names(a: IsolationAnalysis) -> list[str]:
 
 def reading(a: IsolationAnalysis) -> list[str]:
     nuisance = " and ".join(_nuisance_names(a))
+    them, were = ("them", "were") if len(a.nuisance) > 1 else ("it", "was")
     return [
         f"The question is the effect of {a.scientific}. Changing it at fixed {nuisance} confounds it with "
-        f"them (a smaller batch also takes more steps at the same learning rate), so at each level of "
-        f"{a.scientific} the {nuisance} were searched again ({a.trials_per_level} {a.sampler} trials, seed "
+        f"{them} (a smaller batch also takes more steps at the same learning rate), so at each level of "
+        f"{a.scientific} the {nuisance} {were} searched again ({a.trials_per_level} {a.sampler} trials, seed "
         f"{a.search_seed}, on the study's validation split), and the best setting of each level was re-run "
         f"with {len(a.confirm_seeds)} matched seeds, each on a new validation split that the search never "
         f"selected on.",
@@ -144,18 +145,31 @@ def findings(a: IsolationAnalysis) -> list[str]:
 
 
 def survival(c: Contrast) -> str:
-    """Whether the effect at fixed nuisance values survives re-tuning, in words."""
+    """Whether the effect at fixed nuisance values survives re-tuning, in words. When the re-tuned
+    difference is not detected, its interval decides what can be said: a re-tuned CI that still
+    excludes zero (unadjusted), or that still holds the fixed-value difference, leaves the question
+    open; only one that holds zero and excludes the fixed-value difference says the effect is gone."""
     fixed, retuned = c.fixed.significant, c.retuned.significant
     if not (c.fixed.testable and c.retuned.testable):
         return "Too few seeds for both tests: nothing is claimed."
-    same_sign = (c.fixed.difference.mean or 0.0) * (c.retuned.difference.mean or 0.0) > 0
+    d_fixed, d_retuned = c.fixed.difference, c.retuned.difference
+    same_sign = (d_fixed.mean or 0.0) * (d_retuned.mean or 0.0) > 0
     if fixed and retuned and same_sign:
         return "The effect survives re-tuning."
     if fixed and retuned:
         return "The effect reverses with re-tuning."
     if fixed:
-        return ("The effect at fixed values does not survive re-tuning: after re-tuning no difference is "
-                "detected (not evidence of none: see the CI).")
+        lo, hi = d_retuned.lo, d_retuned.hi
+        n = f"n = {c.retuned.n} seeds"
+        if lo is not None and hi is not None and (lo > 0 or hi < 0) and same_sign:
+            return (f"Re-tuned, the difference keeps its sign and its unadjusted CI excludes zero, but it "
+                    f"does not survive Holm's correction: whether the effect survives re-tuning is not "
+                    f"established with {n} (more seeds would tell).")
+        if lo is not None and hi is not None and lo <= (d_fixed.mean or 0.0) <= hi:
+            return (f"Re-tuned, no difference is detected, but the re-tuned CI still contains the "
+                    f"fixed-value difference: {n} cannot tell whether re-tuning removes the effect.")
+        return ("The effect at fixed values does not survive re-tuning: the re-tuned difference's CI "
+                "contains zero and excludes the fixed-value difference.")
     if retuned:
         return "An effect is detected only with re-tuning."
     return "No difference is detected either way."
