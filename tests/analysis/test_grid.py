@@ -164,3 +164,17 @@ def test_a_grid_with_the_baseline_cell_compares_with_it_and_explains_unadjusted_
     summary = write_findings(a).summary
     assert any(s.startswith("The study file's baseline is the cell learning rate=0.05, batch size=16")
                for s in summary)
+
+
+def test_a_three_factor_grid_fits_each_pair_with_the_third_as_a_main_effect():
+    from hyperlab.analysis.grid import two_way_anova
+
+    rng = np.random.default_rng(0)
+    rows = [{"a": a, "b": b, "c": c, "_seed": s, "_value": (1.0 if (a, b) == ("x", "p") else 0.0)
+             + 0.5 * (c == "u") + 0.05 * rng.standard_normal()}
+            for a in "xy" for b in "pq" for c in "uv" for s in range(3)]
+    anova = two_way_anova(rows, "a", "b", ("c",))
+    assert anova.formula == "value ~ C(a) * C(b) + C(c)" and anova.n == 24
+    terms = {t.term: t for t in anova.terms}
+    assert set(terms) == {"a", "b", "c", "a x b", "residual"}
+    assert terms["a x b"].p < 1e-6 and terms["c"].p < 1e-6 and terms["residual"].df == 24 - 5
