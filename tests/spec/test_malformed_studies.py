@@ -89,7 +89,7 @@ CASES: list[tuple[str, str | None, list[str], list[list[str]]]] = [
      [["factor[1].name: 'lr' is already the name of factor[0]"]]),
     ("bad-design",
      edit(BASE, ('design = "ablation"', 'design = "random"')), [],
-     [["design: must be one of 'ablation', 'grid' or 'search', got 'random'"]]),
+     [["design: must be one of 'ablation', 'grid', 'search' or 'isolation', got 'random'"]]),
     ("seeds-zero",
      edit(BASE, ("seeds = 2", "seeds = 0")), [],
      [["seeds: must be >= 1"]]),

@@ -17,7 +17,7 @@ from hyperlab.analysis.diagnostics import (
     diagnose_trial,
     with_noise_model,
 )
-from hyperlab.analysis.grid import main_effects
+from hyperlab.analysis.grid import grid_analysis, main_effects
 from hyperlab.analysis.results import (
     Change,
     CostPoint,
@@ -39,6 +39,8 @@ from hyperlab.analysis.stats import (
     pareto_front,
     with_holm,
 )
+from hyperlab.spec.paths import PathNotFound, get_path, parse_path
+from hyperlab.spec.variants import label_of
 from hyperlab.store.frames import StudyFrames
 
 USABLE_STATUSES = ("completed", "early_stopped")
@@ -62,10 +64,14 @@ def analyze(frames: StudyFrames) -> StudyAnalysis:
     task = _task(frames)
     primary, test_metric = CLASSIFICATION if task == "classification" else _regression_metrics(finals)
     variants = _variants(frames)
-    baseline = next((v.name for v in variants if v.is_baseline), variants[0].name if variants else None)
+    grid = frames.study.get("design") in CROSSED_DESIGNS
+    marked = next((v.name for v in variants if v.is_baseline), None)
+    # A grid's reference is the cell equal to the study file's baseline, or none at all: its first cell
+    # is just one combination, and comparing every cell with it answers no question the grid asks.
+    baseline = marked if grid else (marked or (variants[0].name if variants else None))
     variants = _with_changes(variants, trials, baseline)
     warnings: list[str] = []
-    if baseline is not None and not any(v.is_baseline for v in variants):
+    if not grid and baseline is not None and marked is None:
         warnings.append(f"No variant is marked as the baseline: variants are compared with "
                         f"'{baseline}', the first one in the plan.")
 
@@ -104,10 +110,23 @@ def analyze(frames: StudyFrames) -> StudyAnalysis:
         confusion=_confusion(final_rows, [baseline, best_variant]) if task == "classification" else {},
         cost=tuple(_cost(variants, summaries, primary)),
         pareto=_pareto(variants, summaries, primary), warnings=tuple(warnings),
-        main_effects=(main_effects(variants, usable, primary) if frames.study.get("design") in CROSSED_DESIGNS
-                      else ()),
+        main_effects=main_effects(variants, usable, primary) if grid else (),
+        grid=grid_analysis(variants, usable, primary, _baseline_values(frames.study)) if grid else None,
         configs=_configs(trials, variants), diagnostics_keys=DIAGNOSTIC_KEYS,
     )
+
+
+def _baseline_values(study: dict) -> dict[str, str]:
+    """The study file's baseline value of each single-key factor, as a level label ("0.05", "32")."""
+    spec = study.get("spec") if isinstance(study.get("spec"), dict) else {}
+    out = {}
+    for factor in spec.get("factor") or []:
+        if isinstance(factor, dict) and factor.get("path") and factor.get("name"):
+            try:
+                out[str(factor["name"])] = label_of(get_path(spec, parse_path(str(factor["path"]))))
+            except (PathNotFound, ValueError, TypeError):
+                continue
+    return out
 
 
 # --- what kind of study -------------------------------------------------------------------------

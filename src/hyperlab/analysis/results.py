@@ -142,6 +142,7 @@ class StudyAnalysis:
     configs: dict[str, dict] = field(default_factory=dict)  # variant -> resolved config (trials.config)
     diagnostics_keys: tuple[str, ...] = field(default=())  # the per-variant keys in `metrics`
     totals: dict[str, int | None] = field(default_factory=dict)  # "val"/"test" -> examples, if known
+    grid: object | None = None  # grid designs: hyperlab.analysis.grid.GridAnalysis (heatmaps, ANOVA)
 
     def variant(self, name: str) -> VariantInfo:
         return next(v for v in self.variants if v.name == name)

@@ -6,17 +6,19 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from hyperlab.analysis.analyze import analyze as analyze_variants
+from hyperlab.analysis.isolation import IsolationAnalysis, analyze_isolation
 from hyperlab.analysis.results import StudyAnalysis
 from hyperlab.analysis.search import SearchAnalysis, analyze_search
 from hyperlab.store.frames import StudyFrames
 
-ANALYSES: dict[str, Callable[[StudyFrames], StudyAnalysis | SearchAnalysis]] = {
+ANALYSES: dict[str, Callable[[StudyFrames], StudyAnalysis | SearchAnalysis | IsolationAnalysis]] = {
     "search": analyze_search,
+    "isolation": analyze_isolation,
 }
 """A design's analysis, where it is not the ablation/grid one (one line per design)."""
 
 
-def analyze(frames: StudyFrames) -> StudyAnalysis | SearchAnalysis:
+def analyze(frames: StudyFrames) -> StudyAnalysis | SearchAnalysis | IsolationAnalysis:
     """Compute every number the report shows from the store's tables (see docs/report.md)."""
     return ANALYSES.get(frames.study.get("design") or "", analyze_variants)(frames)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from hyperlab.plan import Plan
 from hyperlab.proposers.base import Proposer
+from hyperlab.proposers.isolation import IsolationProposer
 from hyperlab.proposers.plan import PlanProposer
 from hyperlab.proposers.search import SearchProposer
 from hyperlab.spec import StudySpec
@@ -19,6 +20,7 @@ PROPOSERS: dict[str, type[Proposer]] = {
     "ablation": PlanProposer,
     "grid": PlanProposer,
     "search": SearchProposer,
+    "isolation": IsolationProposer,
 }
 
 
@@ -32,4 +34,5 @@ def describe(study: StudySpec) -> str | None:
     return PROPOSERS[study.design].describe(study)
 
 
-__all__ = ["PROPOSERS", "PlanProposer", "Proposer", "SearchProposer", "describe", "proposer_for"]
+__all__ = ["PROPOSERS", "IsolationProposer", "PlanProposer", "Proposer", "SearchProposer", "describe",
+           "proposer_for"]

@@ -14,6 +14,7 @@ from hyperlab.analysis.diagnostics import COLLAPSE_ACCURACY_DROP, COLLAPSE_LOSS_
 from hyperlab.analysis.results import FactorInfo, StudyAnalysis, VariantInfo
 from hyperlab.analysis.stats import Estimate, PairedComparison, family_size
 from hyperlab.report import fmt
+from hyperlab.report.grid import grid_sentences
 
 MAX_LEVEL_SENTENCES = 3  # factors with more levels get a largest / smallest summary instead
 SURVIVES = "\u2020"  # dagger: the difference survives Holm's correction
@@ -78,6 +79,11 @@ def _factor_finding(analysis: StudyAnalysis, factor: FactorInfo) -> FactorFindin
     tested = [(v, c) for v, c in comparisons if c is not None and c.difference.mean is not None]
     skipped = [v for v, _ in comparisons if not v.budget_ok]
     sentences: list[str] = []
+    if not tested and analysis.grid is not None and analysis.baseline is None and not skipped:
+        sentences.append("No cell of the grid is the study file's baseline, so the cells are not tested one "
+                         "by one against a reference; the grid's findings (heatmap, two-way ANOVA with "
+                         "interaction, best levels) are in the section The grid.")
+        return FactorFinding(factor.name, tuple(sentences), None, None, None, None)
     if not tested:
         reason = "was skipped for budget" if skipped else "has no finished trials yet"
         sentences.append(f"The factor {factor.name} {reason}, so there is nothing to compare.")
@@ -215,6 +221,25 @@ def _tests(m: int) -> str:
     return f"{m} test{'s' if m != 1 else ''}"
 
 
+def _unadjusted_note(metric, tests: list[PairedComparison], m: int) -> list[str]:
+    """Why "no difference survives Holm" can sit beside a comparison whose unadjusted CI excludes zero."""
+    outside = [c for c in tests if c.testable and c.difference.lo is not None and c.difference.hi is not None
+               and (c.difference.lo > 0 or c.difference.hi < 0)]
+    if not outside or m < 2:
+        return []
+    shown = "; ".join(f"{c.variant}: {fmt.delta(metric, c.difference.mean)} "
+                      f"({fmt.ci(metric, c.difference, as_delta=True)}, Holm-adjusted p = "
+                      f"{fmt.p_value(c.p_holm)}, n = {c.n})" for c in outside[:MAX_LEVEL_SENTENCES])
+    more = f" and {len(outside) - MAX_LEVEL_SENTENCES} more" if len(outside) > MAX_LEVEL_SENTENCES else ""
+    verb = "has" if len(outside) == 1 else "have"
+    return [f"{len(outside)} of these comparisons {verb} an unadjusted 95% CI that excludes zero "
+            f"({shown}{more}): "
+            f"each such interval alone would call the difference real, but with {_tests(m)} at once some "
+            f"intervals exclude zero by chance, and Holm's correction, which decides the verdicts, does not "
+            f"keep these (with few seeds the t-interval is also wide and unstable). Read them as candidates "
+            f"to confirm with more seeds, not as findings."]
+
+
 # --- summary ------------------------------------------------------------------------------------
 def _settled_lines(analysis: StudyAnalysis) -> list[str]:
     """Seeds until settled: which variants got seeds beyond `min`, and why (the store's reasons)."""
@@ -247,8 +272,12 @@ def _summary(analysis: StudyAnalysis, ranked: list[FactorFinding]) -> list[str]:
     else:
         used = [s.n_used for s in analysis.summaries.values() if s.n_total]
         n = f"{min(used)}" if used and min(used) == max(used) else f"{min(used or [0])} to {max(used or [0])}"
+        compared = (f"each variant is compared with '{analysis.baseline}' on the same seeds"
+                    if analysis.baseline is not None else "no variant is the baseline, so none is compared "
+                    "with a reference")
         lines.append(f"Descriptive: {n_variants} variants, {n_trials} usable trials (n = {n} seeds per "
-                     f"variant); each variant is compared with '{analysis.baseline}' on the same seeds.")
+                     f"variant); {compared}.")
+        lines += grid_sentences(analysis)
     best = "the highest mean" if metric.higher_is_better else "the lowest mean"
     for name, role in ((analysis.baseline, "the baseline"), (analysis.best_variant, best)):
         if name is None or (role == best and name == analysis.baseline):
@@ -285,6 +314,7 @@ def _summary(analysis: StudyAnalysis, ranked: list[FactorFinding]) -> list[str]:
         n_seeds = max(c.n for c in primary_tests)
         lines.append(f"No difference in the {metric.label} survives Holm correction (family of {_tests(m)}, "
                      f"n = {n_seeds} seeds each; descriptive count).")
+        lines += _unadjusted_note(metric, primary_tests, m)
     lines += _settled_lines(analysis)
     effects = [f for f in ranked if f.comparison is not None]
     if effects:

@@ -16,6 +16,7 @@ from hyperlab.analysis.results import FactorInfo, StudyAnalysis
 from hyperlab.report import document as doc
 from hyperlab.report import figures as figs
 from hyperlab.report.findings import write_findings
+from hyperlab.report.grid_section import grid_reading, grid_section
 from hyperlab.report.model_views import model_view
 
 MAX_INLINE_SVG_BYTES = 1_500_000  # bigger SVGs (dense scatter plots) are embedded as PNG instead
@@ -48,7 +49,7 @@ def write_report(analysis: StudyAnalysis, out_dir: Path | str, *,
     view = model_view(analysis, folder, _artifacts(out, artifacts_dir))
 
     document = _document(analysis, findings, curve_figures, ranking, per_class, confusion, cost, view, info,
-                         baseline_curves)
+                         baseline_curves, folder)
     elapsed = time.perf_counter() - started
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     document.meta.append(f"Generated {generated} by hyperlab {__version__} in {elapsed:.1f} s.")
@@ -95,7 +96,7 @@ def _artifacts(out: Path, given: Path | str | None) -> Path | None:
 
 
 def _document(analysis: StudyAnalysis, findings, curve_figures, ranking, per_class, confusion, cost,
-              view, info, baseline_curves=None) -> doc.Document:
+              view, info, baseline_curves=None, folder: Path | None = None) -> doc.Document:
     study = analysis.study
     data = study.get("data") or {}
     seeds = study.get("seeds") or []
@@ -109,7 +110,12 @@ def _document(analysis: StudyAnalysis, findings, curve_figures, ranking, per_cla
                     f"{classes}.")
     if study.get("updated"):
         meta.append(f"Store last updated {study['updated']}.")
-    sections = [doc.how_to_read(analysis), doc.Section("Summary", "summary", bullets=list(findings.summary))]
+    reading = doc.how_to_read(analysis)
+    reading.bullets = grid_reading(analysis, reading.bullets)
+    sections = [reading, doc.Section("Summary", "summary", bullets=list(findings.summary))]
+    grid = grid_section(analysis, folder) if folder is not None else None
+    if grid is not None:
+        sections.append(grid)
     subsections = doc.findings_sections(findings, curve_figures)
     if findings.main_effects:
         subsections.insert(0, doc.Section("Main effects", "main-effects",
@@ -133,15 +139,18 @@ def _document(analysis: StudyAnalysis, findings, curve_figures, ranking, per_cla
         sections.append(doc.Section(
             "Paired comparisons with the baseline", "comparisons", tables=[doc.comparisons_table(analysis)]))
     else:
+        nothing = ("No cell of this grid is the study file's baseline, so no cell is compared with a "
+                   "reference (see The grid)." if analysis.grid is not None and analysis.baseline is None
+                   else "No variant besides the baseline: nothing to compare.")
         sections.append(doc.Section("Paired comparisons with the baseline", "comparisons",
-                                    paragraphs=["No variant besides the baseline: nothing to compare."]))
+                                    paragraphs=[nothing]))
     sections.append(doc.Section(
         "Learning-curve diagnostics", "diagnostics", tables=[doc.diagnostics_table(analysis)]))
     if analysis.task == "classification":
         sections.append(doc.Section(
             "Per-class effects and confusion matrices", "classes",
             figures=[f for f in (per_class, confusion) if f],
-            paragraphs=[] if per_class or confusion else ["No per-class results are stored."]))
+            paragraphs=_classes_note(analysis, per_class, confusion)))
     sections.append(doc.Section("Cost and the Pareto front", "cost", figures=[f for f in [cost] if f],
                                 tables=[doc.cost_table(analysis)]))
     sections.append(doc.Section("Trained models", "models", figures=[view.figure] if view.figure else [],
@@ -159,6 +168,16 @@ def _document(analysis: StudyAnalysis, findings, curve_figures, ranking, per_cla
     return doc.Document(title=f"Study report: {study.get('name', 'unnamed study')}",
                         meta=[study["description"]] + meta if study.get("description") else meta,
                         warnings=warnings, sections=sections)
+
+
+def _classes_note(analysis: StudyAnalysis, per_class, confusion) -> list[str]:
+    notes = []
+    if per_class is None and analysis.baseline is None:
+        notes.append("Per-class effects are changes against the baseline; this study has no baseline "
+                     "variant.")
+    elif not (per_class or confusion):
+        notes.append("No per-class results are stored.")
+    return notes
 
 
 def _embed(figure: figs.FigureFile) -> str:

@@ -4,6 +4,7 @@ expansion of factors into variant configs (`expand_variants`). docs/study-file.m
 
 from __future__ import annotations
 
+from hyperlab.spec.isolation import IsolationSpace, isolation_space
 from hyperlab.spec.load import load_study, parse_override
 from hyperlab.spec.messages import Problem, problems_from
 from hyperlab.spec.search import SearchFactor, SearchSpace, design_problems, search_space
@@ -20,6 +21,8 @@ __all__ = [
     "design_problems",
     "search_space",
     "Factor",
+    "IsolationSpace",
+    "isolation_space",
     "Problem",
     "SeedRule",
     "StudySpec",

@@ -25,7 +25,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from hyperlab.spec.study import Budget, DataSection, Factor, Search, StudySpec, TrainSection
+from hyperlab.spec.study import Budget, DataSection, Factor, Isolation, Search, StudySpec, TrainSection
 
 BEGIN = "<!-- BEGIN GENERATED REFERENCE: python -m hyperlab.spec.docs -->"
 END = "<!-- END GENERATED REFERENCE -->"
@@ -40,8 +40,10 @@ _SECTIONS: list[tuple[str, str, Any]] = [
     ("[budget]", "budget", Budget),
     ("[[factor]]", "factor", Factor),
     ("[search]", "search", Search),
+    ("[isolation]", "isolation", Isolation),
 ]
-_SKIP_NESTED = {("", "data"), ("", "model"), ("", "train"), ("", "budget"), ("", "factor"), ("", "search")}
+_SKIP_NESTED = {("", "data"), ("", "model"), ("", "train"), ("", "budget"), ("", "factor"), ("", "search"),
+                ("", "isolation")}
 
 
 def field_doc(model: type[BaseModel], name: str) -> str:

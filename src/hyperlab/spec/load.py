@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from hyperlab.errors import UserError
+from hyperlab.spec.isolation import isolation_problems, isolation_space
 from hyperlab.spec.limits import MAX_DEPTH, count_problems, epoch_problems, raw_problems
 from hyperlab.spec.messages import Problem, problems_from
 from hyperlab.spec.paths import Path, format_path, parse_path, set_path
@@ -69,12 +70,16 @@ def _validate(raw: dict[str, Any]) -> tuple[StudySpec | None, list[Problem]]:
     try:
         study = StudySpec.model_validate(raw, strict=True)
     except ValidationError as exc:
-        return None, problems_from(exc, StudySpec, raw) + design_problems(raw) + _check_the_rest(raw)
-    found = design_problems(raw) or count_problems(study)
+        return None, (problems_from(exc, StudySpec, raw) + design_problems(raw) + isolation_problems(raw)
+                      + _check_the_rest(raw))
+    found = design_problems(raw) or isolation_problems(raw) or count_problems(study)
     if found:
         return study, found
     if study.design == "search":  # sampled configurations change only what search_space checks
         _, found = search_space(study)
+        return study, found + epoch_problems([("", study)])
+    if study.design == "isolation":  # levels and nuisance ranges: what isolation_space checks
+        _, found = isolation_space(study)
         return study, found + epoch_problems([("", study)])
     variants, found = expand_variants(study)
     return study, found + epoch_problems([(v.origin, v.config) for v in variants])
@@ -187,8 +192,8 @@ def _check_the_rest(raw: dict[str, Any]) -> list[Problem]:
         return []
     kept: list[int] = []
     factors: list[Factor] = []
-    if raw.get("design") == "search":
-        return []  # a search's factors are checked once the study validates (hyperlab.spec.search)
+    if raw.get("design") in ("search", "isolation"):
+        return []  # their factors are checked once the study validates (hyperlab.spec.search, .isolation)
     for i, table in enumerate(raw["factor"]):
         try:
             factor = Factor.model_validate(table, strict=True)

@@ -76,6 +76,11 @@ class Factor(_Table):
     """Short names for the levels or choices (one each, distinct); default: the value itself, or
     "key=value, key=value" of the keys a table level changes."""
 
+    role: Literal["scientific", "nuisance"] | None = None
+    """Isolation studies (design = "isolation") only: "scientific" (the question: `levels`, each
+    compared with the others) or "nuisance" (`range` or `choices`, re-tuned at every scientific
+    level); every key no factor names stays fixed at the baseline's value."""
+
     @model_validator(mode="after")
     def _one_kind_of_values(self) -> Factor:
         given = [k for k in ("levels", "range", "choices") if getattr(self, k) is not None]
@@ -226,6 +231,53 @@ class Search(_Table):
         return self.objective in ("val_accuracy", "val_r2")
 
 
+ISOLATION_SAMPLERS = ("qmc", "tpe", "random")
+
+
+class Isolation(_Table):
+    """The `[isolation]` table of a study with design = "isolation": at each level of the scientific
+    factor, the nuisance factors are searched, then each level's best setting is re-run with matched
+    seeds on new validation splits and the levels are compared."""
+
+    trials_per_level: int = Field(default=12, ge=2)
+    """Nuisance configurations searched at each scientific level (one seed each, the search seed)."""
+
+    sampler: str = "qmc"
+    """qmc (Optuna's QMCSampler: Sobol points, unscrambled, so every level is searched at the same
+    nuisance points), tpe or random (seeded from `seed`)."""
+
+    objective: str = "val_accuracy"
+    """The epoch-record metric the search maximizes or minimizes on validation data (as in
+    [search]): val_accuracy, val_loss, val_mse, val_mae or val_r2, its value at the trial's end."""
+
+    direction: Literal["maximize", "minimize"] | None = None
+    """Default: maximize accuracy and r2, minimize losses and errors."""
+
+    seed: int = Field(default=0, ge=0)
+    """Seeds the sampler (tpe, random; each level's search gets its own seed derived from it)."""
+
+    confirm_seeds: int = Field(default=5, ge=2)
+    """Seeds each level's best nuisance setting, and the baseline's nuisance values at that level,
+    are re-run with: the search seed + 1, + 2, ..., each on its own validation split
+    (data.split_seed + 1, + 2, ...), none of them the split the search selected on."""
+
+    @field_validator("sampler")
+    @classmethod
+    def _known_sampler(cls, name: str) -> str:
+        return _one_of(name, ISOLATION_SAMPLERS)
+
+    @field_validator("objective")
+    @classmethod
+    def _validation_metric(cls, name: str) -> str:
+        return _one_of(name, OBJECTIVES)
+
+    @property
+    def maximize(self) -> bool:
+        if self.direction is not None:
+            return self.direction == "maximize"
+        return self.objective in ("val_accuracy", "val_r2")
+
+
 def _one_of(name: str, allowed: tuple[str, ...]) -> str:
     if name not in allowed:
         raise PydanticCustomError("invalid", "must be one of {a}, got {n}",
@@ -261,10 +313,12 @@ class StudySpec(_Table):
     description: str = Field(default="", max_length=MAX_DESCRIPTION)
     """One line shown at the top of the plan and the report."""
 
-    design: Literal["ablation", "grid", "search"] = "ablation"
+    design: Literal["ablation", "grid", "search", "isolation"] = "ablation"
     """ablation: the baseline plus each factor level alone (1 + sum of levels variants); grid: every
     combination of levels (product of levels variants); search: configurations sampled from the
-    factors' ranges and choices by an Optuna sampler (see [search]), then a confirmation stage."""
+    factors' ranges and choices by an Optuna sampler (see [search]), then a confirmation stage;
+    isolation: the nuisance factors re-tuned at each level of the scientific factor, then the levels
+    compared with matched seeds (see [isolation])."""
 
     seeds: int | list[int] | SeedRule = 3
     """Number of seeds n (seeds 0..n-1), or an explicit list, or seeds until settled
@@ -293,6 +347,10 @@ class StudySpec(_Table):
 
     search: Search | None = None
     """design = "search" only: the sampler, number of trials, objective, pruner and confirmation."""
+
+    isolation: Isolation | None = None
+    """design = "isolation" only: the search budget per scientific level, the sampler, the objective
+    and the confirmation seeds (all defaults when the table is left out)."""
 
     _source: str = PrivateAttr(default="<study>")
 

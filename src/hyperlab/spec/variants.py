@@ -187,7 +187,8 @@ def expand_variants(study: StudySpec) -> tuple[list[VariantSpec], list[Problem]]
     """The study's variants in plan order (baseline first, factors in file order, levels in order;
     for a grid, the product of the levels with the first factor varying slowest), or the problems
     found in the baseline and in the factors (every one of them)."""
-    factors = [] if study.design == "search" else study.factor  # a search samples its configs at run time
+    # a search samples its configs at run time, an isolation study searches them at each level
+    factors = [] if study.design in ("search", "isolation") else study.factor
     return expand_sections(_baseline_raw(study), factors, study.design)
 
 
