@@ -138,7 +138,7 @@ def test_compare_page_pairs_two_finished_studies(server, browser):
         rows = page.locator("#comparison tbody tr.paired")
         assert rows.count() == 2
         text = page.locator("#comparison").text_content()
-        assert "paired t-test" in text and "model.hidden: [16] -> [32]" in text
+        assert "exact sign-flip permutation test" in text and "model.hidden: [16] -> [32]" in text
         assert "unpaired" not in text
         assert errors == []
     finally:
@@ -168,7 +168,7 @@ def test_compare_cli_fits_the_terminal_without_folding_numbers(workspace, column
     if columns == 200:
         assert "┃ variant" in proc.stdout and "Configs differ in:" in proc.stdout
     else:
-        assert "baseline: paired t-test, n = 3" in proc.stdout and "┃" not in proc.stdout
+        assert "baseline: exact sign-flip permutation test, n = 3" in proc.stdout and "┃" not in proc.stdout
 
 
 def test_non_loopback_host_prints_a_warning(workspace):

@@ -18,7 +18,7 @@ def command(
     workspace_b: Path | None = typer.Option(
         None, "--workspace-b", help="Results folder of STUDY_B when it is another workspace."),
 ) -> None:
-    """Compare two studies variant by variant: paired t-test by seed where 3 or more seeds finished
+    """Compare two studies variant by variant: exact sign-flip test by seed where 3 or more seeds finished
     in both, Welch's t-test otherwise; p-values Holm-adjusted. Reads the store only."""
     from rich.console import Console
     from rich.measure import Measurement
@@ -59,7 +59,7 @@ def command(
     console.print(summary_line(comparison))
 
 
-# the CLI's columns: "pairing" names the test ("paired t-test" / "Welch t-test")
+# the CLI's columns: "pairing" names the test ("exact sign-flip permutation test" / "Welch t-test")
 SHOWN = ("variant", "pairing", "A", "B", "B - A (95% CI)", "p (Holm)", "n", "verdict")
 
 
@@ -75,5 +75,5 @@ def _table(rows: list[dict[str, str]], title: str):
 
 
 def _pairing(row: dict[str, str]) -> str:
-    """`paired t-test` / `Welch t-test`, or the pairing when no test ran."""
+    """The paired test (analysis.stats.TEST_NAME) / `Welch t-test`, or the pairing when no test ran."""
     return row["test"] if row["test"] != "none" else row["pairing"]

@@ -50,7 +50,8 @@ def summary_line(comparison: StudyComparison) -> str:
     """What was compared, how, and what has no counterpart."""
     paired = sum(r.pairing == "paired" for r in comparison.rows)
     text = (f"{comparison.study_b} - {comparison.study_a} on {comparison.metric.label}: "
-            f"{len(comparison.rows)} matched variants ({paired} paired by seed with a paired t-test, "
+            f"{len(comparison.rows)} matched variants ({paired} paired by seed with the exact sign-flip "
+            f"permutation test, "
             f"{len(comparison.rows) - paired} unpaired with Welch's t-test); p-values Holm-adjusted.")
     if comparison.only_a:
         text += f" Only in {comparison.study_a}: {', '.join(comparison.only_a)}."
