@@ -12,7 +12,6 @@ vectorized, and a trial with stored epochs (it resumes from its checkpoint) go t
 
 from __future__ import annotations
 
-import os
 import shutil
 import traceback
 from collections.abc import Sequence
@@ -26,7 +25,7 @@ from hyperlab.runner.lifecycle import ClaimedTrial, Heartbeat
 from hyperlab.runner.stack_writer import StackWriter, stack_note
 from hyperlab.runner.trial import train_claimed
 from hyperlab.vectorized import group_key, train_group
-from hyperlab.vectorized.capture import ENV_SWITCH, draws_each_step
+from hyperlab.vectorized.capture import draws_each_step
 from hyperlab.vectorized.memory import DEFAULT_EVAL_BATCH, free_memory, stack_capacity, trial_footprint
 
 
@@ -103,9 +102,10 @@ def stack_groups(trials: list[Any], max_group: int | None, device: str, workers:
 
 
 def _captures(device: str) -> bool:
-    """Whether stacks on `device` may run their step as a CUDA graph (CUDA, not turned off)."""
+    """Whether stacks on `device` may run their step as a CUDA graph (on CUDA; the grouping does not
+    follow HYPERLAB_CUDA_GRAPH, so turning capture off compares like with like)."""
     try:
-        return resolve_device(device).type == "cuda" and os.environ.get(ENV_SWITCH, "1") != "0"
+        return resolve_device(device).type == "cuda"
     except RuntimeError:  # cuda asked for and absent: the run reports it
         return False
 
