@@ -45,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
 
     devices = [d for d in args.devices.split(",") if d != "cuda" or torch.cuda.is_available()]
     skipped = [d for d in args.devices.split(",") if d not in devices]
+    if skipped:
+        print(f"not available here, skipped: {', '.join(skipped)}", flush=True)
     started = time.monotonic()
     rows: list[dict[str, Any]] = []
     cache = Path(tempfile.mkdtemp(prefix="hl-scale-cache-"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from runner_helpers import without_timing
 
 import hyperlab
+import hyperlab.runner.stacked as stacked_module
 from hyperlab.runner import LocalExecutor, VectorizedExecutor, run_study
 from hyperlab.runner.events import ListSink
 from hyperlab.runner.stacked import stack_groups
@@ -83,3 +84,14 @@ def test_trials_stacked_across_seeds_store_what_they_store_one_by_one(write_stud
             for metric, value in theirs.items():
                 if isinstance(value, float):
                     assert abs(mine[metric] - value) <= 1e-5 * max(abs(value), 1e-9), (key, metric)
+
+
+def test_on_cuda_trials_that_draw_each_step_stack_apart_so_the_rest_can_be_captured(write_study, monkeypatch):
+    dropout = '[[factor]]\nname = "dropout"\npath = "model.dropout"\nlevels = [0.2]\n'
+    plan = hyperlab.Study.load(write_study(seeds=2, epochs=2, extra=dropout)).plan()
+    on_cpu = stack_groups(list(plan.trials), max_group=None, device="cpu")
+    assert [len(g) for g in on_cpu] == [6]  # baseline, lr=0.1 and dropout=0.2 of both seeds
+    monkeypatch.setattr(stacked_module, "_captures", lambda device: True)  # as on a CUDA machine
+    on_cuda = stack_groups(list(plan.trials), max_group=None, device="cpu")
+    assert sorted(sorted(t.variant for t in g) for g in on_cuda) == [
+        ["baseline", "baseline", "lr=0.1", "lr=0.1"], ["dropout=0.2", "dropout=0.2"]]

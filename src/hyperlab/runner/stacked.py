@@ -19,6 +19,7 @@ import traceback
 from collections.abc import Sequence
 from typing import Any
 
+from hyperlab.engine.determinism import resolve_device
 from hyperlab.errors import UserError
 from hyperlab.faults import end_run_on_environment_fault
 from hyperlab.runner.events import OutputClosed
@@ -27,6 +28,7 @@ from hyperlab.runner.lifecycle import ClaimedTrial, Heartbeat, out_of_memory_nam
 from hyperlab.runner.stack_writer import StackWriter, stack_note
 from hyperlab.runner.trial import train_claimed
 from hyperlab.vectorized import group_key, train_group
+from hyperlab.vectorized.capture import draws_each_step
 from hyperlab.vectorized.memory import DEFAULT_EVAL_BATCH, free_memory, stack_capacity, trial_footprint
 
 
@@ -82,8 +84,11 @@ def stack_groups(trials: list[Any], max_group: int | None, device: str, workers:
     position = {id(t): i for i, t in enumerate(trials)}
     by_key: dict[str, list[Any]] = {}
     groups: list[list[Any]] = []
+    captures = _captures(device)
     for trial in trials:
         key = group_key(trial.config, device=device)
+        if key is not None and captures and draws_each_step(trial.config):
+            key += "|eager"  # on CUDA: the others' stack can then run as a CUDA graph (vectorized.capture)
         if key is None:
             groups.append([trial])
         else:
@@ -100,6 +105,15 @@ def stack_groups(trials: list[Any], max_group: int | None, device: str, workers:
     for group in groups:
         group.sort(key=lambda t: position[id(t)])
     return sorted(groups, key=lambda group: position[id(group[0])])
+
+
+def _captures(device: str) -> bool:
+    """Whether stacks on `device` may run their step as a CUDA graph (on CUDA; the grouping does not
+    follow HYPERLAB_CUDA_GRAPH, so turning capture off compares like with like)."""
+    try:
+        return resolve_device(device).type == "cuda"
+    except RuntimeError:  # cuda asked for and absent: the run reports it
+        return False
 
 
 def stack_size(members: list[Any], max_group: int | None, device: str, free: int | None = None,

@@ -20,12 +20,15 @@ On a CPU nothing here runs: the reason is "not on CUDA" and the eager step is th
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 import torch
 
+from hyperlab.measure import build_on_meta
 from hyperlab.vectorized.layers import StackedBatchNorm, StackedDropout
 from hyperlab.vectorized.optim import StackedAdam
 
@@ -56,6 +59,25 @@ def why_not_captured(group: Any, device_type: str | None = None) -> str | None:
         if isinstance(layer, StackedBatchNorm) and layer.momentum is None:
             return "batch norm's cumulative average reads the step count on the host"
     return None
+
+
+def draws_each_step(config: Any) -> bool:
+    """Whether a trial draws from a CPU generator every step (dropout, augmentation): a stack holding
+    one cannot be captured, so on CUDA such trials stack apart from the others (runner.stacked)."""
+    if config.train.augment is not None:
+        return True
+    from hyperlab.vectorized.support import _describe
+
+    info = _describe(config.data.model_dump_json())
+    return _has_dropout(json.dumps(config.model.model_dump(mode="json"), sort_keys=True),
+                        tuple(int(s) for s in info.input_shape),
+                        config.train.loss.output_width(len(info.classes)))
+
+
+@lru_cache(maxsize=256)
+def _has_dropout(model_json: str, input_shape: tuple[int, ...], n_outputs: int) -> bool:
+    model = build_on_meta(json.loads(model_json), input_shape, n_outputs)  # shapes only, no weights
+    return any(isinstance(m, torch.nn.Dropout) and m.p > 0 for m in model.modules())
 
 
 class StepGraph:

@@ -414,8 +414,9 @@ class _Group:
         size = self.cfg.batch_size
         if self.shared:
             return perms[self.states[0].seed][start:start + size]
-        rows = torch.stack([perms[seed] for seed in self.seed_list])[:, start:start + size]
-        return rows.index_select(0, self.seed_rows).reshape(-1)
+        if self.perm_table is None:  # (seeds, n): made once per epoch, not per step
+            self.perm_table = torch.stack([perms[seed] for seed in self.seed_list])
+        return self.perm_table[:, start:start + size].index_select(0, self.seed_rows).reshape(-1)
 
     def _batch(self, perms: dict[int, torch.Tensor], start: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Inputs (B, ...) and targets (B,) when shared, else (K, B, ...) and (K, B)."""
@@ -502,6 +503,7 @@ class _Group:
         n = len(self.splits.x_train)
         self.net.train()
         perms = {seed: torch.randperm(n, generator=g).to(self.device) for seed, g in self.orders.items()}
+        self.perm_table: torch.Tensor | None = None  # this epoch's permutations of every seed (_index)
         first_step = (self.epoch - 1) * self.steps_per_epoch
         total_steps = [s.config.train.epochs * self.steps_per_epoch for s in self.states]
         per_batch = any(s.config.train.schedule.per_batch for s in self.states)
