@@ -66,6 +66,19 @@ class Study:
             self._plan = make_plan(self.spec)
         return self._plan
 
+    def _read_plan(self, store: Store | None) -> Any:
+        """The plan for commands that only read results: the same keys, with each variant's cost
+        taken from the store when a run of this name stored that very config, so that `status`,
+        `results` and `report` of a study file need no torch (costs are measured on a built model)."""
+        if self._plan is not None or store is None:
+            return self.plan()
+        from hyperlab.plan import make_plan
+        from hyperlab.plan.cost import cost_key, variant_cost
+
+        stored = _stored_costs(store, self.name)
+        return make_plan(self.spec,
+                         cost_of=lambda config: stored.get(cost_key(config)) or variant_cost(config))
+
     def run(
         self,
         workspace: str | os.PathLike | None = None,
@@ -127,8 +140,8 @@ class Study:
         selected). Columns and units: docs/results.md."""
         from hyperlab.runner.register import study_row, trial_rows, variant_rows
 
-        plan = self.plan()
         with Store.open(workspace, create=False, readonly=True) as store:
+            plan = self._read_plan(store)
             if self.spec.design == "search" and store.study(self.name) is not None:
                 from hyperlab.runner.search import SearchRun  # configurations known at run time
 
@@ -155,10 +168,11 @@ class Study:
         """Per variant of the current plan: trials done / running / pending / failed."""
         from hyperlab.runner.status import placed_from_plan, status_frame
 
-        variants, trials = placed_from_plan(self.plan())
         if not (resolve_workspace(workspace) / DB_NAME).exists():
+            variants, trials = placed_from_plan(self.plan())
             return status_frame(None, variants, trials)  # nothing run yet: all pending
         with Store.open(workspace, create=False, readonly=True) as store:
+            variants, trials = placed_from_plan(self._read_plan(store))
             if self.spec.design == "search" and store.study(self.name) is not None:
                 from hyperlab.runner.status import placed_from_store  # configurations known at run time
 
@@ -226,6 +240,22 @@ def find_study(target: str, overrides: Sequence[str] = ()) -> tuple[str, Study |
     if path.suffix == ".toml" or os.sep in target:
         raise UserError(f"{target}: no such study file")
     return target, None
+
+
+def _stored_costs(store: Store, name: str) -> dict[str, Any]:
+    """What a cost depends on (`hyperlab.plan.cost.cost_key`) -> the cost a run of this study name
+    stored for a variant of that data, model and loss."""
+    from hyperlab.engine import TrialConfig
+    from hyperlab.plan.cost import Cost, cost_key
+
+    costs = {}
+    for v in store.variants(name):
+        if all(v[k] is not None for k in ("params", "macs", "flops", "train_flops")):
+            # trainable_params is not stored; nothing that reads results uses it (`hyperlab plan` does,
+            # and measures)
+            costs[v["variant"]] = Cost(v["params"], v["params"], v["macs"], v["flops"], v["train_flops"])
+    configs = {t["variant"]: t["config"] for t in store.study_trials(name) if t["variant"] in costs}
+    return {cost_key(TrialConfig.from_stored(config)): costs[variant] for variant, config in configs.items()}
 
 
 def _sink(progress: Progress | EventSink) -> EventSink:
