@@ -1,14 +1,21 @@
 """The report's figures, drawn from the analysis with matplotlib's object API (no pyplot, Agg canvas).
 
-Each figure is saved as PNG and SVG under `figures/`; every variant keeps one colour in all of them.
+Each figure is drawn once and saved once under `figures/`: as SVG (text stays text, sharp at any
+zoom), or as PNG when its SVG would be over `MAX_SVG_BYTES` (dense scatter plots). Every figure uses
+constrained layout, which makes room for every label, title and legend inside the figure
+(tests/report/test_figure_layout.py checks each text's extent). Every variant keeps one colour in all
+of them. `render` draws a report's figures in worker processes when there are many.
 """
 
 from __future__ import annotations
 
+import io
 import math
+import multiprocessing
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,15 +34,23 @@ RC = {"svg.hashsalt": "hyperlab", "svg.fonttype": "none", "font.size": 9, "axes.
       "axes.spines.top": False, "axes.spines.right": False}
 
 
+MAX_SVG_BYTES = 1_500_000  # a bigger SVG (thousands of markers) is written as PNG instead
+PARALLEL_MIN = 6  # this many figures or more are drawn in worker processes (when there are 2+ cores)
+MAX_PROCESSES = 4
+
+
 @dataclass(frozen=True)
 class FigureFile:
-    """One written figure: its PNG and SVG and what it shows."""
+    """One written figure: its file (SVG, or PNG for a dense one) and what it shows."""
 
     slug: str
     title: str
     caption: str
-    png: Path
-    svg: Path
+    path: Path
+
+    @property
+    def media_type(self) -> str:
+        return "image/svg+xml" if self.path.suffix == ".svg" else "image/png"
 
 
 def colours(analysis: StudyAnalysis) -> dict[str, tuple]:
@@ -54,18 +69,47 @@ def slug(text: str) -> str:
 
 
 def save(fig: Figure, folder: Path, name: str, title: str, caption: str) -> FigureFile:
-    """Write PNG and SVG atomically (temp file + rename) and return where they are."""
+    """Draw the figure once and write it atomically (temp file + rename): SVG, or PNG when the SVG
+    would be over MAX_SVG_BYTES. A figure of an earlier report under the other format is removed."""
     folder.mkdir(parents=True, exist_ok=True)
-    paths = {}
     with mpl.rc_context(RC):
-        for ext, metadata in (("png", {"Software": None}), ("svg", {"Date": None})):
-            path = folder / f"{name}.{ext}"
-            tmp = path.with_name(f".{path.name}.tmp")
-            fig.savefig(tmp, format=ext, dpi=DPI, metadata=metadata)
-            os.replace(tmp, path)
-            paths[ext] = path
-            fig.set_layout_engine("none")  # the layout is solved once (for the PNG); the SVG reuses it
-    return FigureFile(name, title, caption, paths["png"], paths["svg"])
+        data = io.BytesIO()
+        fig.savefig(data, format="svg", metadata={"Date": None})
+        ext = "svg"
+        if data.tell() > MAX_SVG_BYTES:
+            fig.set_layout_engine("none")  # solved for the SVG: the PNG reuses it
+            data = io.BytesIO()
+            fig.savefig(data, format="png", dpi=DPI, metadata={"Software": None})
+            ext = "png"
+    path = folder / f"{name}.{ext}"
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data.getvalue())
+    os.replace(tmp, path)
+    path.with_suffix(".png" if ext == "svg" else ".svg").unlink(missing_ok=True)
+    return FigureFile(name, title, caption, path)
+
+
+Job = tuple[Callable[..., object], tuple]  # a figure function and its arguments (picklable)
+
+
+def render(jobs: Sequence[Job]) -> list:
+    """Run each figure job (`function(*args)`, returning what it returns): in worker processes when
+    there are PARALLEL_MIN jobs or more and more than one core, else here, one after the other.
+
+    Workers come from a 'forkserver' context (never 'fork': a run's threads may hold locks) whose
+    server imports this module once, so each worker starts with matplotlib (Agg) loaded."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if len(jobs) < PARALLEL_MIN or cores < 2 or "forkserver" not in multiprocessing.get_all_start_methods():
+        return [function(*args) for function, args in jobs]
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    with ProcessPoolExecutor(min(cores, MAX_PROCESSES, len(jobs)), mp_context=context) as pool:
+        return list(pool.map(_run_job, jobs))
+
+
+def _run_job(job: Job) -> object:
+    function, args = job
+    return function(*args)
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -205,7 +249,8 @@ def ranking_figure(analysis: StudyAnalysis, folder: Path) -> FigureFile | None:
     rows.sort(key=lambda r: r[1].mean, reverse=not metric.higher_is_better)  # best ends on top
     with mpl.rc_context(RC):
         colour = colours(analysis)
-        fig = _figure(6.5, 0.9 + 0.32 * len(rows))
+        lines = sum(_ranking_label(analysis, name).count("\n") + 1 for name, _ in rows)
+        fig = _figure(6.5, 1.1 + 0.16 * len(rows) + 0.16 * lines)
         ax = fig.subplots()
         for y, (name, est) in enumerate(rows):
             err = None
@@ -221,7 +266,8 @@ def ranking_figure(analysis: StudyAnalysis, folder: Path) -> FigureFile | None:
             tick.set_color(colour[name])
             if name == analysis.baseline:
                 tick.set_fontweight("bold")
-        ax.set_xlabel(f"{metric.label}" + (" (%)" if metric.percent else "") + ", mean and 95% interval")
+        # two lines: one would be wider than the plot beside long variant names, and cut at the edge
+        ax.set_xlabel(f"{metric.label}" + (" (%)" if metric.percent else "") + "\nmean and 95% interval")
         ax.grid(axis="x", alpha=0.3)
     return save(fig, folder, "ranking", "Ranking of the variants",
                 f"Mean {metric.label} over seeds with 95% intervals (t-intervals; for an accuracy whose "
@@ -231,7 +277,24 @@ def ranking_figure(analysis: StudyAnalysis, folder: Path) -> FigureFile | None:
 
 
 def _ranking_label(analysis: StudyAnalysis, name: str) -> str:
-    return f"{name} (baseline)" if name == analysis.baseline and name != "baseline" else name
+    return wrapped(f"{name} (baseline)" if name == analysis.baseline and name != "baseline" else name)
+
+
+LABEL_WIDTH = 32  # characters per line of a tick label: a grid cell or searched configuration names
+# several factors ("learning rate=0.001, batch size=100"), which on one line can leave no room for the plot
+
+
+def wrapped(label: str, width: int = LABEL_WIDTH) -> str:
+    """A long variant name on several lines, broken after its ", " between factors (never inside one)."""
+    lines: list[str] = []
+    for part in label.split(", "):
+        if lines and len(lines[-1]) + 2 + len(part) <= width:
+            lines[-1] += ", " + part
+        else:
+            if lines:
+                lines[-1] += ","
+            lines.append(part)
+    return "\n".join(lines)
 
 
 def per_class_figure(analysis: StudyAnalysis, folder: Path) -> FigureFile | None:
@@ -245,7 +308,9 @@ def per_class_figure(analysis: StudyAnalysis, folder: Path) -> FigureFile | None
     limit = colour_limit(matrix)
     with mpl.rc_context(RC):
         n_rows, n_cols = matrix.shape
-        fig = _figure(max(5.0, 0.55 * n_cols + 3.0), max(2.2, 0.38 * n_rows + 1.4))
+        lines = sum(wrapped(v).count("\n") + 1 for v in effects.variants)
+        # tall enough for the colour bar's label too (about 2.3 in at 9 points)
+        fig = _figure(max(5.0, 0.55 * n_cols + 3.0), max(2.8, 0.2 * n_rows + 0.18 * lines + 1.4))
         ax = fig.subplots()
         # The colour scale stops at a robust limit: one collapsed variant's -95 points would wash out
         # every other row; cells beyond it take the end colour (colour bar arrows), keeping their number.
@@ -254,7 +319,7 @@ def per_class_figure(analysis: StudyAnalysis, folder: Path) -> FigureFile | None
         long_names = n_cols > 12 or max(len(c) for c in effects.classes) > 5  # e.g. "automobile"
         ax.set_xticks(range(n_cols), effects.classes, rotation=45 if long_names else 0,
                       ha="right" if long_names else "center")
-        ax.set_yticks(range(n_rows), effects.variants)
+        ax.set_yticks(range(n_rows), [wrapped(v) for v in effects.variants])
         if n_rows * n_cols <= 400:
             for (r, c), value in np.ndenumerate(matrix):
                 if math.isfinite(value):
