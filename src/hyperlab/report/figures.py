@@ -35,7 +35,10 @@ RC = {"svg.hashsalt": "hyperlab", "svg.fonttype": "none", "font.size": 9, "axes.
 
 
 MAX_SVG_BYTES = 1_500_000  # a bigger SVG (thousands of markers) is written as PNG instead
-PARALLEL_MIN = 6  # this many figures or more are drawn in worker processes (when there are 2+ cores)
+# This many figures or more are drawn in worker processes (with 2+ cores). Fewer are drawn here: a
+# worker pool first starts a server that imports matplotlib, numpy and the analysis (~2 s on a 2-core
+# machine), more than it saves on figures that take ~0.2 s each to draw (the quickstart's 9).
+PARALLEL_MIN = 16
 MAX_PROCESSES = 4
 
 
