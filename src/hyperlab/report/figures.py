@@ -14,6 +14,7 @@ import math
 import multiprocessing
 import os
 import re
+import signal
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -35,10 +36,12 @@ RC = {"svg.hashsalt": "hyperlab", "svg.fonttype": "none", "font.size": 9, "axes.
 
 
 MAX_SVG_BYTES = 1_500_000  # a bigger SVG (thousands of markers) is written as PNG instead
-# This many figures or more are drawn in worker processes (with 2+ cores). Fewer are drawn here: a
-# worker pool first starts a server that imports matplotlib, numpy and the analysis (~2 s on a 2-core
-# machine), more than it saves on figures that take ~0.2 s each to draw (the quickstart's 9).
-PARALLEL_MIN = 16
+# With workers started ahead (`start_workers`, while a run trains or the analysis runs), this many figures
+# or more are drawn in them; without, only from PARALLEL_MIN_COLD on, since starting them then costs
+# about 2 s on a 2-core machine (a server importing matplotlib, numpy and the analysis), more than the
+# quickstart's 9 figures take to draw here (about 0.2 s each).
+PARALLEL_MIN = 4
+PARALLEL_MIN_COLD = 16
 MAX_PROCESSES = 4
 
 
@@ -95,19 +98,42 @@ def save(fig: Figure, folder: Path, name: str, title: str, caption: str) -> Figu
 Job = tuple[Callable[..., object], tuple]  # a figure function and its arguments (picklable)
 
 
-def render(jobs: Sequence[Job]) -> list:
-    """Run each figure job (`function(*args)`, returning what it returns): in worker processes when
-    there are PARALLEL_MIN jobs or more and more than one core, else here, one after the other.
+_pool: ProcessPoolExecutor | None = None  # started by start_workers, kept for the process's reports
 
-    Workers come from a 'forkserver' context (never 'fork': a run's threads may hold locks) whose
-    server imports this module once, so each worker starts with matplotlib (Agg) loaded."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    if len(jobs) < PARALLEL_MIN or cores < 2 or "forkserver" not in multiprocessing.get_all_start_methods():
-        return [function(*args) for function, args in jobs]
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def start_workers() -> None:
+    """Start the figure workers now, in the background, so that they are ready when a report is drawn:
+    a 'forkserver' (never 'fork': a run's threads may hold locks) whose server imports this module once,
+    and the workers forked from it. Nothing happens on one core or where there is no forkserver."""
+    global _pool
+    if _pool is not None or _cores() < 2 or "forkserver" not in multiprocessing.get_all_start_methods():
+        return
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
-    with ProcessPoolExecutor(min(cores, MAX_PROCESSES, len(jobs)), mp_context=context) as pool:
-        return list(pool.map(_run_job, jobs))
+    _pool = ProcessPoolExecutor(min(_cores(), MAX_PROCESSES), mp_context=context,
+                                initializer=_quiet_on_ctrl_c)
+    _pool.submit(int)  # starts the server and a worker without waiting for them
+
+
+def render(jobs: Sequence[Job]) -> list:
+    """Run each figure job (`function(*args)`, returning what it returns): in the worker processes when
+    there are enough jobs to repay them (PARALLEL_MIN if `start_workers` ran, else PARALLEL_MIN_COLD)
+    and more than one core; else here, one after the other."""
+    if len(jobs) >= (PARALLEL_MIN if _pool is not None else PARALLEL_MIN_COLD):
+        start_workers()
+    if _pool is None or len(jobs) < PARALLEL_MIN:
+        return [function(*args) for function, args in jobs]
+    return list(_pool.map(_run_job, jobs))
+
+
+def _quiet_on_ctrl_c() -> None:
+    # Ctrl-C reaches the whole process group: the run stops after its epoch (runner.interrupt) and ends
+    # the pool; a worker waiting for a figure must not print a KeyboardInterrupt traceback meanwhile.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _run_job(job: Job) -> object:
