@@ -12,8 +12,8 @@ from hyperlab.store.frames import StudyFrames
 
 TRIAL_COLUMNS = [
     "trial_key", "variant", "factor", "level", "is_baseline", "seed", "status", "stop_reason", "error",
-    "params", "macs", "flops", "train_flops", "seconds", "best_epoch", "best_val_accuracy", "best_val_loss",
-    "config",
+    "params", "macs", "flops", "train_flops", "seconds", "started", "finished", "best_epoch",
+    "best_val_accuracy", "best_val_loss", "config",
 ]
 """Before `config`: the test metrics of the study's finished trials (`test_accuracy`, `test_loss`, ...:
 every number of the finals named test_*), so one table has a trial's outcome. Then, per factor of the
@@ -62,7 +62,8 @@ def build_frames(study: dict, variants: list[dict], trials: list[dict], epochs: 
             "stop_reason": t["stop_reason"], "error": t["error"],
             "params": t["params"] if t["params"] is not None else v.get("params"),
             "macs": v.get("macs"), "flops": v.get("flops"), "train_flops": v.get("train_flops"),
-            "seconds": t["seconds"], "best_epoch": t["best_epoch"],
+            "seconds": t["seconds"], "started": t.get("started"), "finished": t.get("finished"),
+            "best_epoch": t["best_epoch"],
             "best_val_accuracy": _best(epochs_by_key.get(t["key"], []), "val_accuracy", max),
             "best_val_loss": _best(epochs_by_key.get(t["key"], []), "val_loss", min),
             **{name: final_by_key.get(t["key"], {}).get(name) for name in test_names},
