@@ -121,10 +121,6 @@ class Study:
         from hyperlab.runner.run import resolve_settings, run_study
 
         sink = _sink(progress)
-        if report:  # the report's figure workers start (on a spare core) while the trials train
-            from hyperlab.report.figures import start_workers
-
-            start_workers()
         settings = resolve_settings(self.spec, None, workers=workers, device=device, threads=threads,
                                     vectorize=vectorize).with_overrides(
             data_root=data_root, executor=executor,
@@ -204,9 +200,6 @@ def results(name: str, workspace: str | os.PathLike | None = None) -> StudyFrame
 def write_frames_report(frames: StudyFrames, workspace: str | os.PathLike | None = None,
                         out: str | os.PathLike | None = None) -> Path:
     """Analyse `frames` and write the report to `out` (default: WORKSPACE/reports/NAME/)."""
-    from hyperlab.report.figures import start_workers
-
-    start_workers()  # ready by the time the analysis is done
     from hyperlab.analysis import analyze
     from hyperlab.report import write_report
 

@@ -36,10 +36,12 @@ RC = {"svg.hashsalt": "hyperlab", "svg.fonttype": "none", "font.size": 9, "axes.
 
 
 MAX_SVG_BYTES = 1_500_000  # a bigger SVG (thousands of markers) is written as PNG instead
-# With workers started ahead (`start_workers`, while a run trains or the analysis runs), this many figures
-# or more are drawn in them; without, only from PARALLEL_MIN_COLD on, since starting them then costs
-# about 2 s on a 2-core machine (a server importing matplotlib, numpy and the analysis), more than the
-# quickstart's 9 figures take to draw here (about 0.2 s each).
+# This many figures or more are drawn in worker processes (with 2+ cores); fewer are drawn here. The
+# workers cost CPU of their own (a server importing matplotlib, numpy and the analysis, ~2-3 s): for the
+# quickstart's 9 figures (~0.3 s each) `hyperlab report` took 8.1-9.2 s of CPU with them against
+# 5.8-6.1 s without (benchmarks: docs/report.md), so they pay only for big reports on an idle machine.
+# `start_workers()` starts them ahead of time, for a caller that knows a big report is coming;
+# PARALLEL_MIN applies then.
 PARALLEL_MIN = 4
 PARALLEL_MIN_COLD = 16
 MAX_PROCESSES = 4
