@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -58,8 +59,10 @@ def command(
         sys.stdout.write(_records_text(comparison, fmt))
         return
     rows = comparison_rows(comparison)
-    # a pipe or file gets whole lines: rich would otherwise wrap at 80 columns and split numbers
-    console = Console() if sys.stdout.isatty() else Console(width=10_000, soft_wrap=True)
+    # a pipe or file gets whole lines (rich would wrap them at 80 columns and split numbers), unless
+    # COLUMNS says how wide the reader is
+    wide = not sys.stdout.isatty() and "COLUMNS" not in os.environ
+    console = Console(width=10_000, soft_wrap=True) if wide else Console()
     table = _table(rows, f"{name_b} - {name_a}")
     if Measurement.get(console, console.options.update_width(10_000), table).maximum <= console.width:
         console.print(table)
