@@ -58,6 +58,16 @@ def studies_overview(store: Store) -> list[dict]:
     return rows
 
 
+def study_version(store: Store, name: str) -> tuple:
+    """What changes whenever anything the study page shows changes: the study's registration time and,
+    per trial, its status, heartbeat and last stored epoch (one query; the page state is recomputed
+    only when this differs). The report link is part of it too (written after the last trial)."""
+    study = store.study(name) or {}
+    trials = tuple((t["key"], t["variant"], t["status"], t["heartbeat"], t["last_epoch"])
+                   for t in store.study_trials(name))
+    return study.get("updated"), trials, report_url(store.workspace, name)
+
+
 def study_state(store: Store, name: str, frames: StudyFrames | None = None) -> dict:
     """Everything the study page draws: progress, curves, the trial table (one snapshot: `frames`,
     read from `store` when not given)."""
