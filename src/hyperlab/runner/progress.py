@@ -47,6 +47,7 @@ class RichSink:
         self._started = False
         # Live bars only where they can redraw; a log file or pipe gets the per-trial lines alone.
         self._live = self.console.is_terminal or self.console.is_jupyter
+        self._nodes: dict[str, str] = {}  # trial key -> " on node ..." (Ray) while it trains
 
     def emit(self, event: dict) -> None:
         kind = event.get("event")
@@ -93,6 +94,7 @@ class RichSink:
         self._advance()
         resumed = f" (resumed after epoch {e['resumed_from']})" if e.get("resumed_from") else ""
         node = f" on node {e['node']}" if e.get("node") else ""  # --executor ray
+        self._nodes[e["key"]] = node  # also on the trial's final line: the only one a log or pipe gets
         self._progress.update(self._worker_task(e), description=f"  {e['variant']} seed {e['seed']}{node}",
                               total=e["epochs"], completed=e.get("resumed_from", 0), info=resumed)
 
@@ -124,8 +126,9 @@ class RichSink:
         seconds = f" {e['seconds']:.1f}s" if isinstance(e.get("seconds"), int | float) else ""
         reason = e.get("error") or e.get("stop_reason") or ""
         reason = f"  ({reason.splitlines()[0][:100]})" if reason and e["status"] != "completed" else ""
+        trial = f"{e['variant']} seed {e['seed']}{self._nodes.pop(e['key'], '')}"
         self._progress.console.print(
-            f"  [{style}]{e['status']:>13}[/] {e['variant']} seed {e['seed']}{seconds}  {final}{reason}",
+            f"  [{style}]{e['status']:>13}[/] {trial}{seconds}  {final}{reason}",
             soft_wrap=True)  # one line per trial, also in logs narrower than the line
 
     def _on_waiting(self, e: dict) -> None:
