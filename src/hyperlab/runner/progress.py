@@ -62,12 +62,14 @@ class RichSink:
 
     # --- events ---------------------------------------------------------------------------------
     def _on_run_started(self, e: dict) -> None:
-        self.console.print(
-            f"[bold]{e['study']}[/]: {e['planned']} trials planned, {e['to_train']} to train, "
-            f"{e['reused']} reused from {e['workspace']}"
-            + (f", {e['over_budget']} variants over budget (not trained)" if e.get("over_budget") else ""),
-            soft_wrap=True,
-        )
+        if not e["planned"]:  # a search: its sampler proposes the trials as the run goes (search_note)
+            self.console.print(f"[bold]{e['study']}[/]: a search, its trials proposed as it runs, in "
+                               f"{e['workspace']}", soft_wrap=True)
+        else:
+            over = f", {e['over_budget']} variants over budget (not trained)" if e.get("over_budget") else ""
+            self.console.print(
+                f"[bold]{e['study']}[/]: {e['planned']} trials planned, {e['to_train']} to train, "
+                f"{e['reused']} reused from {e['workspace']}{over}", soft_wrap=True)
         if e["to_train"] and self._live:
             self._progress.start()
             self._started = True
