@@ -34,3 +34,15 @@ def test_polls_reuse_the_state_until_the_study_changes(workspace, tmp_path, monk
                    "WHERE study = 'wide' LIMIT 1)")
     changed = _poll(app, "wide")
     assert len(computed) == 2 and changed["updated"] == 2e9
+
+
+def test_a_pruned_trial_counts_the_epochs_it_trained_as_planned(workspace, tmp_path):
+    # issue 29: a finished search read "Epochs recorded: 869 of 1250" (pruned trials at full length)
+    copy = tmp_path / "ws"
+    shutil.copytree(workspace, copy)
+    with sqlite3.connect(copy / "hyperlab.db") as db:
+        (key,) = db.execute("SELECT trial_key FROM study_trials WHERE study = 'wide' LIMIT 1").fetchone()
+        db.execute("UPDATE trials SET status = 'pruned' WHERE key = ?", (key,))
+        db.execute("DELETE FROM epochs WHERE trial_key = ? AND epoch > 1", (key,))
+    shown = _poll(create_app(copy), "wide")
+    assert shown["epochs_total"] == shown["epochs_planned"] == 4 * (shown["trials_total"] - 1) + 1

@@ -19,6 +19,7 @@ from hyperlab.analysis.stats import estimate
 from hyperlab.store import Store, StudyFrames
 
 DONE = ("completed", "early_stopped")
+ENDED_EARLY = ("early_stopped", "pruned", "diverged", "failed", "infeasible")
 WAITING = ("pending", "interrupted")
 STATUS_GROUPS = {"done": DONE, "running": ("running",), "pending": WAITING, "failed": ("failed",),
                  "diverged": ("diverged",), "pruned": ("pruned",), "infeasible": ("infeasible",)}
@@ -74,9 +75,13 @@ def study_state(store: Store, name: str, frames: StudyFrames | None = None) -> d
     frames = store.frames(name) if frames is None else frames
     trials = frames.trials
     epochs = frames.epochs
-    planned = {key: _planned_epochs(config) for key, config in zip(trials["trial_key"], trials["config"],
-                                                                     strict=True)}
     done_epochs = epochs.groupby(["trial_key", "variant"])["epoch"].max().to_dict() if len(epochs) else {}
+    # a trial that ended early (pruned, early-stopped, diverged, failed) will train no more epochs: it
+    # counts as planned what it trained, so a finished study reads "N of N" epochs
+    stopped = {k: e for (k, _), e in done_epochs.items()}
+    planned = {key: (stopped.get(key, 0) if status in ENDED_EARLY else _planned_epochs(config))
+               for key, config, status in zip(trials["trial_key"], trials["config"], trials["status"],
+                                               strict=True)}
     variants = []
     for variant in _variant_order(frames):
         mine = trials[trials["variant"] == variant]
