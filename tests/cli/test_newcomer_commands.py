@@ -177,7 +177,7 @@ def test_compare_as_json_and_csv_and_whole_lines_into_a_pipe(trained):
     as_csv = cli("compare", "tiny", "tiny", "--format", "csv", "--workspace", str(workspace))
     header, *rows = list(csv.reader(StringIO(as_csv.stdout)))
     assert header[:3] == ["variant", "variant_b", "matched_by"] and len(rows) == 4
-    table = cli("compare", "tiny", "tiny", "--workspace", str(workspace))
+    table = cli("compare", "tiny", "tiny", "--workspace", str(workspace), env={"COLUMNS": ""})  # a pipe
     summary = [line for line in table.stdout.splitlines() if "matched variants" in line]
     assert len(summary) == 1 and summary[0].rstrip().endswith("p-values Holm-adjusted."), table.stdout
     assert cli("compare", "tiny", "tiny", "--format", "xml", "--workspace", str(workspace)).returncode == 2

@@ -61,7 +61,7 @@ def command(
     rows = comparison_rows(comparison)
     # a pipe or file gets whole lines (rich would wrap them at 80 columns and split numbers), unless
     # COLUMNS says how wide the reader is
-    wide = not sys.stdout.isatty() and "COLUMNS" not in os.environ
+    wide = not sys.stdout.isatty() and not os.environ.get("COLUMNS")
     console = Console(width=10_000, soft_wrap=True) if wide else Console()
     table = _table(rows, f"{name_b} - {name_a}")
     if Measurement.get(console, console.options.update_width(10_000), table).maximum <= console.width:
