@@ -24,7 +24,10 @@ validation every epoch, then the test set once:
             `tune.report` per epoch): one trial per core at a time;
   hyperlab  `hyperlab run STUDY --workers N` with its defaults (the vectorized executor, one torch thread
             per worker); N = 2 for the CIFAR-10 studies (the docs' setting for a 2-core machine), 1 for
-            the quickstart (its documented command) unless --hyperlab-workers says otherwise.
+            the quickstart (its documented command) unless --hyperlab-workers says otherwise;
+  hyperlab-readme  the README's command as a user types it, `hyperlab run STUDY` (report included, its
+            progress output, a fresh workspace); then, not in its wall time, `hyperlab report STUDY` of
+            that workspace is timed too (printed as `report`).
 The notebook and Optuna sides run with --peer-threads torch threads (default 1; 0 = torch's default,
 all cores): on this 2-core machine, idle, one thread ran the quickstart's Optuna side in 19.9 s and
 torch's default two in 22.4 s, and two threads took 162-225 s as soon as one other process was busy.
@@ -65,7 +68,7 @@ STUDIES = {
     "cnn": ROOT / "studies" / "cifar10-cnn-dropout.toml",
     "quickstart": ROOT / "studies" / "quickstart.toml",
 }
-SIDES = ("notebook", "optuna", "optuna-mt", "ray", "hyperlab")
+SIDES = ("notebook", "optuna", "optuna-mt", "ray", "hyperlab", "hyperlab-readme")
 TUNERS = ("optuna", "optuna-mt", "ray")  # the tools the targets compare hyperlab with
 AUTO_WORKERS = {"mlp": 2, "cnn": 2, "quickstart": 1}  # --hyperlab-workers auto
 
@@ -262,6 +265,29 @@ def run_hyperlab_command(study_path: Path, overrides: list[str], workdir: Path, 
         raise RuntimeError(f"hyperlab run failed ({done.returncode}):\n{done.stderr[-2000:]}")
 
 
+def run_readme_command(study_path: Path, overrides: list[str], workdir: Path) -> None:
+    """`hyperlab run STUDY` as the README writes it: defaults, report included (output captured)."""
+    command = [sys.executable, "-m", "hyperlab", "run", str(study_path), "--workspace", str(workdir / "ws")]
+    for item in overrides:
+        command += ["--set", item]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0 or "report: " not in done.stdout:
+        raise RuntimeError(f"hyperlab run failed ({done.returncode}):\n{done.stderr[-2000:]}")
+
+
+def time_report_command(study_path: Path, overrides: list[str], workdir: Path) -> float:
+    """Wall seconds of `hyperlab report STUDY` over the workspace a run filled (a fresh process)."""
+    command = [sys.executable, "-m", "hyperlab", "report", str(study_path),
+               "--workspace", str(workdir / "ws")]
+    for item in overrides:
+        command += ["--set", item]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"hyperlab report failed ({done.returncode}):\n{done.stderr[-2000:]}")
+    return time.perf_counter() - started
+
+
 def hyperlab_accuracies(study_path: Path, overrides: list[str], workdir: Path) -> Accuracies:
     import hyperlab
 
@@ -345,10 +371,16 @@ def run_side(side: str, study: str, overrides: list[str], args: argparse.Namespa
     for every side (interpreter, imports, data loading and training all inside the wall time)."""
     with tempfile.TemporaryDirectory(prefix=f"hl-peers-{side}-") as tmp:
         started = time.perf_counter()
+        extra = {}
         if side == "hyperlab":
             workers = int(args.hyperlab_workers) if args.hyperlab_workers != "auto" else AUTO_WORKERS[study]
             run_hyperlab_command(STUDIES[study], overrides, Path(tmp), workers)
             wall = time.perf_counter() - started
+            accuracies = hyperlab_accuracies(STUDIES[study], overrides, Path(tmp))
+        elif side == "hyperlab-readme":
+            run_readme_command(STUDIES[study], overrides, Path(tmp))
+            wall = time.perf_counter() - started
+            extra["report_s"] = time_report_command(STUDIES[study], overrides, Path(tmp))
             accuracies = hyperlab_accuracies(STUDIES[study], overrides, Path(tmp))
         else:
             threads = 0 if side == "optuna-mt" else args.peer_threads
@@ -361,7 +393,7 @@ def run_side(side: str, study: str, overrides: list[str], args: argparse.Namespa
                 raise RuntimeError(f"the {side} side failed ({done.returncode}):\n{done.stderr[-3000:]}")
             accuracies = {k: tuple(v) for k, v in json.loads(done.stdout.strip().splitlines()[-1]).items()}
             wait_for_exit(tmp)  # Ray's daemons outlive the driver by seconds: not in the next side's time
-    return {"study": study, "side": side, "wall_s": wall, "load_average": os.getloadavg(),
+    return {"study": study, "side": side, "wall_s": wall, "load_average": os.getloadavg(), **extra,
             "accuracy": accuracies,
             "mean_val_accuracy": statistics.fmean(v for v, _ in accuracies.values()),
             "mean_test_accuracy": statistics.fmean(t for _, t in accuracies.values())}
@@ -448,10 +480,11 @@ def main(argv: list[str] | None = None) -> int:
                     run = run_side(side, study, overrides[study], args)
                     run["repeat"] = r
                     runs.append(run)
+                    report = f"  (report {run['report_s']:.1f} s)" if "report_s" in run else ""
                     print(f"  [{r + 1}/{args.repeats}] {study:<10} {side:<9} {run['wall_s']:8.1f} s  "
                           f"val acc {run['mean_val_accuracy']:.4f}  "
-                          f"test acc {run['mean_test_accuracy']:.4f}  load {run['load_average'][0]:.2f}",
-                          flush=True)
+                          f"test acc {run['mean_test_accuracy']:.4f}  load {run['load_average'][0]:.2f}"
+                          f"{report}", flush=True)
                     save(out, {**info, "partial": True, "matmul_peak_gflops": peaks, "runs": runs,
                                "table": summarize(runs, studies, sides, flops, statistics.median(peaks))})
             peaks.append(matmul_peak())
@@ -490,6 +523,8 @@ def summarize(runs: list[dict], studies: list[str], sides: list[str], flops: dic
                 "mean_val_accuracy": statistics.fmean(r["mean_val_accuracy"] for r in mine),
                 "mean_test_accuracy": statistics.fmean(r["mean_test_accuracy"] for r in mine),
                 "load_average": [r["load_average"][0] for r in mine],
+                **({"report_s": statistics.median(r["report_s"] for r in mine)}
+                   if "report_s" in mine[0] else {}),
             })
     return rows
 
@@ -513,6 +548,12 @@ def print_table(rows: list[dict], peak: float, data_note: str, args: argparse.Na
         if peers and "hyperlab" in walls:
             print(f"{study}: hyperlab is {min(peers) / walls['hyperlab']:.2f}x faster than the fastest of "
                   f"Optuna / Ray Tune")
+        if peers and "hyperlab-readme" in walls:
+            readme = next(r for r in rows if r["study"] == study and r["side"] == "hyperlab-readme")
+            run_s, report_s = walls["hyperlab-readme"], readme["report_s"]
+            print(f"{study}: the README's `hyperlab run` (report included) is {min(peers) / run_s:.2f}x "
+                  f"faster than the fastest of Optuna / Ray Tune; `hyperlab report` alone "
+                  f"{report_s:.1f} s, {100 * report_s / run_s:.0f}% of that run")
 
 
 def cpu_name() -> str:

@@ -64,6 +64,19 @@ class Study:
             self._plan = make_plan(self.spec)
         return self._plan
 
+    def _read_plan(self, store: Store | None) -> Any:
+        """The plan for commands that only read results: the same keys, with each variant's cost
+        taken from the store when a run of this name stored that very config, so that `status`,
+        `results` and `report` of a study file need no torch (costs are measured on a built model)."""
+        if self._plan is not None or store is None:
+            return self.plan()
+        from hyperlab.plan import make_plan
+        from hyperlab.plan.cost import cost_key, variant_cost
+
+        stored = _stored_costs(store, self.name)
+        return make_plan(self.spec,
+                         cost_of=lambda config: stored.get(cost_key(config)) or variant_cost(config))
+
     def run(
         self,
         workspace: str | os.PathLike | None = None,
@@ -143,19 +156,32 @@ class Study:
         """Per variant of the current plan: trials done / running / pending / failed."""
         from hyperlab.runner.status import placed_from_plan, status_frame
 
-        variants, trials = placed_from_plan(self.plan())
         if not (resolve_workspace(workspace) / DB_NAME).exists():
+            variants, trials = placed_from_plan(self.plan())
             return status_frame(None, variants, trials)  # nothing run yet: all pending
         with Store.open(workspace, create=False, readonly=True) as store:
-            variants, trials = placed_from_plan(self._stored_plan(store))
+            if store.study(self.name) is not None and not self._fixed_plan():
+                from hyperlab.runner.status import placed_from_store  # trials proposed at run time
+
+                variants, trials = placed_from_store(store, self.name)
+            else:
+                variants, trials = placed_from_plan(self._stored_plan(store))
             return status_frame(store, variants, trials)
 
     def _stored_plan(self, store: Store) -> Any:
         """The plan as the store holds it: a design that proposes trials at run time (a search)
         knows its configurations from the store; a fixed design's plan is `plan()`."""
+        base = self._read_plan(store)  # costs the store has: no torch
         if store.study(self.name) is None:
-            return self.plan()
-        return self._proposer_factory()(self.spec, store, self.plan()).plan()
+            return base
+        return self._proposer_factory()(self.spec, store, base).plan()
+
+    def _fixed_plan(self) -> bool:
+        """Whether the study's plan is all its proposer proposes (no seeds or configurations added
+        at run time): the status of a growing one is what its runs registered."""
+        from hyperlab.proposers import PROPOSERS
+
+        return self.spec.seed_rule is None and bool(getattr(PROPOSERS[self.spec.design], "fixed_plan", False))
 
     def _proposer_factory(self) -> Any:
         """(study, store, plan) -> the run's proposer: the design's (hyperlab.proposers), or, for
@@ -258,6 +284,22 @@ def _option_error(settings: Any, error: Any) -> str:
         if bound in limits:
             return f"{flag}: must be {sign} {limits[bound]}, got {given}"
     return f"{flag}: {error['msg']}, got {given!r}"
+
+
+def _stored_costs(store: Store, name: str) -> dict[str, Any]:
+    """What a cost depends on (`hyperlab.plan.cost.cost_key`) -> the cost a run of this study name
+    stored for a variant of that data, model and loss."""
+    from hyperlab.engine import TrialConfig
+    from hyperlab.plan.cost import Cost, cost_key
+
+    costs = {}
+    for v in store.variants(name):
+        if all(v[k] is not None for k in ("params", "macs", "flops", "train_flops")):
+            # trainable_params is not stored; nothing that reads results uses it (`hyperlab plan` does,
+            # and measures)
+            costs[v["variant"]] = Cost(v["params"], v["params"], v["macs"], v["flops"], v["train_flops"])
+    configs = {t["variant"]: t["config"] for t in store.study_trials(name) if t["variant"] in costs}
+    return {cost_key(TrialConfig.from_stored(config)): costs[variant] for variant, config in configs.items()}
 
 
 def _sink(progress: Progress | EventSink) -> EventSink:

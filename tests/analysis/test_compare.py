@@ -80,3 +80,13 @@ def test_identical_trials_are_not_tested_and_bad_metric_is_a_user_error():
     assert row.same_trials and row.p_value is None and "the same trials" in row.note
     with pytest.raises(UserError, match="--metric: must be one of test_accuracy, got 'f1'"):
         compare_studies(a, b, "f1")
+
+
+def test_one_trial_key_with_other_numbers_in_another_workspace_is_compared_not_called_the_same():
+    # issue 29: two workspaces of one study file (same keys), trained where the numbers differ
+    a = frames("quickstart", {"lr=0.5": {0: 0.61, 1: 0.60, 2: 0.64}}, {"lr=0.5": cfg(0.5)})
+    b = frames("quickstart", {"lr=0.5": {0: 0.68, 1: 0.69, 2: 0.70}}, {"lr=0.5": cfg(0.5)})
+    (row,) = compare_studies(a, b).rows
+    assert not row.same_trials and row.test == PAIRED_TEST
+    assert row.difference.mean == pytest.approx(0.0733333)
+    assert row.p_value == pytest.approx(stats.ttest_rel([0.68, 0.69, 0.70], [0.61, 0.60, 0.64]).pvalue)

@@ -3,6 +3,7 @@ stdout, the one selection rule, studies / studies rm, datasets list --json."""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -161,3 +162,22 @@ def test_datasets_list_wraps_long_paths_instead_of_cutting_them(tmp_path):
     assert max(len(line) for line in proc.stdout.splitlines()) <= 60
     assert str(root / "california-housing" / "cal_housing.data") in "".join(proc.stdout.split())
     assert "…" not in proc.stdout
+
+
+def test_compare_as_json_and_csv_and_whole_lines_into_a_pipe(trained):
+    # issue 29: `compare --format json|csv`; piped output is not hard-wrapped at 80 columns
+    _, workspace = trained
+    as_json = cli("compare", "tiny", "tiny", "--format", "json", "--workspace", str(workspace))
+    assert as_json.returncode == 0, as_json.stderr
+    document = json.loads(as_json.stdout)
+    assert document["metric"] == "test_accuracy" and len(document["rows"]) == 4
+    row = document["rows"][0]
+    assert row["variant"] == row["variant_b"] == "lr=0.01, hidden=[8]" and isinstance(row["a_mean"], float)
+    assert row["p_value"] is None and "the same trials" in row["note"]  # one workspace: the very same trials
+    as_csv = cli("compare", "tiny", "tiny", "--format", "csv", "--workspace", str(workspace))
+    header, *rows = list(csv.reader(StringIO(as_csv.stdout)))
+    assert header[:3] == ["variant", "variant_b", "matched_by"] and len(rows) == 4
+    table = cli("compare", "tiny", "tiny", "--workspace", str(workspace), env={"COLUMNS": ""})  # a pipe
+    summary = [line for line in table.stdout.splitlines() if "matched variants" in line]
+    assert len(summary) == 1 and summary[0].rstrip().endswith("p-values Holm-adjusted."), table.stdout
+    assert cli("compare", "tiny", "tiny", "--format", "xml", "--workspace", str(workspace)).returncode == 2

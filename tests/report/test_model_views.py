@@ -21,7 +21,7 @@ def test_a_two_dimensional_bce_study_reports_its_decision_boundaries(tmp_path: P
     ran = hyperlab("run", str(study), "--workspace", str(workspace), "--quiet", "--threads", "1")
     assert ran.returncode == 0, ran.stderr
     folder = workspace / "reports" / "tiny-2d-bce"
-    assert (folder / "figures" / "decision-boundaries.png").stat().st_size > 5000
+    assert (folder / "figures" / "decision-boundaries.svg").stat().st_size > 5000
     assert "Decision boundaries" in (folder / "index.html").read_text()
     with Store.open(workspace, create=False) as store:
         trials = store.frames("tiny-2d-bce").trials
@@ -54,4 +54,4 @@ def test_images_of_a_channel_count_imshow_cannot_colour_are_drawn_grey(tmp_path:
     workspace = tmp_path / "ws"
     ran = hyperlab("run", str(study), "--workspace", str(workspace), "--quiet", "--threads", "1")
     assert ran.returncode == 0, ran.stderr
-    assert (workspace / "reports" / "odd-channels" / "figures" / "predictions.png").stat().st_size > 5000
+    assert (workspace / "reports" / "odd-channels" / "figures" / "predictions.svg").stat().st_size > 5000

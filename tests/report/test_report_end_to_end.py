@@ -28,7 +28,7 @@ def test_report_from_the_real_store(tiny_study, tmp_path):
     assert "Lowering the learning rate from 0.05 to 0.005, best validation accuracy: " in text
     assert "Changing the width from [32] to [8]" in text
     assert "exact sign-flip permutation test p" in text and "3 seeds" in text
-    figures = {p.stem for p in (index.parent / "figures").glob("*.png")}
+    figures = {p.stem for p in (index.parent / "figures").glob("*.svg")}
     assert figures >= {"curves-learning-rate", "curves-width", "ranking", "per-class", "confusion", "cost",
                        "predictions"}
     assert "Test predictions of the best variant" in page  # the checkpoints were found and loaded
@@ -43,7 +43,7 @@ def test_decision_boundaries_for_two_dimensional_data(tiny_2d_study):
     proc = hyperlab("report", str(study), "--workspace", str(workspace))
     assert proc.returncode == 0, proc.stderr
     folder = workspace / "reports" / "tiny-2d"
-    assert (folder / "figures" / "decision-boundaries.png").stat().st_size > 5000
+    assert (folder / "figures" / "decision-boundaries.svg").stat().st_size > 5000
     page = (folder / "index.html").read_text()
     assert "Decision boundaries" in page
     assert "not enough seeds for a test" in page  # one seed: no verdict

@@ -57,6 +57,9 @@ def test_mlflow_export_matches_the_store_and_re_export_updates(tiny_study, tmp_p
         expected = ("", "") if trial["variant"] == "baseline" else (trial["factor"], trial["level"])
         assert (tags["factor"], tags["level"]) == expected
         assert run.info.status == "FINISHED"
+        # the trial's own start and end, not the export's (issue 29)
+        assert run.info.start_time == int(trial["started"] * 1000)
+        assert run.info.end_time == int(trial["finished"] * 1000)
         flat = flatten_config(json.loads(trial["config"]))
         assert run.data.params == {**{k: v if isinstance(v, str) else json.dumps(v) for k, v in flat.items()},
                                    "seed": str(trial["seed"])}

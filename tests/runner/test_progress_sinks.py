@@ -60,3 +60,25 @@ def test_the_overall_bar_starts_where_the_last_run_stopped_and_never_moves_back(
     emit({"event": "trial_finished", "key": "b", "variant": "b", "seed": 0, "status": "completed"})
     sink.close()
     assert seen == sorted(seen) and seen[-1] == 5.0
+
+
+def test_a_ray_trial_names_its_node_also_in_a_log():
+    # issue 29: "on node ..." (docs/distributed.md) was only in the live bar, absent from a pipe or log
+    out = io.StringIO()
+    sink = RichSink(Console(file=out, width=100, force_terminal=False))
+    sink.emit({"event": "trial_started", "key": "k1", "variant": "baseline", "seed": 0, "epochs": 2,
+               "resumed_from": 0, "node": "1a2b3c4d"})
+    sink.emit({"event": "trial_finished", "key": "k1", "variant": "baseline", "seed": 0,
+               "status": "completed", "seconds": 1.5, "final": {"test_accuracy": 0.9}})
+    sink.close()
+    assert "completed baseline seed 0 on node 1a2b3c4d 1.5s" in out.getvalue()
+
+
+def test_a_search_does_not_open_with_zero_trials_planned():
+    # issue 29: a search run opened with "0 trials planned, 0 to train" (its trials come from the sampler)
+    out = io.StringIO()
+    sink = RichSink(Console(file=out, width=100, force_terminal=False))
+    sink.emit({"event": "run_started", "study": "digits-search", "workspace": "ws", "planned": 0,
+               "to_train": 0, "reused": 0})
+    sink.close()
+    assert "0 trials planned" not in out.getvalue() and "proposed as it runs" in out.getvalue()

@@ -300,7 +300,10 @@ class StoreContract:
                            final=final, seconds=1.5, best_epoch=2, params=101,
                            artifacts=[{"kind": "checkpoint", "path": "p", "sha256": "0" * 64, "bytes": 3}])
         frames = store.frames("s")
-        assert list(frames.trials.columns) == TRIAL_COLUMNS
+        # the finals' test metrics are columns of the trials table too (issue 29), before `config`
+        assert list(frames.trials.columns) == TRIAL_COLUMNS[:-1] + ["test_accuracy", "config"]
+        assert frames.trials.set_index("trial_key").loc[key, "test_accuracy"] == 0.75
+        assert frames.trials.test_accuracy.isna().sum() == len(frames.trials) - 1
         assert list(frames.variants.columns) == VARIANT_COLUMNS
         assert list(frames.epochs.columns) == EPOCH_BASE_COLUMNS + ["train_loss", "val_accuracy", "seconds"]
         assert list(frames.finals.columns) == FINAL_BASE_COLUMNS + list(final)

@@ -113,9 +113,12 @@ def compare_studies(a: StudyFrames, b: StudyFrames, metric: str | None = None) -
 
     values_a, values_b = _per_seed(a, info.key), _per_seed(b, info.key)
     keys_a, keys_b = _trial_keys(a), _trial_keys(b)
+    # The very same trials only when the keys match *and* so do the numbers: two workspaces can hold
+    # one key with different results (trained on other hardware or code), and then they are compared.
     rows = [
         _compare_pair(va, vb, how, configs_a[va], configs_b[vb], values_a.get(va, {}), values_b.get(vb, {}),
-                      keys_a.get(va, set()) == keys_b.get(vb, set()) and bool(keys_a.get(va)))
+                      keys_a.get(va, set()) == keys_b.get(vb, set()) and bool(keys_a.get(va))
+                      and values_a.get(va, {}) == values_b.get(vb, {}))
         for va, vb, how in pairs
     ]
     adjusted = holm([r.p_value for r in rows])

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import os
+import sys
 from pathlib import Path
 
 import typer
+
+from hyperlab.errors import UserError
+
+FORMATS = ("table", "json", "csv")
+# one record per matched variant (--format json / csv): numbers as numbers, B - A
+RECORD_FIELDS = ("variant", "variant_b", "matched_by", "pairing", "test", "n", "a_mean", "b_mean",
+                 "difference", "difference_lo", "difference_hi", "statistic", "p_value", "p_holm", "verdict",
+                 "note", "config_differences")
 
 
 def command(
@@ -17,6 +30,8 @@ def command(
         None, "--workspace", envvar="HYPERLAB_WORKSPACE", help="Results folder (default: ./hyperlab-runs)."),
     workspace_b: Path | None = typer.Option(
         None, "--workspace-b", help="Results folder of STUDY_B when it is another workspace."),
+    fmt: str = typer.Option("table", "--format", metavar="table|json|csv",
+                            help="table (for people), or one record per matched variant as json or csv."),
 ) -> None:
     """Compare two studies variant by variant: exact sign-flip test by seed where 3 or more seeds finished
     in both, Welch's t-test otherwise; p-values Holm-adjusted. Reads the store only."""
@@ -28,6 +43,8 @@ def command(
     from hyperlab.report.compare import DIFFERS, comparison_rows, summary_line
     from hyperlab.store import open_readonly
 
+    if fmt not in FORMATS:
+        raise UserError(f"--format: must be one of {', '.join(FORMATS)}, got {fmt!r}")
     name_a, _ = find_study(study_a)
     name_b, _ = find_study(study_b)
     with open_readonly(workspace) as store:
@@ -38,8 +55,14 @@ def command(
         with open_readonly(workspace_b) as store:
             frames_b = store.frames(name_b)
     comparison = compare_studies(frames_a, frames_b, metric)
+    if fmt != "table":
+        sys.stdout.write(_records_text(comparison, fmt))
+        return
     rows = comparison_rows(comparison)
-    console = Console()
+    # a pipe or file gets whole lines (rich would wrap them at 80 columns and split numbers), unless
+    # COLUMNS says how wide the reader is
+    wide = not sys.stdout.isatty() and not os.environ.get("COLUMNS")
+    console = Console(width=10_000, soft_wrap=True) if wide else Console()
     table = _table(rows, f"{name_b} - {name_a}")
     if Measurement.get(console, console.options.update_width(10_000), table).maximum <= console.width:
         console.print(table)
@@ -72,6 +95,39 @@ def _table(rows: list[dict[str, str]], title: str):
     for row in rows:
         table.add_row(*(_pairing(row) if c == "pairing" else row[c] for c in SHOWN))
     return table
+
+
+def records(comparison) -> list[dict]:
+    """One plain record per matched variant: what --format json and csv print."""
+    from hyperlab.report.compare import comparison_rows
+
+    verdicts = [r["verdict"] for r in comparison_rows(comparison)]
+    out = []
+    for row, verdict in zip(comparison.rows, verdicts, strict=True):
+        out.append({
+            "variant": row.variant_a, "variant_b": row.variant_b, "matched_by": row.matched_by,
+            "pairing": row.pairing, "test": row.test or None, "n": row.n, "a_mean": row.a.mean,
+            "b_mean": row.b.mean, "difference": row.difference.mean, "difference_lo": row.difference.lo,
+            "difference_hi": row.difference.hi, "statistic": row.statistic, "p_value": row.p_value,
+            "p_holm": row.p_holm, "verdict": verdict, "note": row.note or None,
+            "config_differences": "; ".join(f"{c.key}: {json.dumps(c.baseline)} -> {json.dumps(c.value)}"
+                                            for c in row.config_differences) or None,
+        })
+    return out
+
+
+def _records_text(comparison, fmt: str) -> str:
+    rows = records(comparison)
+    if fmt == "json":
+        document = {"study_a": comparison.study_a, "study_b": comparison.study_b,
+                    "metric": comparison.metric.key, "difference": "B - A", "rows": rows,
+                    "only_a": list(comparison.only_a), "only_b": list(comparison.only_b)}
+        return json.dumps(document, indent=1) + "\n"
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=RECORD_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return text.getvalue()
 
 
 def _pairing(row: dict[str, str]) -> str:

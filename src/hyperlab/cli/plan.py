@@ -179,7 +179,8 @@ def print_plan(plan: Plan, statuses: dict[str, str], console: Console,
                 f"{left} left to train of {len(to_train)} within budget, {stored} in the store")
     console.print(f"[bold]{study.name}[/bold]" + (f": {study.description}" if study.description else ""))
     console.print(
-        f"{study.design}: {len(plan.variants)} variants x {len(plan.seeds)} seeds "
+        f"{study.design}: {len(plan.variants)} variants x {len(plan.seeds)} "
+        f"seed{'' if len(plan.seeds) == 1 else 's'} "
         f"(seeds {', '.join(map(str, plan.seeds))}) = {len(plan.trials)} trials, "
         f"{len(distinct)} distinct; {training} (engine {plan.engine_version})",
         highlight=False,

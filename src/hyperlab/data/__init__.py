@@ -7,11 +7,20 @@
 
 from __future__ import annotations
 
-from hyperlab.data.build import clear_memo, describe, make_splits
-from hyperlab.data.config import DataConfig
-from hyperlab.data.dataset import DataInfo, Dataset
-from hyperlab.data.registry import DatasetStatus, list_datasets, load_dataset
-from hyperlab.data.splits import Splits
+import importlib
+
+_EXPORTS = {
+    "clear_memo": "hyperlab.data.build",
+    "describe": "hyperlab.data.build",
+    "make_splits": "hyperlab.data.build",
+    "DataConfig": "hyperlab.data.config",
+    "DataInfo": "hyperlab.data.dataset",
+    "Dataset": "hyperlab.data.dataset",
+    "DatasetStatus": "hyperlab.data.registry",
+    "list_datasets": "hyperlab.data.registry",
+    "load_dataset": "hyperlab.data.registry",
+    "Splits": "hyperlab.data.splits",
+}
 
 __all__ = [
     "DataConfig",
@@ -25,3 +34,14 @@ __all__ = [
     "load_dataset",
     "make_splits",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # Exports load on first use (PEP 562): commands that only read the store import this package's
+    # pure modules (configs, versions) without pulling in torch through the others.
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -8,9 +8,12 @@ for tables it is the training split's min and max per feature.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:  # torch loads where tensors are used, so configs validate without it
+    import torch
 
 METHODS = ("unit", "symmetric", "standardize", "none")
 
@@ -26,6 +29,8 @@ class Affine:
 
     def apply_images_(self, images: torch.Tensor) -> torch.Tensor:
         """Scale float32 (N, C, H, W) images in place."""
+        import torch
+
         shape = (1, -1, 1, 1)
         offset = torch.tensor(self.offset, dtype=images.dtype, device=images.device).view(shape)
         factor = torch.tensor(self.factor, dtype=images.dtype, device=images.device).view(shape)
@@ -55,6 +60,8 @@ def fit_images(images: torch.Tensor, method: str, value_range: tuple[float, floa
     Sums run over contiguous rows of one image and channel (exact in float32 for 8-bit pixels up to
     65,000 pixels a row), then over images in float64: no float64 copy of the images is made.
     """
+    import torch
+
     n, channels = images.shape[:2]
     lo, hi = np.full(channels, float(value_range[0])), np.full(channels, float(value_range[1]))
     mean = std = np.zeros(channels)

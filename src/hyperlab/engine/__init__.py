@@ -8,18 +8,31 @@
 
 from __future__ import annotations
 
-from hyperlab.engine.augment import Augmenter
-from hyperlab.engine.book import Prune, TrialBook
-from hyperlab.engine.config import Augment, EarlyStopping, TrainConfig
-from hyperlab.engine.determinism import derive_seed
-from hyperlab.engine.loop import TIMING_KEYS, fit
-from hyperlab.engine.losses import LOSSES, LossChoice
-from hyperlab.engine.optimizers import OPTIMIZERS, OptimizerChoice
-from hyperlab.engine.result import TrialResult
-from hyperlab.engine.schedules import SCHEDULES, ScheduleChoice
-from hyperlab.engine.settings import DEVICES, RunSettings
-from hyperlab.engine.trial import TrialConfig, train_trial
-from hyperlab.engine.version import ENGINE_VERSION
+import importlib
+
+_EXPORTS = {
+    "Augmenter": "hyperlab.engine.augment",
+    "Prune": "hyperlab.engine.book",
+    "TrialBook": "hyperlab.engine.book",
+    "Augment": "hyperlab.engine.config",
+    "EarlyStopping": "hyperlab.engine.config",
+    "TrainConfig": "hyperlab.engine.config",
+    "derive_seed": "hyperlab.engine.determinism",
+    "TIMING_KEYS": "hyperlab.engine.loop",
+    "fit": "hyperlab.engine.loop",
+    "LOSSES": "hyperlab.engine.losses",
+    "LossChoice": "hyperlab.engine.losses",
+    "OPTIMIZERS": "hyperlab.engine.optimizers",
+    "OptimizerChoice": "hyperlab.engine.optimizers",
+    "TrialResult": "hyperlab.engine.result",
+    "SCHEDULES": "hyperlab.engine.schedules",
+    "ScheduleChoice": "hyperlab.engine.schedules",
+    "DEVICES": "hyperlab.engine.settings",
+    "RunSettings": "hyperlab.engine.settings",
+    "TrialConfig": "hyperlab.engine.trial",
+    "train_trial": "hyperlab.engine.trial",
+    "ENGINE_VERSION": "hyperlab.engine.version",
+}
 
 __all__ = [
     "DEVICES",
@@ -44,3 +57,14 @@ __all__ = [
     "fit",
     "train_trial",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # Exports load on first use (PEP 562): commands that only read the store import this package's
+    # pure modules (configs, versions) without pulling in torch through the others.
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

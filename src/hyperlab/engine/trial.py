@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hyperlab.data import make_splits
 from hyperlab.data.config import DataConfig
-from hyperlab.data.splits import Splits
 from hyperlab.engine.config import TrainConfig
-from hyperlab.engine.determinism import derive_seed, resolve_device
 from hyperlab.engine.identity import trial_identity
-from hyperlab.engine.loop import EpochCallback, StopPoll, fit
-from hyperlab.engine.result import TrialResult
 from hyperlab.engine.settings import RUN_KEYS, RunSettings
 from hyperlab.errors import UserError
-from hyperlab.models import ModelSpec, build_model, regularization_loss
+from hyperlab.models.registry import ModelSpec
+
+if TYPE_CHECKING:  # torch-backed: imported where a trial trains, so reading a config needs no torch
+    from hyperlab.data.splits import Splits
+    from hyperlab.engine.loop import EpochCallback, StopPoll
+    from hyperlab.engine.result import TrialResult
 
 
 class TrialConfig(BaseModel):
@@ -74,6 +75,12 @@ def train_trial(config: TrialConfig, seed: int, *, workdir: Path | None = None,
 
     Data that cannot be loaded raises (hyperlab.errors.UserError): that is not a training problem.
     """
+    from hyperlab.data import make_splits
+    from hyperlab.engine.determinism import derive_seed, resolve_device
+    from hyperlab.engine.loop import fit
+    from hyperlab.engine.result import TrialResult
+    from hyperlab.models import build_model, regularization_loss
+
     settings = settings or RunSettings()
     try:
         device = resolve_device(settings.device)

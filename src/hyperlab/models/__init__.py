@@ -10,13 +10,25 @@ is the reference, with every notebook architecture written as a spec.
 
 from __future__ import annotations
 
-from hyperlab.models._common import ACTIVATIONS, INITS, Penalties, Penalty, regularization_loss
-from hyperlab.models._layers import LAYER_TYPES, parse_layer
-from hyperlab.models.mlp import MLPSpec
-from hyperlab.models.python import PythonSpec
-from hyperlab.models.registry import KINDS, ModelSpec, build_model, parse_model_spec
-from hyperlab.models.resnet import ResNetSpec
-from hyperlab.models.sequential import SequentialSpec
+import importlib
+
+_EXPORTS = {
+    "ACTIVATIONS": "hyperlab.models._common",
+    "INITS": "hyperlab.models._common",
+    "Penalties": "hyperlab.models._common",
+    "Penalty": "hyperlab.models._common",
+    "regularization_loss": "hyperlab.models._common",
+    "LAYER_TYPES": "hyperlab.models._layers",
+    "parse_layer": "hyperlab.models._layers",
+    "MLPSpec": "hyperlab.models.mlp",
+    "PythonSpec": "hyperlab.models.python",
+    "KINDS": "hyperlab.models.registry",
+    "ModelSpec": "hyperlab.models.registry",
+    "build_model": "hyperlab.models.registry",
+    "parse_model_spec": "hyperlab.models.registry",
+    "ResNetSpec": "hyperlab.models.resnet",
+    "SequentialSpec": "hyperlab.models.sequential",
+}
 
 __all__ = [
     "ACTIVATIONS",
@@ -35,3 +47,14 @@ __all__ = [
     "parse_model_spec",
     "regularization_loss",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # Exports load on first use (PEP 562): commands that only read the store import this package's
+    # pure modules (configs, versions) without pulling in torch through the others.
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal, NamedTuple
+from typing import TYPE_CHECKING, Annotated, Literal, NamedTuple
 
-import torch
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
-from torch import nn
+
+if TYPE_CHECKING:  # torch loads where tensors are used, so configs validate without it
+    import torch
+    from torch import nn
 
 Activation = Literal["relu", "leaky_relu", "elu", "selu", "gelu", "tanh", "sigmoid", "linear"]
 ACTIVATIONS: tuple[str, ...] = Activation.__args__
@@ -52,6 +54,8 @@ class Penalties(SpecBase):
 
 def make_activation(name: str) -> nn.Module:
     """A fresh activation module; `linear` is the identity."""
+    from torch import nn
+
     match name:
         case "relu":
             return nn.ReLU()
@@ -80,6 +84,8 @@ _TRUNC_STD_CORRECTION = 0.87962566103423978
 def init_layer(layer: nn.Module, init: str) -> None:
     """Initialise a Linear/Conv layer in place. `default` keeps torch's own initialisation
     (kaiming-uniform weights, uniform biases); every other scheme zeroes the bias, as Keras does."""
+    import torch
+
     if init == "default":
         return
     weight: torch.Tensor = layer.weight

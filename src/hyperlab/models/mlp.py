@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import PositiveInt, ValidationInfo, field_validator
-from torch import nn
 
 from hyperlab.models._common import (
     Activation,
@@ -20,6 +19,9 @@ from hyperlab.models._common import (
     invalid,
     make_activation,
 )
+
+if TYPE_CHECKING:  # torch loads where tensors are used, so configs validate without it
+    from torch import nn
 
 
 class MLPSpec(SpecBase):
@@ -83,6 +85,8 @@ class MLPSpec(SpecBase):
 
 def build_mlp(spec: MLPSpec, input_shape: tuple[int, ...], n_outputs: int) -> nn.Module:
     """The network as an nn.Sequential with Keras-like names (dense1, bn1, relu1, dropout1, output)."""
+    from torch import nn
+
     layers: OrderedDict[str, nn.Module] = OrderedDict(flatten=nn.Flatten())
     width = math.prod(input_shape)  # features after flattening
     hidden: list[nn.Linear] = []

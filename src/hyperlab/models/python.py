@@ -10,13 +10,15 @@ import importlib
 import os
 import re
 import sys
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import field_validator
-from torch import nn
 
 from hyperlab.errors import UserError
 from hyperlab.models._common import SpecBase, invalid
+
+if TYPE_CHECKING:  # torch loads where tensors are used, so configs validate without it
+    from torch import nn
 
 _FACTORY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
@@ -45,6 +47,8 @@ class PythonSpec(SpecBase):
 
 def build_python(spec: PythonSpec, input_shape: tuple[int, ...], n_outputs: int) -> nn.Module:
     """Import the factory and call it; every failure is a UserError that names the factory."""
+    from torch import nn
+
     module_name, _, attr_path = spec.factory.partition(":")
     cwd_missing = os.getcwd() not in sys.path  # the `hyperlab` script does not put it there itself
     if cwd_missing:

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any, Union
+from typing import TYPE_CHECKING, Annotated, Any, Union
 
-import torch
 from pydantic import Field, TypeAdapter, ValidationError, WrapValidator
 from pydantic_core import InitErrorDetails, PydanticCustomError
-from torch import nn
 
 from hyperlab.models.mlp import MLPSpec, build_mlp
 from hyperlab.models.python import PythonSpec, build_python
 from hyperlab.models.resnet import ResNetSpec, build_resnet
 from hyperlab.models.sequential import SequentialSpec, build_sequential
 
-Builder = Callable[[Any, tuple[int, ...], int], nn.Module]
+if TYPE_CHECKING:  # torch loads where tensors are used, so configs validate without it
+    from torch import nn
+
+Builder = Callable[[Any, tuple[int, ...], int], "nn.Module"]
 
 KINDS: dict[str, tuple[type, Builder]] = {
     "mlp": (MLPSpec, build_mlp),
@@ -71,6 +72,8 @@ def build_model(spec: Any, input_shape: tuple[int, ...], n_outputs: int, seed: i
     mode. `spec` may also be a plain dict (validated first). Raises UserError when the spec does not
     fit the input shape (the message names the key, e.g. model.layers[4]).
     """
+    import torch
+
     if isinstance(spec, Mapping):
         spec = parse_model_spec(spec)
     builder = KINDS[spec.kind][1]

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, PositiveInt, ValidationInfo, field_validator
-from torch import nn
 
 from hyperlab.errors import UserError
-from hyperlab.models._blocks import GlobalAvgPool, ResidualBlock
 from hyperlab.models._common import (
     Activation,
     Init,
@@ -21,6 +19,10 @@ from hyperlab.models._common import (
     invalid,
     make_activation,
 )
+
+if TYPE_CHECKING:  # torch loads where tensors are used, so configs validate without it
+    from torch import nn
+
 
 
 class ResNetSpec(SpecBase):
@@ -77,6 +79,10 @@ class ResNetSpec(SpecBase):
 
 def build_resnet(spec: ResNetSpec, input_shape: tuple[int, ...], n_outputs: int) -> nn.Module:
     """Build the network as an nn.Sequential: stem, stem_bn, stem_act, stage1_block1, ..., gap, output."""
+    from torch import nn
+
+    from hyperlab.models._blocks import GlobalAvgPool, ResidualBlock
+
     if len(input_shape) != 3:
         raise UserError(f"model.kind: resnet needs an image input (C, H, W), got shape {tuple(input_shape)}")
     modules: OrderedDict[str, nn.Module] = OrderedDict()

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import math
 from collections import Counter, OrderedDict
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import ValidationError, field_validator
 from pydantic_core import InitErrorDetails
-from torch import nn
 
 from hyperlab.errors import UserError
-from hyperlab.models._blocks import GlobalAvgPool, ResidualBlock, conv_output_size
 from hyperlab.models._common import (
     Init,
     Penalties,
@@ -22,6 +20,10 @@ from hyperlab.models._common import (
     make_activation,
 )
 from hyperlab.models._layers import Layer, parse_layer
+
+if TYPE_CHECKING:  # torch loads where tensors are used, so configs validate without it
+    from torch import nn
+
 
 
 class SequentialSpec(SpecBase):
@@ -75,6 +77,10 @@ def build_sequential(spec: SequentialSpec, input_shape: tuple[int, ...], n_outpu
 
     Raises UserError naming the entry (model.layers[i]) when a layer does not fit the shape it gets.
     """
+    from torch import nn
+
+    from hyperlab.models._blocks import ResidualBlock
+
     modules: OrderedDict[str, nn.Module] = OrderedDict()
     counts: Counter[str] = Counter()
     hidden: list[nn.Module] = []  # conv/dense layers that get `init` and the hidden penalties
@@ -116,6 +122,10 @@ def build_sequential(spec: SequentialSpec, input_shape: tuple[int, ...], n_outpu
 
 def _make(layer: Layer, shape: tuple[int, ...], where: str) -> tuple[nn.Module, tuple[int, ...]]:
     """The module for one entry and the per-example shape it outputs."""
+    from torch import nn
+
+    from hyperlab.models._blocks import GlobalAvgPool, ResidualBlock, conv_output_size
+
     kind = layer.type
     if kind in ("conv", "maxpool", "avgpool", "gap", "res") and len(shape) != 3:
         raise UserError(f"{where}: needs an image input (C, H, W), got shape {shape}")

@@ -7,10 +7,23 @@
 
 from __future__ import annotations
 
-from hyperlab.plan.cost import Cost, variant_cost
-from hyperlab.plan.keys import KEY_LENGTH, NOT_IN_KEY, canonical_config, trial_key
-from hyperlab.plan.make import Plan, PlannedTrial, Variant, budget_verdict, make_plan
-from hyperlab.plan.task import TrialTask, tasks_of
+import importlib
+
+_EXPORTS = {
+    "Cost": "hyperlab.plan.cost",
+    "variant_cost": "hyperlab.plan.cost",
+    "KEY_LENGTH": "hyperlab.plan.keys",
+    "NOT_IN_KEY": "hyperlab.plan.keys",
+    "canonical_config": "hyperlab.plan.keys",
+    "trial_key": "hyperlab.plan.keys",
+    "Plan": "hyperlab.plan.make",
+    "PlannedTrial": "hyperlab.plan.make",
+    "Variant": "hyperlab.plan.make",
+    "budget_verdict": "hyperlab.plan.make",
+    "make_plan": "hyperlab.plan.make",
+    "TrialTask": "hyperlab.plan.task",
+    "tasks_of": "hyperlab.plan.task",
+}
 
 __all__ = [
     "KEY_LENGTH",
@@ -27,3 +40,14 @@ __all__ = [
     "trial_key",
     "variant_cost",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # Exports load on first use (PEP 562): commands that only read the store import this package's
+    # pure modules (configs, versions) without pulling in torch through the others.
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

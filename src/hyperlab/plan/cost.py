@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from hyperlab.engine import TrialConfig
 from hyperlab.errors import UserError
-from hyperlab.measure import build_on_meta, input_info, summarize
 
 
 @dataclass(frozen=True)
@@ -31,12 +30,16 @@ class Cost:
 def variant_cost(config: TrialConfig) -> Cost:
     """The cost of `config`'s model on `config`'s data. Raises UserError when the data is unknown,
     the loss does not suit the task, or the model cannot be built for this input."""
-    key = json.dumps(
+    return _cost(cost_key(config), config)
+
+
+def cost_key(config: TrialConfig) -> str:
+    """What a variant's cost depends on: its data, model and loss (canonical JSON)."""
+    return json.dumps(
         [config.data.model_dump(mode="json"), config.model.model_dump(mode="json"),
          config.train.loss.model_dump(mode="json")],
         sort_keys=True,
     )
-    return _cost(key, config)
 
 
 def _loss_problem(config: TrialConfig, task: str, why_not: str) -> str:
@@ -55,6 +58,8 @@ _CACHE_SIZE = 512
 
 
 def _cost(key: str, config: TrialConfig) -> Cost:
+    from hyperlab.measure import build_on_meta, input_info, summarize  # torch
+
     if key in _CACHE:
         return _CACHE[key]
     info = input_info(config.data)  # UserError for an unknown dataset

@@ -7,16 +7,16 @@ equal to the baseline) share their keys: they are listed under each variant and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from hyperlab.data.fingerprint import data_fingerprint
 from hyperlab.engine import ENGINE_VERSION, TrialConfig
 from hyperlab.errors import UserError
-from hyperlab.plan.cost import Cost, variant_cost
+from hyperlab.plan.cost import Cost
 from hyperlab.plan.keys import trial_key
 from hyperlab.plan.memory import train_memory
-from hyperlab.plan.timing import estimate_seconds
 from hyperlab.spec import Problem, StudySpec, expand_variants
 from hyperlab.spec.study import Budget
 
@@ -154,9 +154,16 @@ def budget_verdict(cost: Cost, budget: Budget | None,
     return not over, "; ".join(over) or None
 
 
-def make_plan(study: StudySpec) -> Plan:
+def make_plan(study: StudySpec, cost_of: Callable[[TrialConfig], Cost] | None = None) -> Plan:
     """Expand `study` into its plan. Raises UserError listing every problem: those of the factor
-    levels, and those found when building each variant's model for its data."""
+    levels, and those found when building each variant's model for its data.
+
+    `cost_of(config)`: a variant's cost; default `variant_cost`, which builds the model (torch).
+    Commands that only read results pass the costs a run already stored (`hyperlab.api`)."""
+    if cost_of is None:
+        from hyperlab.plan.cost import variant_cost  # torch: measured on the meta device
+
+        cost_of = variant_cost
     specs, problems = expand_variants(study)
     if problems:
         raise UserError("\n".join(p.line(study.source) for p in problems))
@@ -165,7 +172,7 @@ def make_plan(study: StudySpec) -> Plan:
     failures: dict[str, Problem] = {}  # message -> first variant where it happened
     for spec in specs:
         try:
-            costs[spec.name] = variant_cost(spec.config)
+            costs[spec.name] = cost_of(spec.config)
         except UserError as exc:
             for line in str(exc).splitlines():
                 failures.setdefault(line, Problem(spec.origin, line))
@@ -177,6 +184,8 @@ def make_plan(study: StudySpec) -> Plan:
     fingerprints: dict[str, str] = {}  # data config JSON -> fingerprint: each dataset hashed once
     timed = study.budget is not None and study.budget.max_seconds is not None
     settings = study.run_defaults() if timed else None
+    if timed:
+        from hyperlab.plan.timing import estimate_seconds  # times a few batches (torch)
     for spec in specs:
         seconds = estimate_seconds(spec.config, settings).seconds if timed else None
         ok, reason = budget_verdict(costs[spec.name], study.budget, seconds)

@@ -1,14 +1,22 @@
 """The report's figures, drawn from the analysis with matplotlib's object API (no pyplot, Agg canvas).
 
-Each figure is saved as PNG and SVG under `figures/`; every variant keeps one colour in all of them.
+Each figure is drawn once and saved once under `figures/`: as SVG (text stays text, sharp at any
+zoom), or as PNG when its SVG would be over `MAX_SVG_BYTES` (dense scatter plots). Every figure uses
+constrained layout, which makes room for every label, title and legend inside the figure
+(tests/report/test_figure_layout.py checks each text's extent). Every variant keeps one colour in all
+of them. `render` draws a report's figures in worker processes when there are many.
 """
 
 from __future__ import annotations
 
+import io
 import math
+import multiprocessing
 import os
 import re
-from collections.abc import Iterable
+import signal
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,15 +35,30 @@ RC = {"svg.hashsalt": "hyperlab", "svg.fonttype": "none", "font.size": 9, "axes.
       "axes.spines.top": False, "axes.spines.right": False}
 
 
+MAX_SVG_BYTES = 1_500_000  # a bigger SVG (thousands of markers) is written as PNG instead
+# This many figures or more are drawn in worker processes (with 2+ cores); fewer are drawn here. The
+# workers cost CPU of their own (a server importing matplotlib, numpy and the analysis, ~2-3 s): for the
+# quickstart's 9 figures (~0.3 s each) `hyperlab report` took 8.1-9.2 s of CPU with them against
+# 5.8-6.1 s without (benchmarks: docs/report.md), so they pay only for big reports on an idle machine.
+# `start_workers()` starts them ahead of time, for a caller that knows a big report is coming;
+# PARALLEL_MIN applies then.
+PARALLEL_MIN = 4
+PARALLEL_MIN_COLD = 16
+MAX_PROCESSES = 4
+
+
 @dataclass(frozen=True)
 class FigureFile:
-    """One written figure: its PNG and SVG and what it shows."""
+    """One written figure: its file (SVG, or PNG for a dense one) and what it shows."""
 
     slug: str
     title: str
     caption: str
-    png: Path
-    svg: Path
+    path: Path
+
+    @property
+    def media_type(self) -> str:
+        return "image/svg+xml" if self.path.suffix == ".svg" else "image/png"
 
 
 def colours(analysis: StudyAnalysis) -> dict[str, tuple]:
@@ -54,18 +77,70 @@ def slug(text: str) -> str:
 
 
 def save(fig: Figure, folder: Path, name: str, title: str, caption: str) -> FigureFile:
-    """Write PNG and SVG atomically (temp file + rename) and return where they are."""
+    """Draw the figure once and write it atomically (temp file + rename): SVG, or PNG when the SVG
+    would be over MAX_SVG_BYTES. A figure of an earlier report under the other format is removed."""
     folder.mkdir(parents=True, exist_ok=True)
-    paths = {}
     with mpl.rc_context(RC):
-        for ext, metadata in (("png", {"Software": None}), ("svg", {"Date": None})):
-            path = folder / f"{name}.{ext}"
-            tmp = path.with_name(f".{path.name}.tmp")
-            fig.savefig(tmp, format=ext, dpi=DPI, metadata=metadata)
-            os.replace(tmp, path)
-            paths[ext] = path
-            fig.set_layout_engine("none")  # the layout is solved once (for the PNG); the SVG reuses it
-    return FigureFile(name, title, caption, paths["png"], paths["svg"])
+        data = io.BytesIO()
+        fig.savefig(data, format="svg", metadata={"Date": None})
+        ext = "svg"
+        if data.tell() > MAX_SVG_BYTES:
+            fig.set_layout_engine("none")  # solved for the SVG: the PNG reuses it
+            data = io.BytesIO()
+            fig.savefig(data, format="png", dpi=DPI, metadata={"Software": None})
+            ext = "png"
+    path = folder / f"{name}.{ext}"
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data.getvalue())
+    os.replace(tmp, path)
+    path.with_suffix(".png" if ext == "svg" else ".svg").unlink(missing_ok=True)
+    return FigureFile(name, title, caption, path)
+
+
+Job = tuple[Callable[..., object], tuple]  # a figure function and its arguments (picklable)
+
+
+_pool: ProcessPoolExecutor | None = None  # started by start_workers, kept for the process's reports
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def start_workers() -> None:
+    """Start the figure workers now, in the background, so that they are ready when a report is drawn:
+    a 'forkserver' (never 'fork': a run's threads may hold locks) whose server imports this module once,
+    and the workers forked from it. Nothing happens on one core or where there is no forkserver."""
+    global _pool
+    if _pool is not None or _cores() < 2 or "forkserver" not in multiprocessing.get_all_start_methods():
+        return
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    _pool = ProcessPoolExecutor(min(_cores(), MAX_PROCESSES), mp_context=context,
+                                initializer=_quiet_on_ctrl_c)
+    _pool.submit(int)  # starts the server and a worker without waiting for them
+
+
+def render(jobs: Sequence[Job]) -> list:
+    """Run each figure job (`function(*args)`, returning what it returns): in the worker processes when
+    there are enough jobs to repay them (PARALLEL_MIN if `start_workers` ran, else PARALLEL_MIN_COLD)
+    and more than one core; else here, one after the other."""
+    if len(jobs) >= (PARALLEL_MIN if _pool is not None else PARALLEL_MIN_COLD):
+        start_workers()
+    if _pool is None or len(jobs) < PARALLEL_MIN:
+        return [function(*args) for function, args in jobs]
+    return list(_pool.map(_run_job, jobs))
+
+
+def _quiet_on_ctrl_c() -> None:
+    # Ctrl-C reaches the whole process group: the run stops after its epoch (runner.interrupt) and ends
+    # the pool; a worker waiting for a figure must not print a KeyboardInterrupt traceback meanwhile.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _run_job(job: Job) -> object:
+    function, args = job
+    return function(*args)
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -205,7 +280,8 @@ def ranking_figure(analysis: StudyAnalysis, folder: Path) -> FigureFile | None:
     rows.sort(key=lambda r: r[1].mean, reverse=not metric.higher_is_better)  # best ends on top
     with mpl.rc_context(RC):
         colour = colours(analysis)
-        fig = _figure(6.5, 0.9 + 0.32 * len(rows))
+        lines = sum(_ranking_label(analysis, name).count("\n") + 1 for name, _ in rows)
+        fig = _figure(6.5, 1.1 + 0.16 * len(rows) + 0.16 * lines)
         ax = fig.subplots()
         for y, (name, est) in enumerate(rows):
             err = None
@@ -221,7 +297,8 @@ def ranking_figure(analysis: StudyAnalysis, folder: Path) -> FigureFile | None:
             tick.set_color(colour[name])
             if name == analysis.baseline:
                 tick.set_fontweight("bold")
-        ax.set_xlabel(f"{metric.label}" + (" (%)" if metric.percent else "") + ", mean and 95% interval")
+        # two lines: one would be wider than the plot beside long variant names, and cut at the edge
+        ax.set_xlabel(f"{metric.label}" + (" (%)" if metric.percent else "") + "\nmean and 95% interval")
         ax.grid(axis="x", alpha=0.3)
     return save(fig, folder, "ranking", "Ranking of the variants",
                 f"Mean {metric.label} over seeds with 95% intervals (t-intervals; for an accuracy whose "
@@ -231,7 +308,24 @@ def ranking_figure(analysis: StudyAnalysis, folder: Path) -> FigureFile | None:
 
 
 def _ranking_label(analysis: StudyAnalysis, name: str) -> str:
-    return f"{name} (baseline)" if name == analysis.baseline and name != "baseline" else name
+    return wrapped(f"{name} (baseline)" if name == analysis.baseline and name != "baseline" else name)
+
+
+LABEL_WIDTH = 32  # characters per line of a tick label: a grid cell or searched configuration names
+# several factors ("learning rate=0.001, batch size=100"), which on one line can leave no room for the plot
+
+
+def wrapped(label: str, width: int = LABEL_WIDTH) -> str:
+    """A long variant name on several lines, broken after its ", " between factors (never inside one)."""
+    lines: list[str] = []
+    for part in label.split(", "):
+        if lines and len(lines[-1]) + 2 + len(part) <= width:
+            lines[-1] += ", " + part
+        else:
+            if lines:
+                lines[-1] += ","
+            lines.append(part)
+    return "\n".join(lines)
 
 
 def per_class_figure(analysis: StudyAnalysis, folder: Path) -> FigureFile | None:
@@ -245,7 +339,9 @@ def per_class_figure(analysis: StudyAnalysis, folder: Path) -> FigureFile | None
     limit = colour_limit(matrix)
     with mpl.rc_context(RC):
         n_rows, n_cols = matrix.shape
-        fig = _figure(max(5.0, 0.55 * n_cols + 3.0), max(2.2, 0.38 * n_rows + 1.4))
+        lines = sum(wrapped(v).count("\n") + 1 for v in effects.variants)
+        # tall enough for the colour bar's label too (about 2.3 in at 9 points)
+        fig = _figure(max(5.0, 0.55 * n_cols + 3.0), max(2.8, 0.2 * n_rows + 0.18 * lines + 1.4))
         ax = fig.subplots()
         # The colour scale stops at a robust limit: one collapsed variant's -95 points would wash out
         # every other row; cells beyond it take the end colour (colour bar arrows), keeping their number.
@@ -254,7 +350,7 @@ def per_class_figure(analysis: StudyAnalysis, folder: Path) -> FigureFile | None
         long_names = n_cols > 12 or max(len(c) for c in effects.classes) > 5  # e.g. "automobile"
         ax.set_xticks(range(n_cols), effects.classes, rotation=45 if long_names else 0,
                       ha="right" if long_names else "center")
-        ax.set_yticks(range(n_rows), effects.variants)
+        ax.set_yticks(range(n_rows), [wrapped(v) for v in effects.variants])
         if n_rows * n_cols <= 400:
             for (r, c), value in np.ndenumerate(matrix):
                 if math.isfinite(value):

@@ -94,7 +94,9 @@ def _export(frames: StudyFrames, client, report: Path | None) -> MlflowExport:
                 "trial_key": key, "status": status}
         run = runs.get((key, variant))
         if run is None:
-            run = client.create_run(experiment_id, run_name=f"{variant}/seed-{seed}", tags=tags)
+            # the trial's own start (not the export's), so MLflow's start time and duration are the trial's
+            run = client.create_run(experiment_id, run_name=f"{variant}/seed-{seed}", tags=tags,
+                                    start_time=_millis(trial.get("started")))
             params = [Param(k, _param(v)) for k, v in _params(trial["config"], seed).items()]
             for start in range(0, len(params), BATCH):
                 client.log_batch(run.info.run_id, params=params[start:start + BATCH])
@@ -121,10 +123,17 @@ def _export(frames: StudyFrames, client, report: Path | None) -> MlflowExport:
             chunk, last = metrics[start:start + 10 * BATCH], start + 10 * BATCH >= len(metrics)
             client.log_batch(run_id, metrics=chunk, tags=batch_tags if last else [])
         if finished:
-            client.set_terminated(run_id, RUN_STATUS[status])
+            client.set_terminated(run_id, RUN_STATUS[status], end_time=_millis(trial.get("finished")))
     if not frames.study.get("running"):
         client.set_terminated(parent_id, "FINISHED")
     return MlflowExport(experiment_id, parent_id, created=created, updated=updated)
+
+
+def _millis(timestamp: object) -> int | None:
+    """A store time (Unix seconds) as MLflow's milliseconds; None (MLflow's now) when unknown."""
+    if timestamp is None or (isinstance(timestamp, float) and math.isnan(timestamp)):
+        return None
+    return int(float(timestamp) * 1000)
 
 
 def _existing_runs(client, experiment_id: str) -> dict[tuple[str, str], object]:

@@ -125,7 +125,7 @@ def _image_predictions(analysis: StudyAnalysis, folder: Path, found: dict[str, t
         fig = _figure(1.3 * n_cols, 1.5 * n_rows)
         axes = np.atleast_1d(fig.subplots(n_rows, n_cols, squeeze=False)).ravel()
         for ax, image, t, p in zip(axes, images, truth, predicted, strict=False):
-            picture = np.transpose(image, (1, 2, 0))
+            picture = (image[..., None] if image.ndim == 2 else image).astype(np.float32)  # H, W, C
             if picture.shape[2] != 3:  # 1 channel, or a count imshow cannot colour: the first one, grey
                 picture = picture[..., :1]
             picture = (picture - picture.min()) / max(float(picture.max() - picture.min()), 1e-8)
@@ -150,12 +150,14 @@ def _test_images(analysis: StudyAnalysis, indices: list[int]) -> np.ndarray | No
     if not indices:
         return None
     try:
-        from hyperlab.data import DataConfig, make_splits
+        from hyperlab.data import DataConfig, describe
+        from hyperlab.data.build import raw_test_examples
 
-        data = {k: v for k, v in (analysis.study.get("data") or {}).items() if k != "root"}
-        splits = make_splits(DataConfig.model_validate(data))
-        if len(splits.input_shape) != 3:
+        data = DataConfig.model_validate({k: v for k, v in (analysis.study.get("data") or {}).items()
+                                          if k != "root"})
+        if len(describe(data).input_shape) != 3:
             return None
-        return splits.x_test[indices].cpu().numpy()
+        # as stored (N, H, W[, C]), unscaled: each picture is stretched to its own range when drawn
+        return raw_test_examples(data, list(indices))
     except Exception:  # the data are not available here: say so instead of drawing
         return None

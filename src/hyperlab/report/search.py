@@ -11,8 +11,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import matplotlib as mpl
 import numpy as np
-from matplotlib.figure import Figure
 
 from hyperlab._version import __version__
 from hyperlab.analysis.search import BOOTSTRAP, SearchAnalysis, ranking_sentence
@@ -31,8 +31,9 @@ def write_search_report(analysis: SearchAnalysis, out_dir: Path | str, *,
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     folder = out / "figures"
-    figures = [f for f in (history_figure(analysis, folder), slice_figure(analysis, folder),
-                           importance_figure(analysis, folder), effects_figure(analysis, folder)) if f]
+    jobs = [(figure, (analysis, folder)) for figure in (history_figure, slice_figure, importance_figure,
+                                                         effects_figure)]
+    figures = [f for f in figs.render(jobs) if f]
     if analysis.confirmation is not None:
         write_report(analysis.confirmation, out / "confirmation",
                      artifacts_dir=artifacts_dir or _artifacts_of(out))
@@ -113,45 +114,76 @@ def _value(value: object) -> str:
 # --- figures -------------------------------------------------------------------------------------------
 
 def history_figure(a: SearchAnalysis, folder: Path) -> figs.FigureFile | None:
+    """Each searched trial's objective in proposal order and the best so far; trials without a value
+    (pruned, infeasible, failed, diverged) as crosses on the axis's floor, in their status colour."""
     if not a.trials:
         return None
-    fig = Figure(figsize=(6.4, 3.4))
-    ax = fig.add_subplot()
-    history = a.history
-    for t in a.trials:
-        if t.value is not None:
-            ax.scatter(t.number, t.value, s=14, color=STATUS_COLOURS.get(t.status, "#1f77b4"))
-    best = [(n, b) for n, _, b in history if b is not None]
-    if best:
-        ax.step([n for n, _ in best], [b for _, b in best], where="post", color="#222222",
-                label="best so far")
-        ax.legend(loc="best", frameon=False)
-    ax.set_xlabel("trial")
-    ax.set_ylabel(a.objective)
+    with mpl.rc_context(figs.RC):
+        fig = figs._figure(6.4, 3.4)
+        ax = fig.add_subplot()
+        scored = [t for t in a.trials if t.value is not None]
+        ax.scatter([t.number for t in scored], [t.value for t in scored], s=14, zorder=3, label="finished",
+                   color=[STATUS_COLOURS.get(t.status, "#1f77b4") for t in scored])
+        best = [(n, b) for n, _, b in a.history if b is not None]
+        if best:
+            ax.step([n for n, _ in best], [b for _, b in best], where="post", color="#222222",
+                    label="best so far")
+        unscored = [t for t in a.trials if t.value is None and t.status not in ("pending", "running")]
+        for status in dict.fromkeys(t.status for t in unscored):
+            numbers = [t.number for t in unscored if t.status == status]
+            # on the axis's floor (axes coordinates for y): they have no objective to place them by
+            ax.scatter(numbers, [0.0] * len(numbers), marker="x", s=24, clip_on=False, zorder=3,
+                       color=STATUS_COLOURS.get(status, "0.5"), transform=ax.get_xaxis_transform(),
+                       label=f"{status} (no value)")
+        _bound_objective(ax, a.objective)
+        ax.set_xlabel("trial (proposal order)")
+        ax.set_ylabel(a.objective)
+        fig.legend(loc="outside right upper", frameon=False, fontsize=8)
     return figs.save(fig, folder, "search-history", "Optimization history",
-                     f"{a.objective} of each trial with a value (dots) and the best so far (line).")
+                     f"{a.objective} of each trial with a value (dots) and the best so far (line); trials "
+                     f"stopped without a value (pruned, infeasible, failed, diverged) are crosses on the "
+                     f"x axis.")
+
+
+def _bound_objective(ax, objective: str) -> None:
+    """Keep the y axis inside the objective's range (accuracies 0 to 1, losses from 0)."""
+    low, high = ax.get_ylim()
+    if "accuracy" in objective:
+        ax.set_ylim(max(low, 0.0), min(high, 1.0))
+    elif "loss" in objective or "mse" in objective or "mae" in objective:
+        ax.set_ylim(max(low, 0.0), high)
+
+
+def _range_of(objective: str) -> tuple[float, float]:
+    if "accuracy" in objective:
+        return 0.0, 1.0
+    if "loss" in objective or "mse" in objective or "mae" in objective:
+        return 0.0, math.inf
+    return -math.inf, math.inf
 
 
 def slice_figure(a: SearchAnalysis, folder: Path) -> figs.FigureFile | None:
     scored = [t for t in a.trials if t.value is not None]
     if not scored or not a.factors:
         return None
-    fig = Figure(figsize=(3.0 * len(a.factors), 3.0))
-    for i, name in enumerate(a.factors):
-        ax = fig.add_subplot(1, len(a.factors), i + 1)
-        effect = next(e for e in a.effects if e.factor == name)
-        if effect.kind == "categorical":
-            positions = {label: j for j, label in enumerate(effect.bins)}
-            xs = [positions.get(t.values.get(name), 0) for t in scored]
-            ax.set_xticks(range(len(effect.bins)), effect.bins, rotation=30, fontsize=7)
-        else:
-            xs = [float(t.values[name]) for t in scored]
-            if effect.log:
-                ax.set_xscale("log")
-        ax.scatter(xs, [t.value for t in scored], s=12, c=[t.number for t in scored], cmap="viridis")
-        ax.set_xlabel(name)
-        if i == 0:
-            ax.set_ylabel(a.objective)
+    with mpl.rc_context(figs.RC):
+        fig = figs._figure(3.0 * len(a.factors), 3.0)
+        axes = fig.subplots(1, len(a.factors), squeeze=False, sharey=True)[0]
+        for ax, name in zip(axes, a.factors, strict=True):
+            effect = next(e for e in a.effects if e.factor == name)
+            if effect.kind == "categorical":
+                positions = {label: j for j, label in enumerate(effect.bins)}
+                xs = [positions.get(t.values.get(name), 0) for t in scored]
+                ax.set_xticks(range(len(effect.bins)), effect.bins, rotation=30, ha="right", fontsize=7)
+            else:
+                xs = [float(t.values[name]) for t in scored]
+                if effect.log:
+                    ax.set_xscale("log")
+            points = ax.scatter(xs, [t.value for t in scored], s=12, c=[t.number for t in scored],
+                                cmap="viridis")
+            ax.set_xlabel(name)
+        axes[0].set_ylabel(a.objective)
+        fig.colorbar(points, ax=list(axes), label="trial", shrink=0.9)
     return figs.save(fig, folder, "search-slices", "Slice plots",
                      f"{a.objective} of each trial against each factor's value (colour: trial number).")
 
@@ -159,15 +191,19 @@ def slice_figure(a: SearchAnalysis, folder: Path) -> figs.FigureFile | None:
 def importance_figure(a: SearchAnalysis, folder: Path) -> figs.FigureFile | None:
     if not a.importance:
         return None
-    fig = Figure(figsize=(5.0, 0.5 + 0.45 * len(a.importance)))
-    ax = fig.add_subplot()
-    items = list(reversed(a.importance))
-    y = np.arange(len(items))
-    ax.barh(y, [i.importance for i in items], color="#1f77b4")
-    ax.errorbar([i.importance for i in items], y, xerr=[[max(0.0, i.importance - i.lo) for i in items],
-                [max(0.0, i.hi - i.importance) for i in items]], fmt="none", color="#222222", capsize=3)
-    ax.set_yticks(y, [i.factor for i in items])
-    ax.set_xlabel("PED-ANOVA importance (normalized)")
+    with mpl.rc_context(figs.RC):
+        fig = figs._figure(5.0, 1.0 + 0.45 * len(a.importance))
+        ax = fig.add_subplot()
+        items = list(reversed(a.importance))
+        y = np.arange(len(items))
+        ax.barh(y, [i.importance for i in items], color="#1f77b4")
+        ax.errorbar([i.importance for i in items], y,
+                    xerr=[[max(0.0, i.importance - i.lo) for i in items],
+                          [max(0.0, i.hi - i.importance) for i in items]],
+                    fmt="none", color="#222222", capsize=3)
+        ax.set_yticks(y, [i.factor for i in items])
+        ax.set_xlim(0.0, 1.0)  # normalized: the importances sum to 1
+        ax.set_xlabel("PED-ANOVA importance (normalized)")
     return figs.save(fig, folder, "search-importance", "Importance with 95% intervals",
                      f"PED-ANOVA importance on every searched trial with a value (pruned ones at their last "
                      f"value); whiskers: 95% intervals over {BOOTSTRAP} bootstrap resamples. "
@@ -178,26 +214,27 @@ def effects_figure(a: SearchAnalysis, folder: Path) -> figs.FigureFile | None:
     effects = [e for e in a.effects if e.bins]
     if not effects:
         return None
-    fig = Figure(figsize=(3.0 * len(effects), 3.0))
-    for i, e in enumerate(effects):
-        ax = fig.add_subplot(1, len(effects), i + 1)
-        points = [(x, est) for x, est in zip(e.centers, e.estimates, strict=True) if est.mean is not None]
-        xs = [x for x, _ in points]
-        ax.plot(xs, [est.mean for _, est in points], marker="o", color="#1f77b4")
-        band = [(x, est) for x, est in points if est.lo is not None]
-        if band:
-            ax.fill_between([x for x, _ in band], [est.lo for _, est in band], [est.hi for _, est in band],
-                            color="#1f77b4", alpha=0.2)
-        if e.kind == "categorical":
-            ax.set_xticks(list(e.centers), e.bins, rotation=30, fontsize=7)
-        elif e.log:
-            ax.set_xscale("log")
-        ax.set_xlabel(e.factor)
-        if i == 0:
-            ax.set_ylabel(f"mean {a.objective}")
+    low, high = _range_of(a.objective)
+    with mpl.rc_context(figs.RC):
+        fig = figs._figure(3.0 * len(effects), 3.0)
+        axes = fig.subplots(1, len(effects), squeeze=False, sharey=True)[0]
+        for ax, e in zip(axes, effects, strict=True):
+            points = [(x, est) for x, est in zip(e.centers, e.estimates, strict=True) if est.mean is not None]
+            ax.plot([x for x, _ in points], [est.mean for _, est in points], marker="o", color="#1f77b4")
+            band = [(x, est) for x, est in points if est.lo is not None]
+            if band:  # a t-interval can leave the metric's range (an accuracy over 1): cut at its bounds
+                ax.fill_between([x for x, _ in band], [max(est.lo, low) for _, est in band],
+                                [min(est.hi, high) for _, est in band], color="#1f77b4", alpha=0.2)
+            if e.kind == "categorical":
+                ax.set_xticks(list(e.centers), e.bins, rotation=30, ha="right", fontsize=7)
+            elif e.log:
+                ax.set_xscale("log")
+            ax.set_xlabel(e.factor)
+        axes[0].set_ylabel(f"mean {a.objective}")
+        _bound_objective(axes[0], a.objective)
     return figs.save(fig, folder, "search-effects", "Marginal effect of each factor",
-                     "Mean objective per choice or per quantile bin of a range, with 95% t-intervals "
-                     "(descriptive: the other factors vary too).")
+                     "Mean objective per choice or per quantile bin of a range, with 95% t-intervals cut at "
+                     "the objective's range (descriptive: the other factors vary too).")
 
 
 # --- documents -----------------------------------------------------------------------------------------
@@ -225,7 +262,7 @@ def _optimism(a: SearchAnalysis) -> str:
 def _markdown(a: SearchAnalysis, sections, figures, meta: str) -> str:
     lines = [f"# {a.study.get('name')}", "", *[f"{p}\n" for p in _intro(a) if p]]
     for fig in figures:
-        lines += [f"## {fig.title}", "", f"![{fig.title}](figures/{fig.png.name})", "", fig.caption, ""]
+        lines += [f"## {fig.title}", "", f"![{fig.title}](figures/{fig.path.name})", "", fig.caption, ""]
     for title, header, rows, note in sections:
         lines += [f"## {title}", ""]
         if header:

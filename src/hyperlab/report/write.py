@@ -19,8 +19,6 @@ from hyperlab.report.findings import write_findings
 from hyperlab.report.grid_section import grid_reading, grid_section
 from hyperlab.report.model_views import model_view
 
-MAX_INLINE_SVG_BYTES = 1_500_000  # bigger SVGs (dense scatter plots) are embedded as PNG instead
-
 
 def write_report(analysis: StudyAnalysis, out_dir: Path | str, *,
                  artifacts_dir: Path | str | None = None) -> Path:
@@ -36,17 +34,17 @@ def write_report(analysis: StudyAnalysis, out_dir: Path | str, *,
     out.mkdir(parents=True, exist_ok=True)
     folder = out / "figures"
     findings = write_findings(analysis)
-    curve_figures = {f.name: figs.curves_figure(analysis, f, folder) for f in analysis.factors
-                     if any(analysis.curves.get(n) for n in f.variants)}
-    baseline_curves = None
+    factors = [f for f in analysis.factors if any(analysis.curves.get(n) for n in f.variants)]
     if not analysis.factors and analysis.baseline and analysis.curves.get(analysis.baseline):
         # a baseline-only study (e.g. one model, several seeds): its own curves stand in for the factors'
-        baseline_curves = figs.curves_figure(analysis, FactorInfo("baseline", ()), folder)
-    ranking = figs.ranking_figure(analysis, folder)
-    per_class = figs.per_class_figure(analysis, folder)
-    confusion = figs.confusion_figure(analysis, folder)
-    cost = figs.cost_figure(analysis, folder)
-    view = model_view(analysis, folder, _artifacts(out, artifacts_dir))
+        factors = [FactorInfo("baseline", ())]
+    jobs: list[figs.Job] = [(figs.curves_figure, (analysis, f, folder)) for f in factors]
+    jobs += [(figure, (analysis, folder)) for figure in (figs.ranking_figure, figs.per_class_figure,
+                                                        figs.confusion_figure, figs.cost_figure)]
+    jobs.append((model_view, (analysis, folder, _artifacts(out, artifacts_dir))))
+    *curves, ranking, per_class, confusion, cost, view = figs.render(jobs)
+    curve_figures = dict(zip([f.name for f in factors], curves, strict=True)) if analysis.factors else {}
+    baseline_curves = None if analysis.factors or not curves else curves[0]
 
     document = _document(analysis, findings, curve_figures, ranking, per_class, confusion, cost, view, info,
                          baseline_curves, folder)
@@ -181,11 +179,8 @@ def _classes_note(analysis: StudyAnalysis, per_class, confusion) -> list[str]:
 
 
 def _embed(figure: figs.FigureFile) -> str:
-    """A data: URI for the figure, SVG when reasonably small, PNG otherwise (the file opens offline)."""
-    svg = figure.svg.read_bytes()
-    if len(svg) <= MAX_INLINE_SVG_BYTES:
-        return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
-    return "data:image/png;base64," + base64.b64encode(figure.png.read_bytes()).decode("ascii")
+    """A data: URI of the figure's file (SVG, or PNG for a dense one), so the page opens offline."""
+    return f"data:{figure.media_type};base64," + base64.b64encode(figure.path.read_bytes()).decode("ascii")
 
 
 def _md_cell(text: str) -> str:
@@ -193,7 +188,7 @@ def _md_cell(text: str) -> str:
 
 
 def _relative(figure: figs.FigureFile) -> str:
-    return f"figures/{figure.png.name}"
+    return f"figures/{figure.path.name}"
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -8,12 +8,25 @@ claimed trials are trained; the planner and the store do not depend on them.
 
 from __future__ import annotations
 
-from hyperlab.runner.events import EventSink, JsonlSink, ListSink, QuietSink
-from hyperlab.runner.executor import Executor, LocalExecutor, RunContext, TrialTask
-from hyperlab.runner.interrupt import StopFlag, graceful_interrupts
-from hyperlab.runner.run import RunSummary, resolve_settings, run_study
-from hyperlab.runner.stacked import VectorizedExecutor
-from hyperlab.runner.workers import ProcessExecutor
+import importlib
+
+_EXPORTS = {
+    "EventSink": "hyperlab.runner.events",
+    "JsonlSink": "hyperlab.runner.events",
+    "ListSink": "hyperlab.runner.events",
+    "QuietSink": "hyperlab.runner.events",
+    "Executor": "hyperlab.runner.executor",
+    "LocalExecutor": "hyperlab.runner.executor",
+    "RunContext": "hyperlab.runner.executor",
+    "TrialTask": "hyperlab.runner.executor",
+    "StopFlag": "hyperlab.runner.interrupt",
+    "graceful_interrupts": "hyperlab.runner.interrupt",
+    "RunSummary": "hyperlab.runner.run",
+    "resolve_settings": "hyperlab.runner.run",
+    "run_study": "hyperlab.runner.run",
+    "VectorizedExecutor": "hyperlab.runner.stacked",
+    "ProcessExecutor": "hyperlab.runner.workers",
+}
 
 __all__ = [
     "EventSink",
@@ -32,3 +45,14 @@ __all__ = [
     "VectorizedExecutor",
     "resolve_settings",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # Exports load on first use (PEP 562): commands that only read the store import this package's
+    # pure modules (configs, versions) without pulling in torch through the others.
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -48,6 +48,7 @@ class RichSink:
         self._started = False
         # Live bars only where they can redraw; a log file or pipe gets the per-trial lines alone.
         self._live = self.console.is_terminal or self.console.is_jupyter
+        self._nodes: dict[str, str] = {}  # trial key -> " on node ..." (Ray) while it trains
 
     def emit(self, event: dict) -> None:
         kind = event.get("event")
@@ -62,12 +63,15 @@ class RichSink:
 
     # --- events ---------------------------------------------------------------------------------
     def _on_run_started(self, e: dict) -> None:
-        self.console.print(
-            f"[bold]{escape(e['study'])}[/]: {e['planned']} trials planned, {e['to_train']} to train, "
-            f"{e['reused']} reused from {escape(e['workspace'])}"
-            + (f", {e['over_budget']} variants over budget (not trained)" if e.get("over_budget") else ""),
-            soft_wrap=True, highlight=False,  # user strings: rich's highlighter is slow on long text
-        )
+        if not e["planned"]:  # a search: its sampler proposes the trials as the run goes (search_note)
+            self.console.print(f"[bold]{escape(e['study'])}[/]: a search, its trials proposed as it runs, in "
+                               f"{escape(e['workspace'])}", soft_wrap=True, highlight=False)
+        else:
+            over = f", {e['over_budget']} variants over budget (not trained)" if e.get("over_budget") else ""
+            self.console.print(
+                f"[bold]{escape(e['study'])}[/]: {e['planned']} trials planned, {e['to_train']} to train, "
+                f"{e['reused']} reused from {escape(e['workspace'])}{over}",
+                soft_wrap=True, highlight=False)  # user strings: rich's highlighter is slow on long text
         if e["to_train"] and self._live:
             self._progress.start()
             self._started = True
@@ -111,6 +115,7 @@ class RichSink:
         self._advance()
         resumed = f" (resumed after epoch {e['resumed_from']})" if e.get("resumed_from") else ""
         node = f" on node {e['node']}" if e.get("node") else ""  # --executor ray
+        self._nodes[e["key"]] = node  # also on the trial's final line: the only one a log or pipe gets
         description = escape(f"  {e['variant']} seed {e['seed']}{node}")
         self._progress.update(self._worker_task(e), description=description,
                               total=e["epochs"], completed=e.get("resumed_from", 0), info=resumed)
@@ -143,9 +148,9 @@ class RichSink:
         seconds = f" {e['seconds']:.1f}s" if isinstance(e.get("seconds"), int | float) else ""
         reason = e.get("error") or e.get("stop_reason") or ""
         reason = f"  ({reason.splitlines()[0][:100]})" if reason and e["status"] != "completed" else ""
+        trial = f"{e['variant']} seed {e['seed']}{self._nodes.pop(e['key'], '')}"
         self._progress.console.print(
-            f"  [{style}]{e['status']:>13}[/] {escape(e['variant'])} seed {e['seed']}{seconds}  "
-            f"{escape(final)}{escape(reason)}",
+            f"  [{style}]{e['status']:>13}[/] {escape(trial)}{seconds}  {escape(final)}{escape(reason)}",
             soft_wrap=True, highlight=False)  # one line per trial, also in logs narrower than the line
 
     def _on_waiting(self, e: dict) -> None:

@@ -9,11 +9,35 @@ The runner trains what the driver proposes (hyperlab.proposers.SearchProposer); 
 analyses the result.
 """
 
-from hyperlab.search.driver import RESULT_STATUSES, Entry, SearchDriver, describe_search
-from hyperlab.search.prune import PruneHook, PruneRule, should_prune
-from hyperlab.search.pruners import PRUNERS, make_pruner
-from hyperlab.search.samplers import SAMPLERS, make_sampler
-from hyperlab.search.space import distribution, distributions
+
+import importlib
+
+_EXPORTS = {
+    "RESULT_STATUSES": "hyperlab.search.driver",
+    "Entry": "hyperlab.search.driver",
+    "SearchDriver": "hyperlab.search.driver",
+    "describe_search": "hyperlab.search.driver",
+    "PruneHook": "hyperlab.search.prune",
+    "PruneRule": "hyperlab.search.prune",
+    "should_prune": "hyperlab.search.prune",
+    "PRUNERS": "hyperlab.search.pruners",
+    "make_pruner": "hyperlab.search.pruners",
+    "SAMPLERS": "hyperlab.search.samplers",
+    "make_sampler": "hyperlab.search.samplers",
+    "distribution": "hyperlab.search.space",
+    "distributions": "hyperlab.search.space",
+}
 
 __all__ = ["PRUNERS", "RESULT_STATUSES", "SAMPLERS", "Entry", "PruneHook", "PruneRule", "SearchDriver",
            "describe_search", "distribution", "distributions", "make_pruner", "make_sampler", "should_prune"]
+
+
+def __getattr__(name: str) -> object:
+    # Exports load on first use (PEP 562): the analysis of a search imports the pure modules (space,
+    # prune) without the driver, which plans with torch and imports Optuna's samplers.
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

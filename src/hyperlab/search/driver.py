@@ -24,7 +24,6 @@ from hyperlab.engine import TrialConfig
 from hyperlab.plan.cost import Cost, variant_cost
 from hyperlab.plan.keys import trial_key
 from hyperlab.plan.make import Plan, PlannedTrial, Variant, budget_verdict, make_plan
-from hyperlab.plan.timing import estimate_seconds
 from hyperlab.search.prune import RESULT_STATUSES
 from hyperlab.search.pruners import make_pruner
 from hyperlab.search.samplers import CONSTRAINED, make_sampler
@@ -125,6 +124,8 @@ class SearchDriver:
         seconds = None
         budget = self.study.budget
         if timed and ok and budget is not None and budget.max_seconds is not None:
+            from hyperlab.plan.timing import estimate_seconds  # times a few batches (torch)
+
             seconds = estimate_seconds(config, self.study.run_defaults()).seconds
             ok, reason = budget_verdict(cost, budget, seconds)
         return Entry(len(self.entries), self._name(values), key, config, values, cost, ok, reason,

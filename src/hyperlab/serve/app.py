@@ -46,6 +46,7 @@ def create_app(workspace: Path, compare_workspaces: Sequence[Path] = ()) -> Star
     for root in workspaces:
         open_readonly(root).close()  # fail now (UserError) rather than on the first request
     panels = SearchPanels()  # search studies' history and importance, refitted only as trials finish
+    snapshots: dict[str, tuple] = {}  # study -> (version, frames, its page state): reused until it changes
     templates = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
@@ -78,11 +79,17 @@ def create_app(workspace: Path, compare_workspaces: Sequence[Path] = ()) -> Star
         name = request.path_params["name"]
         with open_readonly(workspace) as store:
             known(store, name)
-            frames = store.frames(name)
-            shown = state.study_state(store, name, frames)
-        if is_search(shown["design"]):
-            shown["search"] = panels.get(name, frames)
-        return JSONResponse(state.json_safe(shown))
+            version = state.study_version(store, name)  # one short query
+            cached = snapshots.get(name)
+            if cached is None or cached[0] != version:
+                # computed once per change of the study, however many pages poll it
+                frames = store.frames(name)
+                cached = (version, frames, state.json_safe(state.study_state(store, name, frames)))
+                snapshots[name] = cached
+        _, frames, shown = cached
+        if is_search(shown["design"]):  # the panel changes when its background refit ends
+            shown = {**shown, "search": state.json_safe(panels.get(name, frames))}
+        return JSONResponse(shown)
 
     def api_trial(request: Request) -> Response:
         name, key = request.path_params["name"], request.path_params["key"]

@@ -19,6 +19,7 @@ from hyperlab.analysis.stats import estimate
 from hyperlab.store import Store, StudyFrames
 
 DONE = ("completed", "early_stopped")
+ENDED_EARLY = ("early_stopped", "pruned", "diverged", "failed", "infeasible")
 WAITING = ("pending", "interrupted")
 STATUS_GROUPS = {"done": DONE, "running": ("running",), "pending": WAITING, "failed": ("failed",),
                  "diverged": ("diverged",), "pruned": ("pruned",), "infeasible": ("infeasible",)}
@@ -58,15 +59,29 @@ def studies_overview(store: Store) -> list[dict]:
     return rows
 
 
+def study_version(store: Store, name: str) -> tuple:
+    """What changes whenever anything the study page shows changes: the study's registration time and,
+    per trial, its status, heartbeat and last stored epoch (one query; the page state is recomputed
+    only when this differs). The report link is part of it too (written after the last trial)."""
+    study = store.study(name) or {}
+    trials = tuple((t["key"], t["variant"], t["status"], t["heartbeat"], t["last_epoch"])
+                   for t in store.study_trials(name))
+    return study.get("updated"), trials, report_url(store.workspace, name)
+
+
 def study_state(store: Store, name: str, frames: StudyFrames | None = None) -> dict:
     """Everything the study page draws: progress, curves, the trial table (one snapshot: `frames`,
     read from `store` when not given)."""
     frames = store.frames(name) if frames is None else frames
     trials = frames.trials
     epochs = frames.epochs
-    planned = {key: _planned_epochs(config) for key, config in zip(trials["trial_key"], trials["config"],
-                                                                     strict=True)}
     done_epochs = epochs.groupby(["trial_key", "variant"])["epoch"].max().to_dict() if len(epochs) else {}
+    # a trial that ended early (pruned, early-stopped, diverged, failed) will train no more epochs: it
+    # counts as planned what it trained, so a finished study reads "N of N" epochs
+    stopped = {k: e for (k, _), e in done_epochs.items()}
+    planned = {key: (stopped.get(key, 0) if status in ENDED_EARLY else _planned_epochs(config))
+               for key, config, status in zip(trials["trial_key"], trials["config"], trials["status"],
+                                               strict=True)}
     variants = []
     for variant in _variant_order(frames):
         mine = trials[trials["variant"] == variant]

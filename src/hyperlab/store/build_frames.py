@@ -12,11 +12,13 @@ from hyperlab.store.frames import StudyFrames
 
 TRIAL_COLUMNS = [
     "trial_key", "variant", "factor", "level", "is_baseline", "seed", "status", "stop_reason", "error",
-    "params", "macs", "flops", "train_flops", "seconds", "best_epoch", "best_val_accuracy", "best_val_loss",
-    "config", "numerics", "numerics_changed_at",
+    "params", "macs", "flops", "train_flops", "seconds", "started", "finished", "best_epoch",
+    "best_val_accuracy", "best_val_loss", "config", "numerics", "numerics_changed_at",
 ]
-"""Then, per factor of the study: `level:<factor>` (the trial's value at the factor's path) and
-`label:<factor>` (the level's label when the variant sets that factor). docs/results.md."""
+"""Before `config`: the test metrics of the study's finished trials (`test_accuracy`, `test_loss`, ...:
+every number of the finals named test_*), so one table has a trial's outcome. Then, per factor of the
+study: `level:<factor>` (the trial's value at the factor's path) and `label:<factor>` (the level's label
+when the variant sets that factor). docs/results.md."""
 EPOCH_BASE_COLUMNS = ["trial_key", "variant", "seed", "epoch"]
 FINAL_BASE_COLUMNS = ["trial_key", "variant", "seed"]
 VARIANT_COLUMNS = [
@@ -42,6 +44,10 @@ def build_frames(study: dict, variants: list[dict], trials: list[dict], epochs: 
     epochs_by_key: dict[str, list[dict]] = {}
     for e in epochs:
         epochs_by_key.setdefault(e["trial_key"], []).append(json.loads(e["metrics"]))
+    final_by_key = {f["trial_key"]: json.loads(f["final"]) for f in finals}
+    final_names = _ordered_keys(final_by_key.values())
+    test_names = [n for n in final_names if n.startswith("test_")
+                  and all(_is_number(f.get(n)) for f in final_by_key.values())]
     spec = study["spec"]
     factors = [f for f in (spec.get("factor") or []) if isinstance(f, dict)] if isinstance(spec, dict) else []
     factor_names = [str(f["name"]) for f in factors]
@@ -56,15 +62,17 @@ def build_frames(study: dict, variants: list[dict], trials: list[dict], epochs: 
             "stop_reason": t["stop_reason"], "error": t["error"],
             "params": t["params"] if t["params"] is not None else v.get("params"),
             "macs": v.get("macs"), "flops": v.get("flops"), "train_flops": v.get("train_flops"),
-            "seconds": t["seconds"], "best_epoch": t["best_epoch"],
+            "seconds": t["seconds"], "started": t.get("started"), "finished": t.get("finished"),
+            "best_epoch": t["best_epoch"],
             "best_val_accuracy": _best(epochs_by_key.get(t["key"], []), "val_accuracy", max),
             "best_val_loss": _best(epochs_by_key.get(t["key"], []), "val_loss", min),
+            **{name: final_by_key.get(t["key"], {}).get(name) for name in test_names},
             "config": t["config"],
             **numerics_cells(t.get("numerics")),  # absent from databases before schema 4
             **factor_cells(factors, _config(t["config"]), v, t["variant"]),
         })
     factor_columns = [f"{kind}:{name}" for name in factor_names for kind in ("level", "label")]
-    trials_df = _frame(trial_rows, TRIAL_COLUMNS + factor_columns)
+    trials_df = _frame(trial_rows, TRIAL_COLUMNS[:-1] + test_names + TRIAL_COLUMNS[-1:] + factor_columns)
 
     # A trial shared by two variants of the study (a level equal to the baseline) appears under both.
     placements = [(t["key"], t["variant"], t["seed"]) for t in trials]
@@ -76,8 +84,6 @@ def build_frames(study: dict, variants: list[dict], trials: list[dict], epochs: 
             epoch_rows.append(row)
     epochs_df = _frame(epoch_rows, EPOCH_BASE_COLUMNS + [m for m in metric_names if m != "epoch"])
 
-    final_by_key = {f["trial_key"]: json.loads(f["final"]) for f in finals}
-    final_names = _ordered_keys(final_by_key.values())
     final_rows = []
     for key, variant, seed in placements:
         if key in final_by_key:
@@ -201,6 +207,10 @@ def _best(records: list[dict], name: str, pick) -> float | None:
     values = [float(r[name]) for r in records if isinstance(r.get(name), int | float)
               and math.isfinite(float(r[name]))]
     return pick(values) if values else None
+
+
+def _is_number(value: object) -> bool:
+    return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
 
 
 def _ordered_keys(records) -> list[str]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
-
-import torch
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from hyperlab.engine._registry import Choice
+
+if TYPE_CHECKING:  # torch loads where tensors are used, so configs validate without it
+    import torch
 
 
 class LossChoice(Choice):

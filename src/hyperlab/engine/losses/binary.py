@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
-import torch
-import torch.nn.functional as F
+from typing import TYPE_CHECKING, Literal
 
 from hyperlab.engine.losses.base import LossChoice
+
+if TYPE_CHECKING:  # torch loads where tensors are used, so configs validate without it
+    import torch
 
 
 class BCE(LossChoice):
@@ -19,6 +19,8 @@ class BCE(LossChoice):
     """Which loss."""
 
     def per_example(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        import torch.nn.functional as F
+
         return F.binary_cross_entropy_with_logits(outputs.reshape(-1), targets.to(outputs.dtype),
                                                   reduction="none")
 

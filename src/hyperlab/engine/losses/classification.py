@@ -3,13 +3,14 @@ categorical cross entropy on one-hot targets (Keras' sparse vs one-hot pair, not
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import torch
-import torch.nn.functional as F
 from pydantic import Field
 
 from hyperlab.engine.losses.base import LossChoice
+
+if TYPE_CHECKING:  # torch loads where tensors are used, so configs validate without it
+    import torch
 
 
 class _OverClasses(LossChoice):
@@ -26,6 +27,8 @@ class CrossEntropy(_OverClasses):
     """Which loss."""
 
     def per_example(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        import torch.nn.functional as F
+
         return F.cross_entropy(outputs, targets, reduction="none", label_smoothing=self.label_smoothing)
 
 
@@ -39,6 +42,8 @@ class NLL(LossChoice):
     """Which loss."""
 
     def per_example(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        import torch.nn.functional as F
+
         return F.nll_loss(F.log_softmax(outputs, dim=1), targets, reduction="none")
 
 
@@ -50,6 +55,8 @@ class CategoricalCrossEntropy(_OverClasses):
     """Which loss."""
 
     def per_example(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        import torch.nn.functional as F
+
         classes = outputs.shape[1]
         one_hot = F.one_hot(targets, classes).to(outputs.dtype)  # (N, classes)
         if self.label_smoothing:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import torch
-import torch.nn.functional as F
 from pydantic import Field
 
 from hyperlab.engine.losses.base import LossChoice
+
+if TYPE_CHECKING:  # torch loads where tensors are used, so configs validate without it
+    import torch
 
 
 class _Regression(LossChoice):
@@ -52,4 +53,6 @@ class Huber(_Regression):
     """Error size where the loss turns from quadratic to linear."""
 
     def elementwise(self, predictions: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        import torch.nn.functional as F
+
         return F.huber_loss(predictions, targets, reduction="none", delta=self.delta)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-import torch
 from pydantic import Field
 
 from hyperlab.engine.optimizers.base import OptimizerChoice
@@ -13,7 +12,7 @@ from hyperlab.engine.optimizers.base import OptimizerChoice
 class Adagrad(OptimizerChoice):
     """torch.optim.Adagrad with torch's defaults."""
 
-    torch_class = torch.optim.Adagrad
+    torch_name = "Adagrad"
 
     name: Literal["adagrad"] = "adagrad"
     """Which optimizer."""

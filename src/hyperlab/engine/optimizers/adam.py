@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-import torch
 from pydantic import Field
 
 from hyperlab.engine.optimizers.base import OptimizerChoice
@@ -15,7 +14,7 @@ Betas = tuple[float, float]
 class Adam(OptimizerChoice):
     """torch.optim.Adam with torch's defaults."""
 
-    torch_class = torch.optim.Adam
+    torch_name = "Adam"
 
     name: Literal["adam"] = "adam"
     """Which optimizer."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-import torch
 from pydantic import Field
 
 from hyperlab.engine.optimizers.adam import Betas
@@ -14,7 +13,7 @@ from hyperlab.engine.optimizers.base import OptimizerChoice
 class AdamW(OptimizerChoice):
     """torch.optim.AdamW with torch's defaults (weight_decay 0.01)."""
 
-    torch_class = torch.optim.AdamW
+    torch_name = "AdamW"
 
     name: Literal["adamw"] = "adamw"
     """Which optimizer."""

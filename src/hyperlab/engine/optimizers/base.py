@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-import torch
 from pydantic import Field
 
 from hyperlab.engine._registry import Choice
+
+if TYPE_CHECKING:  # torch loads where tensors are used, so configs validate without it
+    import torch
+
+
+class _TorchOptimizerClass:
+    """`torch_class`: the `torch.optim` class named by the choice's `torch_name`, looked up when first
+    read, so that a study's configs validate (and read-only commands run) without importing torch."""
+
+    def __get__(self, instance: object, owner: type[OptimizerChoice]) -> type[torch.optim.Optimizer]:
+        import torch
+
+        return getattr(torch.optim, owner.torch_name)
 
 
 class OptimizerChoice(Choice):
     """An optimizer's arguments; each field is passed to `torch_class` under the same name."""
 
-    torch_class: ClassVar[type[torch.optim.Optimizer]]
+    torch_name: ClassVar[str]  # the class's name in torch.optim
+    torch_class: ClassVar[_TorchOptimizerClass] = _TorchOptimizerClass()
 
     lr: float = Field(default=0.001, gt=0.0)
     """Learning rate (the schedule's base value)."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-import torch
 from pydantic import Field
 
 from hyperlab.engine.optimizers.base import OptimizerChoice
@@ -13,7 +12,7 @@ from hyperlab.engine.optimizers.base import OptimizerChoice
 class RMSprop(OptimizerChoice):
     """torch.optim.RMSprop with torch's defaults (Keras' default lr is 0.001)."""
 
-    torch_class = torch.optim.RMSprop
+    torch_name = "RMSprop"
 
     name: Literal["rmsprop"] = "rmsprop"
     """Which optimizer."""

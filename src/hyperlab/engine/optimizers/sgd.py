@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import torch
-import torch.optim.optimizer as torch_optimizer
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
-from torch.optim.sgd import sgd
 
 from hyperlab.engine.optimizers.base import OptimizerChoice
+
+if TYPE_CHECKING:  # torch loads where tensors are used, so configs validate without it
+    import torch
 
 
 class SGD(OptimizerChoice):
     """torch.optim.SGD. The default lr is Keras' (0.01), which the notebooks' `"sgd"` used."""
 
-    torch_class = torch.optim.SGD
+    torch_name = "SGD"
 
     name: Literal["sgd"] = "sgd"
     """Which optimizer."""
@@ -56,6 +56,10 @@ def _lean_step(optimizer: torch.optim.Optimizer) -> None:
     tensors of notebook 000's MLP. The state it keeps (momentum buffers) is exactly torch's, so
     checkpoints keep their format. Any registered step hook, or a group asking for the
     differentiable or fused variant, takes torch's own `step`."""
+    import torch
+    import torch.optim.optimizer as torch_optimizer
+    from torch.optim.sgd import sgd
+
     if (optimizer._optimizer_step_pre_hooks or optimizer._optimizer_step_post_hooks
             or torch_optimizer._global_optimizer_pre_hooks or torch_optimizer._global_optimizer_post_hooks
             or any(group["differentiable"] or group["fused"] for group in optimizer.param_groups)):
