@@ -39,13 +39,13 @@ class RunSettings(BaseModel):
     """Run image models in the channels-last memory layout (speed only; results agree to float
     rounding, not bit for bit: docs/performance.md)."""
 
-    checkpoint_every: int | None = Field(default=None, ge=1)
-    """A stack writes its trials' checkpoints every this many evaluated epochs (null: by
-    `checkpoint_seconds` only), and always at each trial's end. A stack killed in between resumes
+    checkpoint_every: int | None = Field(default=1, ge=1)
+    """Trials write their checkpoints every this many evaluated epochs (null: by
+    `checkpoint_seconds` only), and always at each trial's end. A run killed in between resumes
     its trials from their last checkpoint, training the epochs since again (docs/performance.md).
-    Trials trained one by one checkpoint every epoch."""
+    Default 1: a kill loses at most the epoch in flight; a stack writes them in the background."""
 
-    checkpoint_seconds: float | None = Field(default=10.0, gt=0)
+    checkpoint_seconds: float | None = Field(default=None, gt=0)
     """A stack also checkpoints at the first evaluated epoch this many seconds after its last
     checkpoint (null: by `checkpoint_every` only; both null: only at each trial's end)."""
 

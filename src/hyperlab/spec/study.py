@@ -155,12 +155,12 @@ class TrainSection(TrainConfig):
     convnets on this CPU, docs/performance.md; results agree to float rounding, not bit for bit).
     A run default, not part of a trial."""
 
-    checkpoint_every: int | None = Field(default=None, ge=1)
-    """A stack of trials writes their checkpoints every this many evaluated epochs (null: by
-    `checkpoint_seconds` only), and always at each trial's end; a killed stack's trials retrain the
+    checkpoint_every: int | None = Field(default=1, ge=1)
+    """Trials write their checkpoints every this many evaluated epochs (null: by
+    `checkpoint_seconds` only), and always at each trial's end; a killed run's trials retrain the
     epochs since their last checkpoint on resume. A run default, not part of a trial."""
 
-    checkpoint_seconds: float | None = Field(default=10.0, gt=0)
+    checkpoint_seconds: float | None = Field(default=None, gt=0)
     """A stack also checkpoints once this many seconds have passed since its last checkpoint (null:
     by `checkpoint_every` only). A run default, not part of a trial."""
 
