@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 import torch
 from runner_helpers import forked_run
@@ -41,6 +42,11 @@ def test_trials_record_their_numerics_and_a_resume_under_other_threads_is_shown(
         epochs += '"event": "epoch"' in line
         if epochs >= 2:
             break
+    # an epoch is committed before its checkpoint (which a stack's writer thread writes after): wait for
+    # one, so the rerun resumes part way rather than starting over under the new numerics
+    deadline = time.monotonic() + 30
+    while not any((mixed / "artifacts" / "trials").glob("*/checkpoint.json")) and time.monotonic() < deadline:
+        time.sleep(0.01)
     os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
     stdout.close()
