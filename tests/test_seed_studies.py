@@ -56,6 +56,8 @@ def smoke_overrides(study: dict[str, Any]) -> list[str]:
     overrides = list(SMOKE)
     if study.get("design") == "search":  # 2 configurations, then the best and the baseline x 2 seeds
         overrides += ["search.trials=2", "search.confirm={top = 1, seeds = 2}"]
+    if study.get("design") == "isolation":  # 2 configurations per level, then 2 x 2 per level
+        overrides += ["isolation.trials_per_level=2", "isolation.confirm_seeds=2"]
     for i, factor in enumerate(study.get("factor", [])):
         levels = factor.get("levels") or []
         if factor.get("path") is None and any("train.epochs" in level for level in levels):
@@ -146,6 +148,11 @@ def test_seed_study_runs_end_to_end(study_file: Path, dataset_overrides: dict[st
         assert len({e["key"] for e in finished if e["seed"] == 0}) == 2
         assert len([e for e in finished if e["seed"] != 0]) == 4  # (1 best + the baseline) x 2 seeds
         ok = FINISHED_OK | {"pruned"}
+    elif study.get("design") == "isolation":  # searched at run time too: nothing is planned up front
+        levels = len(next(f for f in study["factor"] if f.get("role") == "scientific")["levels"])
+        assert len({e["key"] for e in finished if e["seed"] == 0}) == 2 * levels
+        confirmed = [e for e in finished if e["seed"] != 0]  # (re-tuned + fixed) x 2 seeds per level
+        assert sorted(e["seed"] for e in confirmed) == [1] * (2 * levels) + [2] * (2 * levels)
     else:
         assert started["to_train"] > 0
         assert len(finished) == started["to_train"]

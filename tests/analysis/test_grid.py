@@ -122,7 +122,8 @@ def test_a_grid_without_a_baseline_cell_has_no_reference_and_never_calls_its_fir
     assert "compared with 'learning rate=0.01" not in markdown
     assert "No cell of this grid is the study file's baseline (the file's baseline has learning rate = " \
            "0.05, batch size = 32)" in markdown
-    assert (tmp_path / "figures" / "grid-learning-rate-x-batch-size.png").stat().st_size > 1000
+    heatmap = tmp_path / "figures" / "grid-learning-rate-x-batch-size.svg"  # drawn once, as SVG
+    assert heatmap.read_text().lstrip().startswith("<?xml")
     assert "## The grid" in markdown and "Heatmap: learning rate x batch size" in markdown
 
 

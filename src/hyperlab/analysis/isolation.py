@@ -10,8 +10,8 @@ found, computed from its tables.
 - The confirmation: each level's best setting ("re-tuned") and the baseline's nuisance values at
   that level ("fixed"), re-run with matched seeds, seed k on validation split data.split_seed + k
   (never the split the search selected on): mean and 95% interval per level, and every pair of
-  levels compared seed by seed with hyperlab.analysis.stats.paired_compare (Holm across the pairs,
-  per metric and per kind), on the objective on those new splits and on the held-out test metric.
+  levels compared seed by seed with hyperlab.analysis.stats.paired_compare (Holm over one family
+  per kind: every pair on every metric), on the objective on those new splits and on the held-out test metric.
 """
 
 from __future__ import annotations
@@ -220,7 +220,7 @@ def _confirmed(frames: StudyFrames, variant: str, seeds: tuple[int, ...], values
 
 def _contrasts(levels: list[LevelResult], metrics: tuple[MetricInfo, ...],
                scientific: str) -> list[Contrast]:
-    """Every pair of levels, on each metric, fixed and re-tuned; Holm across pairs per metric and kind."""
+    """Every pair of levels, on each metric, fixed and re-tuned; one Holm family per kind."""
     pairs = [(a, b) for i, a in enumerate(levels) for b in levels[i + 1:]]
     fixed, retuned = [], []
     for a, b in pairs:

@@ -100,8 +100,8 @@ def reading(a: IsolationAnalysis) -> list[str]:
         f"selected on.",
         f"Tested: every pair of levels, seed by seed, twice: at the baseline's {nuisance} (\"fixed\") and "
         f"with each level's re-tuned {nuisance} (\"re-tuned\"), on the {a.objective.label} of the new "
-        f"splits and on the held-out {a.test_metric.label}; paired t-test (exact sign test when the "
-        f"difference is the same on every seed), Holm's correction across the pairs per metric and kind. "
+        f"splits and on the held-out {a.test_metric.label}; exact sign-flip permutation test, Holm's "
+        f"correction over one family per kind (fixed, re-tuned): every pair of levels on both metrics. "
         f"\"Differs\" only when the Holm-adjusted p is below {ALPHA}.",
         "Descriptive: the searched values, the nuisance landscape, the expected best score against the "
         "budget and the edge warnings (no test).",
@@ -205,7 +205,7 @@ def contrast_table(a: IsolationAnalysis) -> Table:
     return Table([a.scientific, "metric", "nuisance", "difference (95% CI)", "n", "test", "p", "Holm p",
                   "verdict"], rows,
                  caption="Difference = the first level minus the second, seed by seed. Holm family: every "
-                         "pair of levels with a test, per metric and per kind (fixed, re-tuned).")
+                         "pair of levels on every metric, one family per kind (fixed, re-tuned).")
 
 
 def budget_table(a: IsolationAnalysis) -> Table:
@@ -365,9 +365,9 @@ METHODS = [
     "values at that level are re-run with the confirmation seeds; seed k uses data.split_seed + k, so its "
     "validation split is not the one the search selected on, and the test set is never used to choose.",
     "Statistics: means over seeds with 95% t-intervals (logit-t for accuracies whose t-interval would leave "
-    "0-100%); pairs of levels compared seed by seed with a two-sided paired t-test (scipy.stats.ttest_rel), "
-    "or the exact sign test when the difference is the same on every seed; Holm's correction (statsmodels) "
-    "across the pairs, per metric and per kind (fixed, re-tuned).",
+    "0-100%); pairs of levels compared seed by seed with the two-sided exact sign-flip "
+    "permutation test (scipy.stats.permutation_test); Holm's correction (statsmodels) over one family per "
+    "kind (fixed, re-tuned): every pair of levels on every metric.",
     "Edge warning: the best value of a range factor within 5% of an end of its range (in log space for a log "
     "range).",
     "Expected best score (Dodge et al. 2019, 'Show Your Work'): sum over the level's searched values sorted "
