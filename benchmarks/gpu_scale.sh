@@ -1,8 +1,8 @@
 #!/bin/bash
 # Issue 25: the scale figures on the GPU machine, for docs/performance.md's GPU table.
-# Run from the project root on the device machine AFTER ../shared/gpu/check.sh (it installed the wheels
+# Run from the project root on the GPU machine AFTER the GPU check kit's check.sh (it installed the wheels
 # into /tmp/site and built /tmp/cifar-sub.npz). Budget: ~120 s. Output: $OUT/scale-*.json, $OUT/scale.txt.
-# Run as `BUDGET=380 bash .gpu/check.sh; bash benchmarks/gpu_scale.sh` (the kit: ../shared/gpu/README.md).
+# Run as `BUDGET=380 bash .gpu/check.sh; bash benchmarks/gpu_scale.sh` (the kit copied to .gpu/).
 set -u
 export PYTHONPATH=/tmp/site:$PWD/src PYTHONUNBUFFERED=1 HYPERLAB_OFFLINE=1 HYPERLAB_CACHE=/tmp/hlcache
 OUT=${OUT:-/tmp/scale-out}; mkdir -p "$OUT"
