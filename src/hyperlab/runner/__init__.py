@@ -8,7 +8,7 @@ claimed trials are trained; the planner and the store do not depend on them.
 
 from __future__ import annotations
 
-import importlib
+from hyperlab._lazy import lazy_exports
 
 _EXPORTS = {
     "EventSink": "hyperlab.runner.events",
@@ -47,12 +47,6 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    # Exports load on first use (PEP 562): commands that only read the store import this package's
-    # pure modules (configs, versions) without pulling in torch through the others.
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+# Exports load on first use (PEP 562): commands that only read the store import this package's
+# pure modules (configs, versions) without pulling in torch through the others.
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -10,7 +10,7 @@ analyses the result.
 """
 
 
-import importlib
+from hyperlab._lazy import lazy_exports
 
 _EXPORTS = {
     "RESULT_STATUSES": "hyperlab.search.driver",
@@ -32,12 +32,6 @@ __all__ = ["PRUNERS", "RESULT_STATUSES", "SAMPLERS", "Entry", "PruneHook", "Prun
            "describe_search", "distribution", "distributions", "make_pruner", "make_sampler", "should_prune"]
 
 
-def __getattr__(name: str) -> object:
-    # Exports load on first use (PEP 562): the analysis of a search imports the pure modules (space,
-    # prune) without the driver, which plans with torch and imports Optuna's samplers.
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+# Exports load on first use (PEP 562): the analysis of a search imports the pure modules (space,
+# prune) without the driver, which plans with torch and imports Optuna's samplers.
+__getattr__ = lazy_exports(__name__, _EXPORTS)
