@@ -13,7 +13,7 @@ from hyperlab.store.frames import StudyFrames
 TRIAL_COLUMNS = [
     "trial_key", "variant", "factor", "level", "is_baseline", "seed", "status", "stop_reason", "error",
     "params", "macs", "flops", "train_flops", "seconds", "started", "finished", "best_epoch",
-    "best_val_accuracy", "best_val_loss", "config", "numerics", "numerics_changed_at",
+    "best_val_accuracy", "best_val_loss", "numerics", "numerics_changed_at", "config",
 ]
 """Before `config`: the test metrics of the study's finished trials (`test_accuracy`, `test_loss`, ...:
 every number of the finals named test_*), so one table has a trial's outcome. Then, per factor of the
