@@ -250,8 +250,9 @@ def _small_multiples(analysis: StudyAnalysis, factor: FactorInfo, folder: Path) 
         fig.supylabel("accuracy (%)" if classification else "loss")
         fig.suptitle(f"{factor.name}: mean over seeds with 95% CI bands")
     return save(fig, folder, f"curves-{slug(factor.name)}", f"Learning curves: {factor.name}",
-                f"One panel per level of {factor.name}: validation solid, training dashed, the baseline's "
-                f"validation curve in black; mean over seeds with a 95% t-interval band.")
+                f"One panel per level of {factor.name}: validation solid, training dashed"
+                + (", the baseline's validation curve in black" if analysis.baseline else "")
+                + "; mean over seeds with a 95% t-interval band.")
 
 
 def _positive_means(analysis: StudyAnalysis, names: Iterable[str], keys: Iterable[str]) -> np.ndarray:
@@ -303,8 +304,10 @@ def ranking_figure(analysis: StudyAnalysis, folder: Path) -> FigureFile | None:
     return save(fig, folder, "ranking", "Ranking of the variants",
                 f"Mean {metric.label} over seeds with 95% intervals (t-intervals; for an accuracy whose "
                 f"t-interval would leave 0-100%, the logit-t interval, or the t-interval cut at the bound "
-                f"when a seed is at 0% or 100%: the ranking table names which); the dotted line is the "
-                f"baseline's mean. Descriptive: differences are tested in the paired comparisons.")
+                f"when a seed is at 0% or 100%: the ranking table names which)"
+                + ("; the dotted line is the baseline's mean"
+                   if analysis.baseline in analysis.summaries else "")
+                + ". Descriptive: differences are tested in the paired comparisons.")
 
 
 def _ranking_label(analysis: StudyAnalysis, name: str) -> str:
@@ -417,8 +420,9 @@ def confusion_figure(analysis: StudyAnalysis, folder: Path) -> FigureFile | None
             ax.set_xlabel("predicted")
             ax.set_ylabel("true")
     return save(fig, folder, "confusion", "Confusion matrices",
-                "Test-set confusion matrices of the baseline and of the variant with the highest mean "
-                f"{analysis.primary.label}, summed over seeds, each row as a percentage of its true class.")
+                "Test-set confusion matrices of " + ("the baseline and " if analysis.baseline else "")
+                + f"the variant with the highest mean {analysis.primary.label}, summed over seeds, each row "
+                "as a percentage of its true class.")
 
 
 def cost_figure(analysis: StudyAnalysis, folder: Path) -> FigureFile | None:
