@@ -181,7 +181,23 @@ class Confirm(_Table):
     """Seeds each of them and the baseline are trained with (the search seed + 1, + 2, ...)."""
 
 
-class Search(_Table):
+class _Optimized(_Table):
+    """A table that optimizes a validation `objective` in a `direction` ([search], [isolation]): the
+    objective's check and the direction it defaults to, written once."""
+
+    @field_validator("objective", check_fields=False)
+    @classmethod
+    def _validation_metric(cls, name: str) -> str:
+        return _one_of(name, OBJECTIVES)
+
+    @property
+    def maximize(self) -> bool:
+        if self.direction is not None:
+            return self.direction == "maximize"
+        return self.objective in ("val_accuracy", "val_r2")
+
+
+class Search(_Optimized):
     """The `[search]` table of a study with design = "search": an Optuna sampler proposes
     configurations from the factors' ranges and choices, one seed each; a pruner may stop bad ones."""
 
@@ -219,22 +235,11 @@ class Search(_Table):
     def _known_pruner(cls, name: str) -> str:
         return _one_of(name, PRUNERS)
 
-    @field_validator("objective")
-    @classmethod
-    def _validation_metric(cls, name: str) -> str:
-        return _one_of(name, OBJECTIVES)
-
-    @property
-    def maximize(self) -> bool:
-        if self.direction is not None:
-            return self.direction == "maximize"
-        return self.objective in ("val_accuracy", "val_r2")
-
 
 ISOLATION_SAMPLERS = ("qmc", "tpe", "random")
 
 
-class Isolation(_Table):
+class Isolation(_Optimized):
     """The `[isolation]` table of a study with design = "isolation": at each level of the scientific
     factor, the nuisance factors are searched, then each level's best setting is re-run with matched
     seeds on new validation splits and the levels are compared."""
@@ -266,16 +271,6 @@ class Isolation(_Table):
     def _known_sampler(cls, name: str) -> str:
         return _one_of(name, ISOLATION_SAMPLERS)
 
-    @field_validator("objective")
-    @classmethod
-    def _validation_metric(cls, name: str) -> str:
-        return _one_of(name, OBJECTIVES)
-
-    @property
-    def maximize(self) -> bool:
-        if self.direction is not None:
-            return self.direction == "maximize"
-        return self.objective in ("val_accuracy", "val_r2")
 
 
 def _one_of(name: str, allowed: tuple[str, ...]) -> str:
